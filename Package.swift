@@ -1,0 +1,88 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Pigeon",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "pigeon", targets: ["pigeon"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: [
+        .target(name: "PigeonCore"),
+        .target(
+            name: "PigeonSQLite",
+            dependencies: ["PigeonCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "WhatsAppCloud",
+            dependencies: [
+                "PigeonCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "PigeonEngine",
+            dependencies: [
+                "PigeonCore", "WhatsAppCloud",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "PigeonHTTP",
+            dependencies: [
+                "PigeonEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("Resources/openapi.yaml")]
+        ),
+        .target(
+            name: "MetaSimulator",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")]
+        ),
+        .executableTarget(
+            name: "pigeon",
+            dependencies: [
+                "PigeonCore", "PigeonSQLite", "WhatsAppCloud", "PigeonEngine", "PigeonHTTP", "MetaSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        .testTarget(name: "PigeonCoreTests", dependencies: ["PigeonCore"]),
+        .testTarget(name: "PigeonStoreTests", dependencies: ["PigeonCore", "PigeonSQLite"]),
+        .testTarget(
+            name: "PigeonEngineTests",
+            dependencies: ["PigeonCore", "PigeonSQLite", "PigeonEngine", "WhatsAppCloud", "MetaSimulator"]
+        ),
+        .testTarget(
+            name: "PigeonHTTPTests",
+            dependencies: [
+                "PigeonCore", "PigeonSQLite", "PigeonEngine", "PigeonHTTP", "WhatsAppCloud", "MetaSimulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "pigeon", "MetaSimulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,32 @@
+import Foundation
+
+/// Something that happens to a message; the input of `Lifecycle.transition`.
+public enum LifecycleEvent: Sendable, Hashable {
+    /// A worker claims the message and starts an attempt under a lease.
+    case claim(owner: String, leaseUntil: Date)
+    /// Meta accepted the attempt.
+    case accepted(wamid: String)
+    /// The attempt failed; `jitter` is a random value in 0..<1 for the retry delay.
+    case failed(Classification, jitter: Double)
+    /// The lease ran out before the worker recorded an outcome (it died): the attempt is in doubt.
+    case leaseExpired(jitter: Double)
+    /// A status reported by Meta (webhook): `sent`, `delivered` or `read`.
+    case reported(MessageStatus, wamid: String?)
+    /// An operator retries a dead-lettered message with a fresh budget (optionally a new size).
+    case operatorRetry(maxAttempts: Int?)
+    /// An operator cancels a message that has not been sent.
+    case cancel
+
+    /// A short name for logs and errors.
+    public var name: String {
+        switch self {
+        case .claim: "claim"
+        case .accepted: "accepted"
+        case .failed: "failed"
+        case .leaseExpired: "lease_expired"
+        case .reported: "reported"
+        case .operatorRetry: "retry"
+        case .cancel: "cancel"
+        }
+    }
+}

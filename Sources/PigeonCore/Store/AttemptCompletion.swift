@@ -1,0 +1,38 @@
+import Foundation
+
+/// The recorded end of one attempt: the new state the lifecycle computed and the attempt's outcome.
+public struct AttemptCompletion: Sendable, Hashable {
+    /// The message.
+    public var messageID: MessageID
+    /// The message's insertion sequence (its row key).
+    public var seq: Int64
+    /// The lease owner that made the attempt; the write applies only if it still holds the lease.
+    public var owner: String
+    /// The attempt number.
+    public var attempt: Int
+    /// The state to write.
+    public var state: MessageState
+    /// How the attempt ended.
+    public var outcome: AttemptOutcome
+    /// The failure, if any.
+    public var error: Classification?
+    /// When the outcome was known.
+    public var finishedAt: Date
+    /// Call duration in milliseconds.
+    public var durationMs: Int
+
+    public init(
+        messageID: MessageID, seq: Int64, owner: String, attempt: Int, state: MessageState, outcome: AttemptOutcome,
+        error: Classification?, finishedAt: Date, durationMs: Int
+    ) {
+        self.messageID = messageID
+        self.seq = seq
+        self.owner = owner
+        self.attempt = attempt
+        self.state = state
+        self.outcome = outcome
+        self.error = error
+        self.finishedAt = finishedAt
+        self.durationMs = durationMs
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// Which messages a list or bulk operation applies to; `nil` fields match everything.
+public struct MessageFilter: Sendable, Hashable {
+    /// Only this status.
+    public var status: MessageStatus?
+    /// Only messages whose last error had this Meta code.
+    public var errorCode: Int?
+    /// Only messages whose last error had this class.
+    public var errorClass: ErrorClass?
+    /// Only messages last changed at or after this time.
+    public var since: Date?
+    /// Only this sender.
+    public var senderID: String?
+
+    public init(
+        status: MessageStatus? = nil, errorCode: Int? = nil, errorClass: ErrorClass? = nil, since: Date? = nil,
+        senderID: String? = nil
+    ) {
+        self.status = status
+        self.errorCode = errorCode
+        self.errorClass = errorClass
+        self.since = since
+        self.senderID = senderID
+    }
+}
+
+/// One page of a listing, newest first.
+public struct MessagePage: Sendable, Hashable {
+    /// The messages on this page.
+    public var messages: [MessageRecord]
+    /// The cursor for the next page, or `nil` at the end.
+    public var nextCursor: Int64?
+
+    public init(messages: [MessageRecord], nextCursor: Int64?) {
+        self.messages = messages
+        self.nextCursor = nextCursor
+    }
+}
+
+/// Counters for `/v1/stats`.
+public struct DeliveryStats: Sendable, Hashable {
+    /// Messages per status (every status present, zero when none).
+    public var counts: [MessageStatus: Int]
+    /// Attempts started in the window.
+    public var attemptsInWindow: Int
+    /// Attempts after the first (retries) started in the window.
+    public var retriesInWindow: Int
+
+    public init(counts: [MessageStatus: Int], attemptsInWindow: Int, retriesInWindow: Int) {
+        self.counts = counts
+        self.attemptsInWindow = attemptsInWindow
+        self.retriesInWindow = retriesInWindow
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+
+/// The hot path of the store: accept, claim under a lease, and record outcomes. Each call is one transaction.
+public protocol MessageQueue: Sendable {
+    /// Stores new messages (all in one transaction) and returns one result per input, in order.
+    func enqueue(_ messages: [NewMessage], now: Date) async throws -> [EnqueueResult]
+
+    /// Claims up to `limit` due messages for `owner`, skipping paused senders and `excludedSenders`,
+    /// and records an `in_flight` attempt for each before returning them.
+    func claim(limit: Int, owner: String, now: Date, leaseUntil: Date, excludedSenders: Set<String>) async throws
+        -> [MessageRecord]
+
+    /// Records attempt outcomes. A completion applies only while its owner still holds the message's lease;
+    /// returns the ids that applied.
+    func complete(_ completions: [AttemptCompletion], now: Date) async throws -> Set<MessageID>
+
+    /// Extends the leases `owner` holds on `ids` to `until`.
+    func renewLeases(_ ids: [MessageID], owner: String, until: Date) async throws
+
+    /// Finds up to `limit` sending messages whose lease expired before `now`, marks their in-flight attempt
+    /// `in_doubt`, and writes the state `decide` returns for each. Returns how many were reclaimed.
+    func reclaimExpiredLeases(
+        now: Date, limit: Int, decide: @escaping @Sendable (MessageRecord) -> MessageState?
+    ) async throws -> Int
+
+    /// The earliest `next_attempt_at` among claimable messages of unpaused senders, if any.
+    func nextDueTime() async throws -> Date?
+}
+
+/// Reading messages for the API.
+public protocol MessageCatalog: Sendable {
+    /// One message, or `nil`.
+    func message(_ id: MessageID) async throws -> MessageRecord?
+    /// A message's attempts, oldest first.
+    func attempts(of id: MessageID) async throws -> [AttemptRecord]
+    /// A page of messages matching `filter`, newest first, after `cursor`.
+    func list(_ filter: MessageFilter, limit: Int, cursor: Int64?) async throws -> MessagePage
+    /// Counts per status and attempts since `windowStart`.
+    func stats(windowStart: Date) async throws -> DeliveryStats
+}
+
+/// Operator changes to messages, applied through the lifecycle inside one transaction.
+public protocol MessageAdministration: Sendable {
+    /// Applies `transition` to message `id`; returns the transition's result, or `nil` if there is no such message.
+    func update(
+        _ id: MessageID, now: Date, _ transition: @escaping @Sendable (MessageState) -> Transition
+    ) async throws -> Transition?
+
+    /// Applies `transition` to every message matching `filter` (at most `limit`); returns how many moved.
+    func updateAll(
+        _ filter: MessageFilter, limit: Int, now: Date, _ transition: @escaping @Sendable (MessageState) -> Transition
+    ) async throws -> Int
+
+    /// Deletes a message and its history when `allowed` accepts its state.
+    func delete(_ id: MessageID, where allowed: @escaping @Sendable (MessageState) -> Bool) async throws -> DeleteResult
+
+    /// Deletes up to `limit` messages in `statuses` last changed before `cutoff`; returns how many.
+    func purge(statuses: [MessageStatus], before cutoff: Date, limit: Int) async throws -> Int
+}
+
+/// What `delete` did.
+public enum DeleteResult: Sendable, Hashable {
+    /// The message and its history are gone.
+    case deleted
+    /// No such message.
+    case notFound
+    /// The message exists but `allowed` refused it; nothing changed.
+    case refused(MessageStatus)
+}
+
+/// Sender pause state, shared by every process using the store.
+public protocol SenderRegistry: Sendable {
+    /// Pauses `senderID` with the error that caused it (idempotent; the first reason is kept).
+    func pauseSender(_ senderID: String, because error: Classification, now: Date) async throws
+    /// Resumes `senderID`; returns false if it was not paused.
+    func resumeSender(_ senderID: String) async throws -> Bool
+    /// Every sender that is paused.
+    func pausedSenders() async throws -> [SenderState]
+}
+
+/// Small settings kept in the database (such as a generated API key).
+public protocol SettingsStore: Sendable {
+    /// The value stored under `key`, storing `makeValue()` first if there was none. `created` tells which.
+    func setting(_ key: String, orInsert makeValue: @escaping @Sendable () -> String) async throws
+        -> (value: String, created: Bool)
+}
+
+/// Everything Pigeon needs from a database.
+public typealias PigeonStore = MessageQueue & MessageCatalog & MessageAdministration & SenderRegistry & SettingsStore

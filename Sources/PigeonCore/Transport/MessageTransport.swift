@@ -1,0 +1,22 @@
+/// One message as a transport sends it.
+public struct OutboundMessage: Sendable, Hashable {
+    /// Pigeon's id; sent to Meta as `biz_opaque_callback_data` so status webhooks can be matched.
+    public var id: MessageID
+    /// The sender (Meta phone number id).
+    public var senderID: String
+    /// Meta's message object as a JSON object, without `messaging_product`.
+    public var payload: String
+
+    public init(id: MessageID, senderID: String, payload: String) {
+        self.id = id
+        self.senderID = senderID
+        self.payload = payload
+    }
+}
+
+/// Sends one message to WhatsApp (the Cloud API, a web bridge, or the simulator). Never throws: every
+/// failure is a `SendOutcome` for the classifier.
+public protocol MessageTransport: Sendable {
+    /// Sends `message` once and reports what happened.
+    func send(_ message: OutboundMessage) async -> SendOutcome
+}

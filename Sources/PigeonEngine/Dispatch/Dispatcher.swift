@@ -1,0 +1,136 @@
+import Foundation
+import Logging
+import PigeonCore
+import ServiceLifecycle
+import Synchronization
+
+/// Claims due messages in batches under a lease, sends each through the transport, classifies the outcome
+/// and records it through the lifecycle. On graceful shutdown it stops claiming and finishes what is in
+/// flight (each call is bounded by the transport's timeout) before returning.
+public final class Dispatcher: Service {
+    let store: any MessageQueue & SenderRegistry
+    let transport: any MessageTransport
+    let lifecycle: Lifecycle
+    let classifier: ErrorClassifier
+    let pacer: SenderPacer
+    let clock: any PigeonClock
+    let signal: WakeSignal
+    let configuration: DispatcherConfiguration
+    let logger: Logger
+    let random: @Sendable () -> Double
+
+    /// Messages in flight and when their lease was last set.
+    let inFlight = Mutex<[MessageID: Date]>([:])
+    private let stopping = Atomic<Bool>(false)
+
+    public init(
+        store: any MessageQueue & SenderRegistry, transport: any MessageTransport, lifecycle: Lifecycle,
+        classifier: ErrorClassifier, pacer: SenderPacer, clock: any PigeonClock, signal: WakeSignal,
+        configuration: DispatcherConfiguration, logger: Logger,
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) {
+        self.store = store
+        self.transport = transport
+        self.lifecycle = lifecycle
+        self.classifier = classifier
+        self.pacer = pacer
+        self.clock = clock
+        self.signal = signal
+        self.configuration = configuration
+        self.logger = logger
+        self.random = random
+    }
+
+    /// Number of attempts in flight now.
+    public var inFlightCount: Int { inFlight.withLock { $0.count } }
+
+    public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            await withGracefulShutdownHandler {
+                await claimLoop(group: &group)
+            } onGracefulShutdown: {
+                self.stopping.store(true, ordering: .relaxed)
+                self.signal.notify()
+            }
+        }
+        logger.info("dispatcher stopped", metadata: ["worker": "\(configuration.workerID)"])
+    }
+
+    private func claimLoop(group: inout DiscardingTaskGroup) async {
+        var nextRenewal = clock.now().adding(configuration.leaseTimeout / 3)
+        while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
+            let now = clock.now()
+            if now >= nextRenewal {
+                await renewLeases(now: now)
+                nextRenewal = now.adding(configuration.leaseTimeout / 3)
+            }
+            let free = configuration.maxInFlight - inFlightCount
+            let wanted = min(free, configuration.batchSize)
+            var deadline: Date? = inFlightCount > 0 ? nextRenewal : nil
+            if free >= configuration.claimThreshold || (free > 0 && inFlightCount == 0) {
+                do {
+                    let claimed = try await claim(limit: wanted, now: now)
+                    for record in claimed {
+                        group.addTask { await self.attempt(record) }
+                    }
+                    if claimed.count == wanted { continue }
+                    deadline = earliest(deadline, try await nextWake(now: now))
+                } catch {
+                    logger.error("claiming messages failed; retrying shortly", metadata: ["error": "\(error)"])
+                    deadline = now.adding(.seconds(1))
+                }
+            }
+            await Waiting.untilSignal(signal, orDeadline: deadline, clock: clock)
+        }
+    }
+
+    /// Claims up to `limit` due messages and marks them in flight.
+    func claim(limit: Int, now: Date) async throws -> [MessageRecord] {
+        let claimed = try await store.claim(
+            limit: limit, owner: configuration.workerID, now: now, leaseUntil: now.adding(configuration.leaseTimeout),
+            excludedSenders: pacer.heldSenders(now: now))
+        if !claimed.isEmpty {
+            inFlight.withLock { inFlight in
+                for record in claimed { inFlight[record.id] = now }
+            }
+        }
+        return claimed
+    }
+
+    /// When to look again: the next due message, a held sender's release, or the idle poll.
+    private func nextWake(now: Date) async throws -> Date {
+        let poll = now.adding(configuration.idlePoll)
+        guard var due = try await store.nextDueTime() else { return poll }
+        if due <= now {
+            due = pacer.nextRelease(now: now) ?? now.adding(configuration.idlePoll / 10)
+        }
+        return min(due, poll)
+    }
+
+    private func earliest(_ a: Date?, _ b: Date) -> Date { a.map { min($0, b) } ?? b }
+
+    /// Extends the lease of every message in flight for over a third of the lease timeout.
+    func renewLeases(now: Date) async {
+        let threshold = now.adding(.zero - configuration.leaseTimeout / 3)
+        let due = inFlight.withLock { inFlight in inFlight.filter { $0.value <= threshold }.map(\.key) }
+        guard !due.isEmpty else { return }
+        do {
+            try await store.renewLeases(due, owner: configuration.workerID, until: now.adding(configuration.leaseTimeout))
+            inFlight.withLock { inFlight in
+                for id in due where inFlight[id] != nil { inFlight[id] = now }
+            }
+        } catch {
+            logger.error("renewing leases failed", metadata: ["error": "\(error)", "count": "\(due.count)"])
+        }
+    }
+
+    /// Runs every due message once, waiting for all outcomes to be recorded; returns how many were attempted.
+    /// For tests and tools that drive the engine step by step.
+    public func runOnce() async throws -> Int {
+        let claimed = try await claim(limit: configuration.maxInFlight, now: clock.now())
+        await withDiscardingTaskGroup { group in
+            for record in claimed { group.addTask { await self.attempt(record) } }
+        }
+        return claimed.count
+    }
+}

@@ -1,0 +1,25 @@
+import Foundation
+import Logging
+import PigeonCore
+import ServiceLifecycle
+
+/// Runs a single-pass job every `interval` on `clock` until graceful shutdown.
+enum Periodic {
+    static func run(
+        every interval: Duration, clock: any PigeonClock, logger: Logger, name: String,
+        _ pass: @escaping @Sendable (Date) async throws -> Void
+    ) async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await pass(clock.now())
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.error("\(name) failed; will try again", metadata: ["error": "\(error)"])
+                }
+                try? await clock.sleep(until: clock.now().adding(interval))
+            }
+        }
+    }
+}

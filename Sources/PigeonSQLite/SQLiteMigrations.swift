@@ -1,0 +1,81 @@
+import GRDB
+
+/// The schema, as frozen plain SQL migrations that never reference app types. Times are milliseconds
+/// since 1970; statuses are text.
+enum SQLiteMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1_delivery_core") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE messages (
+                      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                      id TEXT NOT NULL UNIQUE,
+                      sender_id TEXT NOT NULL,
+                      recipient TEXT NOT NULL,
+                      type TEXT NOT NULL,
+                      payload TEXT NOT NULL,
+                      status TEXT NOT NULL CHECK (status IN
+                        ('queued','sending','retry_scheduled','sent','delivered','read','failed','cancelled')),
+                      attempts INTEGER NOT NULL DEFAULT 0,
+                      counted_attempts INTEGER NOT NULL DEFAULT 0,
+                      max_attempts INTEGER NOT NULL,
+                      next_attempt_at INTEGER,
+                      failure_reason TEXT,
+                      wamid TEXT,
+                      pair_level INTEGER NOT NULL DEFAULT 0,
+                      media_retried INTEGER NOT NULL DEFAULT 0,
+                      in_doubt_grace_used INTEGER NOT NULL DEFAULT 0,
+                      lease_owner TEXT,
+                      lease_expires_at INTEGER,
+                      last_error_code INTEGER,
+                      last_error_class TEXT,
+                      last_error_title TEXT,
+                      last_error_details TEXT,
+                      last_error_http_status INTEGER,
+                      idempotency_key TEXT UNIQUE,
+                      request_hash TEXT,
+                      created_at INTEGER NOT NULL,
+                      updated_at INTEGER NOT NULL,
+                      sent_at INTEGER
+                    );
+                    CREATE INDEX messages_due ON messages(next_attempt_at)
+                      WHERE status IN ('queued','retry_scheduled');
+                    CREATE INDEX messages_leases ON messages(lease_expires_at) WHERE status = 'sending';
+                    CREATE INDEX messages_status ON messages(status, seq);
+                    CREATE INDEX messages_ended ON messages(updated_at) WHERE status IN ('failed','cancelled');
+                    CREATE INDEX messages_wamid ON messages(wamid) WHERE wamid IS NOT NULL;
+
+                    CREATE TABLE attempts (
+                      message_seq INTEGER NOT NULL REFERENCES messages(seq) ON DELETE CASCADE,
+                      number INTEGER NOT NULL,
+                      started_at INTEGER NOT NULL,
+                      finished_at INTEGER,
+                      outcome TEXT NOT NULL CHECK (outcome IN ('in_flight','sent','error','in_doubt')),
+                      http_status INTEGER,
+                      error_code INTEGER,
+                      error_class TEXT,
+                      error_title TEXT,
+                      error_details TEXT,
+                      duration_ms INTEGER,
+                      PRIMARY KEY (message_seq, number)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX attempts_started ON attempts(started_at);
+
+                    CREATE TABLE senders (
+                      id TEXT PRIMARY KEY,
+                      paused INTEGER NOT NULL DEFAULT 0,
+                      pause_reason TEXT,
+                      pause_error_code INTEGER,
+                      paused_at INTEGER
+                    );
+
+                    CREATE TABLE settings (
+                      key TEXT PRIMARY KEY,
+                      value TEXT NOT NULL
+                    );
+                    """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import GRDB
+import PigeonCore
+
+extension SQLiteStore: MessageAdministration {
+    public func update(
+        _ id: MessageID, now: Date, _ transition: @escaping @Sendable (MessageState) -> Transition
+    ) async throws -> Transition? {
+        try await writes.perform { db in
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT \(SQLiteRows.messageColumns) FROM messages WHERE id = ?"),
+                    arguments: [id.rawValue])
+            else { return nil }
+            let record = SQLiteRows.message(from: row)
+            let result = transition(record.state)
+            if let state = result.state {
+                _ = try SQLiteRows.writeState(db, seq: record.seq, state: state, now: now, expected: record.state.status)
+            }
+            return result
+        }
+    }
+
+    public func updateAll(
+        _ filter: MessageFilter, limit: Int, now: Date, _ transition: @escaping @Sendable (MessageState) -> Transition
+    ) async throws -> Int {
+        try await writes.perform { db in
+            let (conditions, arguments) = Self.conditions(for: filter)
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            var limited = arguments
+            _ = limited.append(contentsOf: [limit])
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT \(SQLiteRows.messageColumns) FROM messages \(whereClause) ORDER BY seq LIMIT ?",
+                arguments: limited)
+            var moved = 0
+            for row in rows {
+                let record = SQLiteRows.message(from: row)
+                guard let state = transition(record.state).state else { continue }
+                if try SQLiteRows.writeState(db, seq: record.seq, state: state, now: now, expected: record.state.status) {
+                    moved += 1
+                }
+            }
+            return moved
+        }
+    }
+
+    public func delete(_ id: MessageID, where allowed: @escaping @Sendable (MessageState) -> Bool) async throws
+        -> DeleteResult
+    {
+        try await writes.perform { db in
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT \(SQLiteRows.messageColumns) FROM messages WHERE id = ?"),
+                    arguments: [id.rawValue])
+            else { return .notFound }
+            let record = SQLiteRows.message(from: row)
+            guard allowed(record.state) else { return .refused(record.state.status) }
+            try db.execute(sql: "DELETE FROM messages WHERE seq = ?", arguments: [record.seq])
+            return .deleted
+        }
+    }
+
+    public func purge(statuses: [MessageStatus], before cutoff: Date, limit: Int) async throws -> Int {
+        guard !statuses.isEmpty else { return 0 }
+        return try await writes.perform { db in
+            var arguments = StatementArguments(statuses.map(\.rawValue))
+            _ = arguments.append(contentsOf: [cutoff.millisecondsSince1970, limit])
+            try db.execute(
+                sql: """
+                    DELETE FROM messages WHERE seq IN (
+                      SELECT seq FROM messages WHERE status IN (\(databaseQuestionMarks(count: statuses.count)))
+                        AND updated_at < ? LIMIT ?)
+                    """,
+                arguments: arguments)
+            return db.changesCount
+        }
+    }
+}

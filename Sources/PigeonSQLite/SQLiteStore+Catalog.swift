@@ -1,0 +1,89 @@
+import Foundation
+import GRDB
+import PigeonCore
+
+extension SQLiteStore: MessageCatalog {
+    public func message(_ id: MessageID) async throws -> MessageRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT \(SQLiteRows.messageColumns) FROM messages WHERE id = ?"),
+                arguments: [id.rawValue]
+            ).map(SQLiteRows.message(from:))
+        }
+    }
+
+    public func attempts(of id: MessageID) async throws -> [AttemptRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT attempts.* FROM attempts JOIN messages ON messages.seq = attempts.message_seq
+                        WHERE messages.id = ? ORDER BY attempts.number
+                        """),
+                arguments: [id.rawValue]
+            ).map(SQLiteRows.attempt(from:))
+        }
+    }
+
+    public func list(_ filter: MessageFilter, limit: Int, cursor: Int64?) async throws -> MessagePage {
+        try await pool.read { db in
+            var (conditions, arguments) = Self.conditions(for: filter)
+            if let cursor {
+                conditions.append("seq < ?")
+                _ = arguments.append(contentsOf: [cursor])
+            }
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            _ = arguments.append(contentsOf: [limit + 1])
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT \(SQLiteRows.messageColumns) FROM messages \(whereClause) ORDER BY seq DESC LIMIT ?",
+                arguments: arguments)
+            let messages = rows.prefix(limit).map(SQLiteRows.message(from:))
+            return MessagePage(messages: messages, nextCursor: rows.count > limit ? messages.last?.seq : nil)
+        }
+    }
+
+    public func stats(windowStart: Date) async throws -> DeliveryStats {
+        try await pool.read { db in
+            var counts = Dictionary(uniqueKeysWithValues: MessageStatus.allCases.map { ($0, 0) })
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM messages GROUP BY status") {
+                if let status = MessageStatus(rawValue: row["status"]) { counts[status] = row["n"] }
+            }
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) AS attempts, COALESCE(SUM(number > 1), 0) AS retries
+                    FROM attempts WHERE started_at >= ?
+                    """,
+                arguments: [windowStart.millisecondsSince1970])
+            return DeliveryStats(counts: counts, attemptsInWindow: row?["attempts"] ?? 0, retriesInWindow: row?["retries"] ?? 0)
+        }
+    }
+
+    /// SQL conditions and arguments selecting the messages `filter` matches.
+    static func conditions(for filter: MessageFilter) -> ([String], StatementArguments) {
+        var conditions: [String] = []
+        var arguments = StatementArguments()
+        if let status = filter.status {
+            conditions.append("status = ?")
+            _ = arguments.append(contentsOf: [status.rawValue])
+        }
+        if let code = filter.errorCode {
+            conditions.append("last_error_code = ?")
+            _ = arguments.append(contentsOf: [code])
+        }
+        if let errorClass = filter.errorClass {
+            conditions.append("last_error_class = ?")
+            _ = arguments.append(contentsOf: [errorClass.rawValue])
+        }
+        if let since = filter.since {
+            conditions.append("updated_at >= ?")
+            _ = arguments.append(contentsOf: [since.millisecondsSince1970])
+        }
+        if let sender = filter.senderID {
+            conditions.append("sender_id = ?")
+            _ = arguments.append(contentsOf: [sender])
+        }
+        return (conditions, arguments)
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import GRDB
+import PigeonCore
+
+/// The default store: one SQLite file in WAL mode with `synchronous=FULL` (a commit survives power loss),
+/// opened once per process. Writes are group-committed; reads use the pool's readers. Several processes
+/// may share one file: claims are immediate transactions and leases expire, so any process reclaims them.
+public final class SQLiteStore: Sendable {
+    /// How long a write waits for another process's lock before failing (seconds).
+    public static let defaultBusyTimeout: TimeInterval = 30
+
+    let pool: DatabasePool
+    let writes: WriteCoalescer
+    /// The file's path.
+    public let path: String
+
+    /// Opens (creating if needed) and migrates the database at `path`.
+    /// - Parameter synchronousFull: `true` (the default) fsyncs every commit; `false` uses `NORMAL`, which
+    ///   survives a process crash but may lose the last commits on power loss.
+    public init(path: String, synchronousFull: Bool = true) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(Self.defaultBusyTimeout)
+        configuration.maximumReaderCount = 4
+        let synchronous = synchronousFull ? "FULL" : "NORMAL"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+        }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try SQLiteMigrations.migrator.migrate(pool)
+        writes = WriteCoalescer(writer: pool)
+        self.path = path
+    }
+}
