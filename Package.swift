@@ -54,10 +54,18 @@ let package = Package(
             name: "MetaSimulator",
             dependencies: [.product(name: "Hummingbird", package: "hummingbird")]
         ),
+        .target(
+            name: "PigeonServer",
+            dependencies: [
+                "PigeonCore", "PigeonSQLite", "WhatsAppCloud", "PigeonEngine", "PigeonHTTP", "MetaSimulator",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "pigeon",
             dependencies: [
-                "PigeonCore", "PigeonSQLite", "WhatsAppCloud", "PigeonEngine", "PigeonHTTP", "MetaSimulator",
+                "PigeonCore", "PigeonSQLite", "WhatsAppCloud", "PigeonEngine", "PigeonHTTP", "MetaSimulator", "PigeonServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -72,7 +80,7 @@ let package = Package(
         .testTarget(
             name: "PigeonHTTPTests",
             dependencies: [
-                "PigeonCore", "PigeonSQLite", "PigeonEngine", "PigeonHTTP", "WhatsAppCloud", "MetaSimulator",
+                "PigeonCore", "PigeonSQLite", "PigeonEngine", "PigeonHTTP", "WhatsAppCloud", "MetaSimulator", "PigeonServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

@@ -1,0 +1,119 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// A fake of Meta's Graph API for tests, demos and the sandbox: `POST /{version}/{phone_number_id}/messages`
+/// and `/media` with Meta's response shapes, faults scripted by rules, and a control API under `/_sim`:
+///
+/// - `POST /_sim/rules` adds a rule (`SimulatorRule` as JSON), `GET /_sim/rules` lists, `DELETE /_sim/rules` clears;
+/// - `GET /_sim/requests` lists what was received (`?to=` filters), `DELETE /_sim/requests` forgets it;
+/// - `POST /_sim/reset` clears both.
+public struct MetaSimulator: Sendable {
+    let state = SimulatorState()
+
+    public init() {}
+
+    /// Every request received so far.
+    public var received: [ReceivedRequest] { state.received }
+
+    /// Adds a rule directly (for in-process use).
+    @discardableResult
+    public func addRule(_ rule: SimulatorRule) -> SimulatorRule { state.addRule(rule) }
+
+    /// The router with the Graph endpoints and the control API.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.post("/:version/:phone/messages") { request, context in
+            try await sendMessage(request, context: context)
+        }
+        router.post("/:version/:phone/media") { request, _ in
+            _ = try await request.body.collect(upTo: 100 * 1024 * 1024)
+            return Self.json(["id": state.nextMediaID()])
+        }
+        SimulatorControl(state: state).register(on: router)
+        return router
+    }
+
+    /// An application serving the simulator on `host:port` (port 0 picks a free one; `onRunning` gets it).
+    public func application(
+        host: String = "127.0.0.1", port: Int, logger: Logger,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "pigeon-simulator"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
+    }
+
+    private func sendMessage(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let phone = context.parameters.get("phone") ?? ""
+        let bytes = try await request.body.collect(upTo: 1024 * 1024)
+        let body = String(buffer: bytes)
+        let object = (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any]
+        let to = object?["to"] as? String
+        let type = object?["type"] as? String
+        var received = ReceivedRequest(
+            phoneNumberID: phone, to: to, type: type, callbackData: object?["biz_opaque_callback_data"] as? String,
+            body: body, responseStatus: 200, wamid: nil, receivedAtMs: Int64(Date().timeIntervalSince1970 * 1000))
+
+        let response: Response
+        if request.headers[.authorization]?.hasPrefix("Bearer ") != true {
+            response = Self.graphError(code: 190, status: 401, title: "Invalid OAuth access token", details: "missing bearer token")
+        } else if object?["messaging_product"] as? String != "whatsapp" || to == nil || type == nil {
+            response = Self.graphError(
+                code: 100, status: 400, title: "Invalid parameter", details: "messaging_product, to and type are required")
+        } else if let rule = state.takeRule(to: to, type: type) {
+            if let delay = rule.delayMs, delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
+            if rule.drop == true {
+                received.responseStatus = 0
+                state.record(received)
+                return Response(status: .ok, body: ResponseBody { _ in throw DroppedConnection() })
+            }
+            if let error = rule.error {
+                response = Self.graphError(
+                    code: error.code, status: error.httpStatus ?? 400, title: error.title ?? "Simulated error",
+                    details: error.details)
+            } else if let status = rule.httpStatus {
+                response = Response(
+                    status: .init(code: status), headers: [.contentType: "text/html"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(string: "<html><body>\(status)</body></html>")))
+            } else {
+                response = success(to: to!, type: type!, received: &received)
+            }
+        } else {
+            response = success(to: to!, type: type!, received: &received)
+        }
+        received.responseStatus = Int(response.status.code)
+        state.record(received)
+        return response
+    }
+
+    private func success(to: String, type: String, received: inout ReceivedRequest) -> Response {
+        let wamid = state.nextWamid()
+        received.wamid = wamid
+        var message: [String: Any] = ["id": wamid]
+        if type == "template" { message["message_status"] = "accepted" }
+        return Self.json([
+            "messaging_product": "whatsapp",
+            "contacts": [["input": to, "wa_id": SimulatorRule.digits(to)]],
+            "messages": [message],
+        ])
+    }
+
+    static func graphError(code: Int, status: Int, title: String, details: String?) -> Response {
+        var error: [String: Any] = [
+            "message": "(#\(code)) \(title)", "type": "OAuthException", "code": code,
+            "fbtrace_id": "SIM\(UInt32.random(in: 0...UInt32.max))",
+        ]
+        error["error_data"] = ["messaging_product": "whatsapp", "details": details ?? title]
+        return json(["error": error], status: .init(code: status))
+    }
+
+    static func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data()
+        return Response(
+            status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Thrown while writing a response to close the connection without an answer.
+    struct DroppedConnection: Error {}
+}

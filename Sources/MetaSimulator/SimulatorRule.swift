@@ -1,0 +1,76 @@
+/// A scripted behaviour of the simulator for matching send requests.
+///
+/// A rule matches by recipient and/or type (absent fields match everything) and applies to the first
+/// `times` matching requests (always, when `times` is absent); then it is used up and requests succeed.
+/// It can answer a Graph error, a bare HTTP status, wait before answering, or drop the connection.
+public struct SimulatorRule: Codable, Sendable, Hashable {
+    /// A Graph error to answer with.
+    public struct GraphErrorSpec: Codable, Sendable, Hashable {
+        /// Meta's error code.
+        public var code: Int
+        /// HTTP status (default 400).
+        public var httpStatus: Int?
+        /// Title (default: a generic one).
+        public var title: String?
+        /// `error_data.details`.
+        public var details: String?
+
+        public init(code: Int, httpStatus: Int? = nil, title: String? = nil, details: String? = nil) {
+            self.code = code
+            self.httpStatus = httpStatus
+            self.title = title
+            self.details = details
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case code
+            case httpStatus = "http_status"
+            case title, details
+        }
+    }
+
+    /// Server-assigned id.
+    public var id: Int?
+    /// Only requests to this recipient (compared without `+`).
+    public var to: String?
+    /// Only requests of this message type.
+    public var type: String?
+    /// How many matching requests it applies to; `nil` for all.
+    public var times: Int?
+    /// Answer with this Graph error.
+    public var error: GraphErrorSpec?
+    /// Answer with this HTTP status and a non-Graph body (such as a proxy's 502).
+    public var httpStatus: Int?
+    /// Wait this long before answering (or dropping).
+    public var delayMs: Int?
+    /// Close the connection without an answer.
+    public var drop: Bool?
+
+    public init(
+        to: String? = nil, type: String? = nil, times: Int? = nil, error: GraphErrorSpec? = nil, httpStatus: Int? = nil,
+        delayMs: Int? = nil, drop: Bool? = nil
+    ) {
+        self.to = to
+        self.type = type
+        self.times = times
+        self.error = error
+        self.httpStatus = httpStatus
+        self.delayMs = delayMs
+        self.drop = drop
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, to, type, times, error
+        case httpStatus = "http_status"
+        case delayMs = "delay_ms"
+        case drop
+    }
+
+    func matches(to recipient: String?, type messageType: String?) -> Bool {
+        if let to, Self.digits(to) != recipient.map(Self.digits) { return false }
+        if let type, type != messageType { return false }
+        return true
+    }
+
+    static func digits(_ text: String) -> String { text.filter(\.isNumber) }
+}

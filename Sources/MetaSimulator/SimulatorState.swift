@@ -1,0 +1,98 @@
+import Foundation
+import Synchronization
+
+/// A request the simulator received on `/{version}/{phone_number_id}/messages`.
+public struct ReceivedRequest: Codable, Sendable, Hashable {
+    /// The phone number id in the path.
+    public var phoneNumberID: String
+    /// The `to` field.
+    public var to: String?
+    /// The `type` field.
+    public var type: String?
+    /// `biz_opaque_callback_data`, if sent.
+    public var callbackData: String?
+    /// The raw JSON body.
+    public var body: String
+    /// The HTTP status answered (0 when the connection was dropped).
+    public var responseStatus: Int
+    /// The wamid answered, on success.
+    public var wamid: String?
+    /// When it arrived (ms since 1970).
+    public var receivedAtMs: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case phoneNumberID = "phone_number_id"
+        case to, type
+        case callbackData = "callback_data"
+        case body
+        case responseStatus = "response_status"
+        case wamid
+        case receivedAtMs = "received_at_ms"
+    }
+}
+
+/// The simulator's shared state: rules, what it received, ids it handed out.
+final class SimulatorState: Sendable {
+    /// Most requests kept for inspection.
+    static let maxRecorded = 200_000
+
+    private struct State {
+        var rules: [SimulatorRule] = []
+        var nextRuleID = 1
+        var received: [ReceivedRequest] = []
+        var nextWamid = 1
+        var nextMediaID = 1_000_000_000_000_000
+    }
+    private let state = Mutex(State())
+
+    func addRule(_ rule: SimulatorRule) -> SimulatorRule {
+        state.withLock { state in
+            var rule = rule
+            rule.id = state.nextRuleID
+            state.nextRuleID += 1
+            state.rules.append(rule)
+            return rule
+        }
+    }
+
+    var rules: [SimulatorRule] { state.withLock { $0.rules } }
+
+    func clearRules() { state.withLock { $0.rules.removeAll() } }
+
+    /// The first live rule matching the request, spending one of its uses.
+    func takeRule(to: String?, type: String?) -> SimulatorRule? {
+        state.withLock { state in
+            guard let index = state.rules.firstIndex(where: { $0.matches(to: to, type: type) }) else { return nil }
+            let rule = state.rules[index]
+            if let times = rule.times {
+                if times <= 1 { state.rules.remove(at: index) } else { state.rules[index].times = times - 1 }
+            }
+            return rule
+        }
+    }
+
+    func nextWamid() -> String {
+        state.withLock { state in
+            defer { state.nextWamid += 1 }
+            return "wamid.SIM\(String(format: "%012d", state.nextWamid))"
+        }
+    }
+
+    func nextMediaID() -> String {
+        state.withLock { state in
+            defer { state.nextMediaID += 1 }
+            return String(state.nextMediaID)
+        }
+    }
+
+    func record(_ request: ReceivedRequest) {
+        state.withLock { state in
+            if state.received.count >= Self.maxRecorded { state.received.removeFirst(state.received.count / 2) }
+            state.received.append(request)
+        }
+    }
+
+    var received: [ReceivedRequest] { state.withLock { $0.received } }
+
+    func clearReceived() { state.withLock { $0.received.removeAll() } }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Logging
+import PigeonCore
+import ServiceLifecycle
+
+/// The engine's parts wired together: the service the API calls and the long-running services that move
+/// messages. `serve` runs `services`; tests call each part's `runOnce` instead.
+public final class Engine: Sendable {
+    /// Settings of the whole engine, with named defaults.
+    public struct Options: Sendable {
+        /// Retry timing, in-doubt quiet period, throttle requeue delay.
+        public var policy: DeliveryPolicy
+        /// The classification table.
+        public var errorTable: ErrorTable
+        /// Dispatcher settings.
+        public var dispatcher: DispatcherConfiguration
+        /// Lease reaper settings.
+        public var reaper: LeaseReaper.Configuration
+        /// Retention settings.
+        public var retention: RetentionJob.Configuration
+        /// The sender used when a message names none.
+        public var defaultSenderID: String
+
+        public init(
+            policy: DeliveryPolicy = DeliveryPolicy(), errorTable: ErrorTable = .meta,
+            dispatcher: DispatcherConfiguration = DispatcherConfiguration(workerID: Engine.makeWorkerID()),
+            reaper: LeaseReaper.Configuration = .init(), retention: RetentionJob.Configuration = .init(),
+            defaultSenderID: String
+        ) {
+            self.policy = policy
+            self.errorTable = errorTable
+            self.dispatcher = dispatcher
+            self.reaper = reaper
+            self.retention = retention
+            self.defaultSenderID = defaultSenderID
+        }
+    }
+
+    /// What the API calls.
+    public let service: MessageService
+    /// Sends due messages.
+    public let dispatcher: Dispatcher
+    /// Reclaims expired leases.
+    public let reaper: LeaseReaper
+    /// Purges ended messages past retention.
+    public let retention: RetentionJob
+    /// Paces throttled senders.
+    public let pacer: SenderPacer
+
+    public init(
+        store: any PigeonStore, transport: any MessageTransport, clock: any PigeonClock, options: Options, logger: Logger,
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) {
+        let lifecycle = Lifecycle(policy: options.policy)
+        let signal = WakeSignal()
+        pacer = SenderPacer()
+        service = MessageService(
+            store: store, lifecycle: lifecycle, clock: clock, signal: signal, pacer: pacer,
+            defaultSenderID: options.defaultSenderID)
+        dispatcher = Dispatcher(
+            store: store, transport: transport, lifecycle: lifecycle,
+            classifier: ErrorClassifier(table: options.errorTable), pacer: pacer, clock: clock, signal: signal,
+            configuration: options.dispatcher, logger: logger, random: random)
+        reaper = LeaseReaper(
+            store: store, lifecycle: lifecycle, clock: clock, signal: signal, configuration: options.reaper, logger: logger,
+            random: random)
+        retention = RetentionJob(store: store, clock: clock, configuration: options.retention, logger: logger)
+    }
+
+    /// The long-running services, in start order.
+    public var services: [any Service] { [reaper, retention, dispatcher] }
+
+    /// A lease owner name unique to this process: host, pid and a random suffix.
+    public static func makeWorkerID() -> String {
+        "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UInt16.random(in: 0...UInt16.max))"
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import Logging
+import PigeonCore
+
+/// What the API does with messages: accept them durably, read them, and apply operator actions through
+/// the lifecycle. Wakes the dispatcher when work becomes due.
+public final class MessageService: Sendable {
+    /// The store.
+    public let store: any PigeonStore
+    let lifecycle: Lifecycle
+    let clock: any PigeonClock
+    let signal: WakeSignal
+    let pacer: SenderPacer
+    /// The sender used when a request names none.
+    public let defaultSenderID: String
+    /// Most messages a bulk retry moves in one call.
+    public static let bulkRetryLimit = 100_000
+
+    public init(
+        store: any PigeonStore, lifecycle: Lifecycle, clock: any PigeonClock, signal: WakeSignal, pacer: SenderPacer,
+        defaultSenderID: String
+    ) {
+        self.store = store
+        self.lifecycle = lifecycle
+        self.clock = clock
+        self.signal = signal
+        self.pacer = pacer
+        self.defaultSenderID = defaultSenderID
+    }
+
+    /// The attempt budget for messages that do not set `max_attempts`.
+    public var defaultMaxAttempts: Int { lifecycle.policy.retry.defaultMaxAttempts }
+
+    /// Builds the stored form of a validated request.
+    public func newMessage(_ request: MessageRequest, requestHash: String?) -> NewMessage {
+        NewMessage(
+            id: .generate(now: clock.now()), senderID: request.senderID ?? defaultSenderID, recipient: request.recipient,
+            type: request.type, payload: request.payload, maxAttempts: request.maxAttempts ?? defaultMaxAttempts,
+            idempotencyKey: request.idempotencyKey, requestHash: requestHash)
+    }
+
+    /// Stores `messages` in one transaction; returns after the commit.
+    public func accept(_ messages: [NewMessage]) async throws -> [EnqueueResult] {
+        let results = try await store.enqueue(messages, now: clock.now())
+        if results.contains(where: { if case .created = $0 { true } else { false } }) { signal.notify() }
+        return results
+    }
+
+    /// A message with its attempts, or `nil`.
+    public func message(_ id: MessageID) async throws -> (MessageRecord, [AttemptRecord])? {
+        guard let record = try await store.message(id) else { return nil }
+        return (record, try await store.attempts(of: id))
+    }
+
+    /// A page of messages.
+    public func list(_ filter: MessageFilter, limit: Int, cursor: Int64?) async throws -> MessagePage {
+        try await store.list(filter, limit: limit, cursor: cursor)
+    }
+
+    /// Gives a failed message a fresh budget; `nil` if there is no such message.
+    public func retry(_ id: MessageID) async throws -> Transition? {
+        try await apply(.operatorRetry(maxAttempts: nil), to: id)
+    }
+
+    /// Cancels a queued or scheduled message; `nil` if there is no such message.
+    public func cancel(_ id: MessageID) async throws -> Transition? {
+        try await apply(.cancel, to: id)
+    }
+
+    private func apply(_ event: LifecycleEvent, to id: MessageID) async throws -> Transition? {
+        let now = clock.now()
+        let lifecycle = self.lifecycle
+        let result = try await store.update(id, now: now) { lifecycle.transition($0, event, now: now) }
+        if let state = result?.state, MessageStatus.claimable.contains(state.status) { signal.notify() }
+        return result
+    }
+
+    /// Retries every failed message matching `filter`; returns how many were requeued.
+    public func retryAll(_ filter: MessageFilter) async throws -> Int {
+        var filter = filter
+        filter.status = .failed
+        let now = clock.now()
+        let lifecycle = self.lifecycle
+        let moved = try await store.updateAll(filter, limit: Self.bulkRetryLimit, now: now) {
+            lifecycle.transition($0, .operatorRetry(maxAttempts: nil), now: now)
+        }
+        if moved > 0 { signal.notify() }
+        return moved
+    }
+
+    /// Deletes a message unless an attempt is in flight.
+    public func delete(_ id: MessageID) async throws -> DeleteResult {
+        try await store.delete(id) { $0.status != .sending }
+    }
+
+    /// Resumes a paused sender; returns false if it was not paused.
+    public func resumeSender(_ senderID: String) async throws -> Bool {
+        let resumed = try await store.resumeSender(senderID)
+        if resumed { signal.notify() }
+        return resumed
+    }
+
+    /// Counts, recent attempts, paused and throttled senders.
+    public func stats(window: Duration = .seconds(3600)) async throws -> EngineStats {
+        let now = clock.now()
+        return EngineStats(
+            delivery: try await store.stats(windowStart: now.adding(.zero - window)),
+            pausedSenders: try await store.pausedSenders(),
+            throttledSenders: pacer.holds(now: now))
+    }
+}
+
+/// A snapshot for `/v1/stats`.
+public struct EngineStats: Sendable {
+    /// Counts per status and attempts in the last hour.
+    public var delivery: DeliveryStats
+    /// Senders paused by sender-level errors.
+    public var pausedSenders: [SenderState]
+    /// Senders held by this process's pacer after throttling, with the time each is released.
+    public var throttledSenders: [String: Date]
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Hummingbird
+import PigeonCore
+import PigeonEngine
+
+/// `GET /v1/stats`, `/healthz`, `/readyz` and `/openapi.yaml`.
+struct SystemRoutes {
+    let service: MessageService
+
+    func register(on router: Router<PigeonRequestContext>) {
+        router.get("/healthz") { _, _ in JSONBody.response(["status": "ok"]) }
+        router.get("/readyz") { _, context in
+            do {
+                _ = try await service.store.pausedSenders()
+                return JSONBody.response(["status": "ready"])
+            } catch {
+                context.logger.error("readiness check failed", metadata: ["error": "\(error)"])
+                return APIError(.serviceUnavailable, "not_ready", "the database is not reachable").response()
+            }
+        }
+        router.get("/v1/stats") { _, _ in try await stats() }
+        router.get("/openapi.yaml") { _, _ in try openAPI() }
+    }
+
+    private func stats() async throws -> Response {
+        let stats = try await service.stats()
+        var counts: [String: Any] = [:]
+        for (status, count) in stats.delivery.counts { counts[status.rawValue] = count }
+        return JSONBody.response([
+            "messages": counts,
+            "dead_letter": stats.delivery.counts[.failed] ?? 0,
+            "attempts_last_hour": stats.delivery.attemptsInWindow,
+            "retries_last_hour": stats.delivery.retriesInWindow,
+            "paused_senders": stats.pausedSenders.map { sender in
+                [
+                    "id": sender.id, "reason": JSONBody.value(sender.pauseReason),
+                    "error_code": JSONBody.value(sender.pauseErrorCode), "paused_at": JSONBody.date(sender.pausedAt),
+                ]
+            },
+            "throttled_senders": stats.throttledSenders.sorted { $0.key < $1.key }.map { ["id": $0.key, "until": JSONBody.date($0.value)] },
+        ])
+    }
+
+    private func openAPI() throws -> Response {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let data = try? Data(contentsOf: url) else {
+            throw APIError(.internalServerError, "missing_document", "the OpenAPI document is missing from this build")
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

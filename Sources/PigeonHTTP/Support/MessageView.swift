@@ -1,0 +1,60 @@
+import Foundation
+import PigeonCore
+
+/// The JSON shapes of messages and attempts in API responses (snake_case, ISO 8601 dates).
+enum MessageView {
+    static func message(_ record: MessageRecord, history: [AttemptRecord]? = nil) -> [String: Any] {
+        let state = record.state
+        var view: [String: Any] = [
+            "id": record.id.rawValue,
+            "status": state.status.rawValue,
+            "to": record.recipient,
+            "type": record.type,
+            "sender_id": record.senderID,
+            "attempts": state.attempts,
+            "counted_attempts": state.countedAttempts,
+            "max_attempts": state.maxAttempts,
+            "next_attempt_at": JSONBody.date(state.nextAttemptAt),
+            "wamid": JSONBody.value(state.wamid),
+            "failure_reason": JSONBody.value(state.failureReason?.rawValue),
+            "last_error": state.lastError.map(error) ?? NSNull(),
+            "idempotency_key": JSONBody.value(record.idempotencyKey),
+            "created_at": JSONBody.date(record.createdAt),
+            "updated_at": JSONBody.date(record.updatedAt),
+            "sent_at": JSONBody.date(record.sentAt),
+            "message": (try? JSONSerialization.jsonObject(with: Data(record.payload.utf8))) ?? record.payload,
+        ]
+        if let history { view["history"] = history.map(attempt) }
+        return view
+    }
+
+    static func error(_ error: Classification) -> [String: Any] {
+        [
+            "code": JSONBody.value(error.code),
+            "class": error.errorClass.rawValue,
+            "title": error.title,
+            "details": JSONBody.value(error.details),
+            "http_status": JSONBody.value(error.httpStatus),
+        ]
+    }
+
+    static func attempt(_ attempt: AttemptRecord) -> [String: Any] {
+        [
+            "attempt": attempt.number,
+            "started_at": JSONBody.date(attempt.startedAt),
+            "finished_at": JSONBody.date(attempt.finishedAt),
+            "outcome": attempt.outcome.rawValue,
+            "http_status": JSONBody.value(attempt.error?.httpStatus),
+            "error_code": JSONBody.value(attempt.error?.code),
+            "error_class": JSONBody.value(attempt.error?.errorClass.rawValue),
+            "error_title": JSONBody.value(attempt.error?.title),
+            "error_details": JSONBody.value(attempt.error?.details),
+            "duration_ms": JSONBody.value(attempt.durationMs),
+        ]
+    }
+
+    /// The short answer to an accepted message.
+    static func accepted(_ record: MessageRecord) -> [String: Any] {
+        ["id": record.id.rawValue, "status": record.state.status.rawValue]
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import Hummingbird
+import Logging
+import MetaSimulator
+import PigeonCore
+import PigeonEngine
+import PigeonHTTP
+import PigeonSQLite
+import ServiceLifecycle
+import WhatsAppCloud
+
+/// `pigeon serve`: opens the store, settles the API key, starts the sandbox simulator when no Meta
+/// credentials are set, and runs the API with the engine until SIGTERM or SIGINT.
+public enum PigeonRuntime {
+    /// The settings key of a generated API key.
+    static let apiKeySetting = "api_key"
+
+    public static func serve(_ config: ServerConfiguration, console: @escaping @Sendable (String) -> Void = Console.print)
+        async throws
+    {
+        let logger = Logger(label: "pigeon")
+        let errorTable = try config.errorTable()
+        let store = try openStore(config)
+        let apiKey = try await resolveAPIKey(config, store: store, logger: logger, console: console)
+        guard config.isSandbox else {
+            let client = CloudAPIClient(configuration: cloudConfiguration(config, baseURL: config.metaBaseURL, token: config.metaAccessToken!))
+            logger.info("sending through Meta's Cloud API", metadata: ["base_url": "\(config.metaBaseURL)", "sender": "\(config.defaultSenderID)"])
+            try await runAPI(config, store: store, transport: client, errorTable: errorTable, apiKey: apiKey, logger: logger)
+            try await client.shutdown()
+            return
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            let (ports, continuation) = AsyncStream<Int>.makeStream()
+            let simulator = MetaSimulator().application(port: 0, logger: Logger(label: "pigeon.sandbox")) { port in
+                continuation.yield(port)
+                continuation.finish()
+            }
+            let sandbox = ServiceGroup(services: [simulator], logger: logger)
+            group.addTask { try await sandbox.run() }
+            guard let port = await ports.first(where: { _ in true }) else { return }
+            let baseURL = "http://127.0.0.1:\(port)"
+            logger.warning(
+                "SANDBOX MODE: PIGEON_META_ACCESS_TOKEN is not set, so messages go to Pigeon's built-in simulator and nothing reaches WhatsApp. Set PIGEON_META_ACCESS_TOKEN and PIGEON_META_PHONE_NUMBER_ID to send for real.",
+                metadata: ["simulator": "\(baseURL)", "sender": "\(config.defaultSenderID)"])
+            let client = CloudAPIClient(configuration: cloudConfiguration(config, baseURL: baseURL, token: "sandbox"))
+            try await runAPI(config, store: store, transport: client, errorTable: errorTable, apiKey: apiKey, logger: logger)
+            try await client.shutdown()
+            await sandbox.triggerGracefulShutdown()
+        }
+    }
+
+    static func cloudConfiguration(_ config: ServerConfiguration, baseURL: String, token: String) -> CloudAPIConfiguration {
+        CloudAPIConfiguration(
+            baseURL: baseURL, apiVersion: config.metaAPIVersion, accessToken: token, requestTimeout: config.metaTimeout,
+            maxConnections: max(8, min(config.maxInFlight, CloudAPIConfiguration.defaultMaxConnections)))
+    }
+
+    /// Opens the configured store.
+    public static func openStore(_ config: ServerConfiguration) throws -> SQLiteStore {
+        switch config.database {
+        case .sqlite(let path):
+            return try SQLiteStore(path: path, synchronousFull: config.sqliteSynchronousFull)
+        }
+    }
+
+    /// The configured key, or the one stored in the database (generated and printed once at first start).
+    static func resolveAPIKey(
+        _ config: ServerConfiguration, store: some SettingsStore, logger: Logger, console: @Sendable (String) -> Void
+    ) async throws -> String {
+        if let key = config.apiKey { return key }
+        let (key, created) = try await store.setting(apiKeySetting) { generateAPIKey() }
+        if created {
+            console(
+                """
+                ------------------------------------------------------------------
+                Pigeon generated an API key for this database. It is shown once:
+
+                    \(key)
+
+                Send it as the header: Authorization: Bearer <key>
+                Set PIGEON_API_KEY to choose your own; `pigeon api-key` shows this one again.
+                ------------------------------------------------------------------
+                """)
+        } else {
+            logger.info("using the API key generated at first start and stored in the database; `pigeon api-key` shows it")
+        }
+        return key
+    }
+
+    /// The stored generated key, if any.
+    public static func storedAPIKey(_ config: ServerConfiguration) async throws -> String? {
+        let store = try openStore(config)
+        let (key, created) = try await store.setting(apiKeySetting) { generateAPIKey() }
+        return created ? nil : key
+    }
+
+    static func generateAPIKey() -> String {
+        var rng = SystemRandomNumberGenerator()
+        let bytes = (0..<24).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        return "pgn_" + bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func runAPI(
+        _ config: ServerConfiguration, store: SQLiteStore, transport: any MessageTransport, errorTable: ErrorTable,
+        apiKey: String, logger: Logger
+    ) async throws {
+        let options = Engine.Options(
+            policy: DeliveryPolicy(retry: RetryPolicy(schedule: config.retrySchedule), inDoubtAfter: config.inDoubtAfter),
+            errorTable: errorTable,
+            dispatcher: DispatcherConfiguration(
+                workerID: Engine.makeWorkerID(), maxInFlight: config.maxInFlight, leaseTimeout: config.leaseTimeout),
+            retention: .init(retention: .seconds(Int64(config.retentionDays) * 86400)),
+            defaultSenderID: config.defaultSenderID)
+        let engine = Engine(store: store, transport: transport, clock: SystemClock(), options: options, logger: logger)
+        let host = config.host
+        let app = Application(
+            router: PigeonAPI.router(service: engine.service, apiKey: apiKey),
+            configuration: .init(address: .hostname(host, port: config.port), serverName: "pigeon"),
+            services: engine.services,
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? config.port
+                logger.notice("Pigeon listening on http://\(host):\(port)", metadata: ["database": "\(store.path)"])
+            },
+            logger: logger)
+        try await ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        ).run()
+        logger.notice("Pigeon stopped")
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import PigeonCore
+import WhatsAppCloud
+
+/// Everything `pigeon serve` is configured with, read from `PIGEON_*` environment variables.
+public struct ServerConfiguration: Sendable {
+    /// Where the database lives.
+    public enum Database: Sendable, Hashable {
+        /// An SQLite file.
+        case sqlite(path: String)
+    }
+
+    /// Log line format.
+    public enum LogFormat: String, Sendable {
+        case text, json
+    }
+
+    /// `PIGEON_HOST` (default 127.0.0.1).
+    public var host: String = ServerConfiguration.defaultHost
+    /// `PIGEON_PORT` (default 8080).
+    public var port: Int = ServerConfiguration.defaultPort
+    /// `PIGEON_DATABASE_URL` (default `./pigeon.sqlite`).
+    public var database: Database = .sqlite(path: ServerConfiguration.defaultDatabasePath)
+    /// `PIGEON_SQLITE_SYNCHRONOUS`: `full` (default, fsync per commit) or `normal`.
+    public var sqliteSynchronousFull = true
+    /// `PIGEON_API_KEY`; when `nil`, one is generated and stored at first start.
+    public var apiKey: String?
+    /// `PIGEON_META_BASE_URL`.
+    public var metaBaseURL: String = CloudAPIConfiguration.defaultBaseURL
+    /// `PIGEON_META_API_VERSION`.
+    public var metaAPIVersion: String = CloudAPIConfiguration.defaultAPIVersion
+    /// `PIGEON_META_ACCESS_TOKEN`; `nil` runs the sandbox simulator.
+    public var metaAccessToken: String?
+    /// `PIGEON_META_PHONE_NUMBER_ID`: the default sender.
+    public var metaPhoneNumberID: String?
+    /// `PIGEON_META_TIMEOUT`: per-call timeout (default 15 s).
+    public var metaTimeout: Duration = CloudAPIConfiguration.defaultRequestTimeout
+    /// `PIGEON_RETRY_SCHEDULE` (default 5m,15m,30m,1h,2h).
+    public var retrySchedule: [Duration] = RetryPolicy.defaultSchedule
+    /// `PIGEON_LEASE_TIMEOUT` (default 30 s).
+    public var leaseTimeout: Duration = .seconds(30)
+    /// `PIGEON_IN_DOUBT_AFTER` (default 5 min).
+    public var inDoubtAfter: Duration = DeliveryPolicy.defaultInDoubtAfter
+    /// `PIGEON_RETENTION_DAYS` (default 30).
+    public var retentionDays: Int = 30
+    /// `PIGEON_LOG_FORMAT` (default text).
+    public var logFormat: LogFormat = .text
+    /// `PIGEON_LOG_LEVEL` (default info).
+    public var logLevel: String = "info"
+    /// `PIGEON_ERROR_CODES_FILE`: JSON overrides of the classification table.
+    public var errorCodesFile: String?
+    /// `PIGEON_MAX_IN_FLIGHT`: concurrent sends per process (default 512).
+    public var maxInFlight: Int = 512
+
+    public static let defaultHost = "127.0.0.1"
+    public static let defaultPort = 8080
+    public static let defaultDatabasePath = "./pigeon.sqlite"
+    /// Phone number id of the sandbox sender.
+    public static let sandboxPhoneNumberID = "100000000000001"
+
+    public init() {}
+
+    /// True when no Meta credentials are configured and the built-in simulator stands in for Meta.
+    public var isSandbox: Bool { metaAccessToken == nil }
+
+    /// The default sender's id.
+    public var defaultSenderID: String { metaPhoneNumberID ?? Self.sandboxPhoneNumberID }
+}

@@ -1,0 +1,15 @@
+import ArgumentParser
+import PigeonServer
+
+/// `pigeon migrate`: creates or upgrades the database schema and exits.
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create or upgrade the database schema, then exit.")
+
+    @OptionGroup var options: ServerOptions
+
+    func run() async throws {
+        let config = try options.load()
+        let store = try PigeonRuntime.openStore(config)
+        print("database ready: \(store.path)")
+    }
+}
