@@ -38,7 +38,7 @@ public struct RetryPolicy: Sendable, Hashable {
 
     /// Parses a schedule such as `500ms,5s,5m,1h`.
     public static func parseSchedule(_ text: String) throws -> [Duration] {
-        let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         guard !parts.isEmpty, parts.allSatisfy({ !$0.isEmpty }) else {
             throw DurationParser.Failure(text: text)
         }
