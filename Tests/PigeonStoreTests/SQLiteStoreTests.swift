@@ -1,0 +1,167 @@
+import Foundation
+import PigeonCore
+import PigeonSQLite
+import Testing
+
+@Suite struct SQLiteStoreTests {
+    let database = TemporaryDatabase()
+    let lifecycle = Lifecycle()
+
+    @Test func acceptedMessagesSurviveReopeningTheFile() async throws {
+        let results = try await database.open().enqueue([newMessage(), newMessage(to: "+15550002222")], now: t0)
+        let reopened = try database.open()
+        for result in results {
+            let record = try #require(result.record)
+            let stored = try #require(try await reopened.message(record.id))
+            #expect(stored.state.status == .queued)
+            #expect(stored.recipient == record.recipient)
+            #expect(stored.state.nextAttemptAt == t0)
+        }
+    }
+
+    @Test func concurrentWritesAreGroupCommittedAndAllDurable() async throws {
+        let store = try database.open()
+        let ids = try await withThrowingTaskGroup(of: MessageID.self) { group in
+            for _ in 0..<300 {
+                group.addTask { try await store.enqueue([newMessage()], now: t0)[0].record!.id }
+            }
+            return try await group.reduce(into: [MessageID]()) { $0.append($1) }
+        }
+        let reopened = try database.open()
+        #expect(Set(ids).count == 300)
+        #expect(try await reopened.stats(windowStart: t0).counts[.queued] == 300)
+    }
+
+    @Test func idempotencyKeysReplayOrConflict() async throws {
+        let store = try database.open()
+        let first = try await store.enqueue([newMessage(key: "k", hash: "h1")], now: t0)[0]
+        let replay = try await store.enqueue([newMessage(key: "k", hash: "h1")], now: t0)[0]
+        let conflict = try await store.enqueue([newMessage(key: "k", hash: "h2")], now: t0)[0]
+        guard case .created(let original) = first, case .replayed(let again) = replay,
+            case .conflict(let existing) = conflict
+        else {
+            Issue.record("unexpected results: \(first), \(replay), \(conflict)")
+            return
+        }
+        #expect(again.id == original.id)
+        #expect(existing == original.id)
+        #expect(try await store.stats(windowStart: t0).counts[.queued] == 1)
+    }
+
+    @Test func claimTakesOnlyDueMessagesAndRecordsTheAttemptFirst() async throws {
+        let store = try database.open()
+        let due = try await store.enqueue([newMessage(), newMessage()], now: t0).map { $0.record!.id }
+        _ = try await store.enqueue([newMessage()], now: t0.addingTimeInterval(60))
+        let claimed = try await store.claim(limit: 10, owner: "w1", now: t0, leaseUntil: t0.addingTimeInterval(30), excludedSenders: [])
+        #expect(Set(claimed.map(\.id)) == Set(due))
+        for record in claimed {
+            #expect(record.state.status == .sending)
+            #expect(record.state.attempts == 1)
+            #expect(record.state.leaseOwner == "w1")
+            let attempts = try await store.attempts(of: record.id)
+            #expect(attempts.map(\.outcome) == [.inFlight])
+        }
+        #expect(try await store.claim(limit: 10, owner: "w2", now: t0, leaseUntil: t0, excludedSenders: []).isEmpty)
+    }
+
+    @Test func claimSkipsPausedAndHeldSenders() async throws {
+        let store = try database.open()
+        _ = try await store.enqueue([newMessage(sender: "A"), newMessage(sender: "B"), newMessage(sender: "C")], now: t0)
+        try await store.pauseSender("A", because: Classification(errorClass: .senderLevel, code: 190, title: "expired", details: nil, httpStatus: 401), now: t0)
+        let claimed = try await store.claim(limit: 10, owner: "w", now: t0, leaseUntil: t0, excludedSenders: ["B"])
+        #expect(claimed.map(\.senderID) == ["C"])
+        #expect(try await store.pausedSenders().map(\.id) == ["A"])
+        #expect(try await store.resumeSender("A"))
+        #expect(try await !store.resumeSender("A"))
+        #expect(try await store.claim(limit: 10, owner: "w", now: t0, leaseUntil: t0, excludedSenders: []).map(\.senderID).sorted() == ["A", "B"])
+    }
+
+    @Test func twoStoresOnOneFileNeverClaimTheSameMessage() async throws {
+        let first = try database.open()
+        let second = try database.open()
+        _ = try await first.enqueue((0..<400).map { _ in newMessage() }, now: t0)
+        async let a = (0..<20).asyncMap { _ in try await first.claim(limit: 15, owner: "a", now: t0, leaseUntil: t0, excludedSenders: []) }
+        async let b = (0..<20).asyncMap { _ in try await second.claim(limit: 15, owner: "b", now: t0, leaseUntil: t0, excludedSenders: []) }
+        let ids = try await (a + b).flatMap { $0.map(\.id) }
+        #expect(ids.count == 400)
+        #expect(Set(ids).count == 400)
+    }
+
+    @Test func completionsApplyOnlyWhileTheLeaseIsHeld() async throws {
+        let store = try database.open()
+        _ = try await store.enqueue([newMessage()], now: t0)
+        let record = try await store.claim(limit: 1, owner: "w1", now: t0, leaseUntil: t0, excludedSenders: [])[0]
+        let sent = lifecycle.transition(record.state, .accepted(wamid: "wamid.1"), now: t0).state!
+        let stale = AttemptCompletion(
+            messageID: record.id, seq: record.seq, owner: "someone-else", attempt: 1, state: sent, outcome: .sent, error: nil,
+            finishedAt: t0, durationMs: 5)
+        #expect(try await store.complete([stale], now: t0).isEmpty)
+        var mine = stale
+        mine.owner = "w1"
+        #expect(try await store.complete([mine], now: t0) == [record.id])
+        let stored = try #require(try await store.message(record.id))
+        #expect(stored.state.status == .sent)
+        #expect(stored.state.wamid == "wamid.1")
+        #expect(stored.sentAt == t0)
+        #expect(try await store.attempts(of: record.id).map(\.outcome) == [.sent])
+        #expect(try await store.complete([mine], now: t0).isEmpty)
+    }
+
+    @Test func expiredLeasesAreReclaimedAndTheAttemptIsInDoubt() async throws {
+        let store = try database.open()
+        _ = try await store.enqueue([newMessage(), newMessage()], now: t0)
+        let claimed = try await store.claim(limit: 1, owner: "dead", now: t0, leaseUntil: t0.addingTimeInterval(30), excludedSenders: [])
+        let later = t0.addingTimeInterval(31)
+        let lifecycle = self.lifecycle
+        let reclaimed = try await store.reclaimExpiredLeases(now: later, limit: 10) {
+            lifecycle.transition($0.state, .leaseExpired(jitter: 0.5), now: later).state
+        }
+        #expect(reclaimed == 1)
+        let stored = try #require(try await store.message(claimed[0].id))
+        #expect(stored.state.status == .retryScheduled)
+        #expect(stored.state.leaseOwner == nil)
+        #expect(try await store.attempts(of: claimed[0].id).map(\.outcome) == [.inDoubt])
+    }
+
+    @Test func pagesAreStableWhileNewMessagesArrive() async throws {
+        let store = try database.open()
+        let ids = try await store.enqueue((0..<25).map { _ in newMessage() }, now: t0).map { $0.record!.id }
+        var seen: [MessageID] = []
+        var cursor: Int64?
+        repeat {
+            let page = try await store.list(MessageFilter(), limit: 10, cursor: cursor)
+            seen += page.messages.map(\.id)
+            cursor = page.nextCursor
+            _ = try await store.enqueue([newMessage()], now: t0)
+        } while cursor != nil
+        #expect(seen == ids.reversed())
+    }
+
+    @Test func purgeRemovesOnlyEndedMessagesPastTheCutoff() async throws {
+        let store = try database.open()
+        let ids = try await store.enqueue([newMessage(), newMessage(), newMessage()], now: t0).map { $0.record!.id }
+        let lifecycle = self.lifecycle
+        _ = try await store.update(ids[0], now: t0) { lifecycle.transition($0, .cancel, now: t0) }
+        _ = try await store.update(ids[1], now: t0.addingTimeInterval(100)) { lifecycle.transition($0, .cancel, now: t0) }
+        #expect(try await store.purge(statuses: [.failed, .cancelled], before: t0.addingTimeInterval(50), limit: 100) == 1)
+        #expect(try await store.message(ids[0]) == nil)
+        #expect(try await store.message(ids[1]) != nil)
+        #expect(try await store.message(ids[2]) != nil)
+    }
+
+    @Test func generatedSettingsAreStoredOnce() async throws {
+        let store = try database.open()
+        let first = try await store.setting("api_key") { "one" }
+        let second = try await store.setting("api_key") { "two" }
+        #expect(first.value == "one" && first.created)
+        #expect(second.value == "one" && !second.created)
+    }
+}
+
+extension Range where Bound == Int {
+    func asyncMap<T>(_ transform: (Int) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for value in self { results.append(try await transform(value)) }
+        return results
+    }
+}
