@@ -82,6 +82,7 @@ let package = Package(
             dependencies: [
                 "PigeonCore", "PigeonSQLite", "PigeonEngine", "PigeonHTTP", "WhatsAppCloud", "MetaSimulator", "PigeonServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .testTarget(
@@ -89,6 +90,7 @@ let package = Package(
             dependencies: [
                 "pigeon", "MetaSimulator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
     ],

@@ -85,7 +85,7 @@ public final class Dispatcher: Service {
     }
 
     /// Claims up to `limit` due messages and marks them in flight.
-    func claim(limit: Int, now: Date) async throws -> [MessageRecord] {
+    public func claim(limit: Int, now: Date) async throws -> [MessageRecord] {
         let claimed = try await store.claim(
             limit: limit, owner: configuration.workerID, now: now, leaseUntil: now.adding(configuration.leaseTimeout),
             excludedSenders: pacer.heldSenders(now: now))
