@@ -71,6 +71,16 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
+        .target(
+            name: "PigeonTestSupport",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/PigeonTestSupport"
+        ),
         .testTarget(name: "PigeonCoreTests", dependencies: ["PigeonCore"]),
         .testTarget(name: "PigeonStoreTests", dependencies: ["PigeonCore", "PigeonSQLite"]),
         .testTarget(
@@ -81,6 +91,7 @@ let package = Package(
             name: "PigeonHTTPTests",
             dependencies: [
                 "PigeonCore", "PigeonSQLite", "PigeonEngine", "PigeonHTTP", "WhatsAppCloud", "MetaSimulator", "PigeonServer",
+                "PigeonTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
@@ -88,7 +99,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "pigeon", "MetaSimulator",
+                "pigeon", "MetaSimulator", "PigeonTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]

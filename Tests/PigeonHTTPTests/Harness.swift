@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
@@ -9,7 +8,7 @@ import PigeonCore
 import PigeonEngine
 import PigeonHTTP
 import PigeonSQLite
-import ServiceLifecycle
+import PigeonTestSupport
 import Testing
 import WhatsAppCloud
 
@@ -25,10 +24,10 @@ final class Harness: Sendable {
     let engine: Engine
     let apiURL: String
     let simulatorURL: String
-    let http: HTTPClient
+    let client = JSONClient()
 
     private init(
-        clock: ManualClock, simulator: MetaSimulator, store: SQLiteStore, engine: Engine, apiURL: String, simulatorURL: String, http: HTTPClient
+        clock: ManualClock, simulator: MetaSimulator, store: SQLiteStore, engine: Engine, apiURL: String, simulatorURL: String
     ) {
         self.simulator = simulator
         self.clock = clock
@@ -36,7 +35,6 @@ final class Harness: Sendable {
         self.engine = engine
         self.apiURL = apiURL
         self.simulatorURL = simulatorURL
-        self.http = http
     }
 
     struct Options {
@@ -48,21 +46,16 @@ final class Harness: Sendable {
 
     /// Runs `body` with a fresh harness, then stops both servers.
     static func run(_ options: Options = Options(), _ body: (Harness) async throws -> Void) async throws {
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
+        let logger = RunningServer.quietLogger
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pigeon-http-\(UUID().uuidString)")
         let store = try SQLiteStore(path: directory.appendingPathComponent("pigeon.sqlite").path)
         let simulator = MetaSimulator()
         let clock = ManualClock()
-
-        let (simulatorPorts, simulatorPort) = AsyncStream<Int>.makeStream()
-        let simulatorGroup = ServiceGroup(
-            services: [simulator.application(port: 0, logger: logger) { simulatorPort.yield($0) }], logger: logger)
-        let simulatorTask = Task { try await simulatorGroup.run() }
-        let simulatorURL = "http://127.0.0.1:\(await simulatorPorts.first { _ in true }!)"
-
+        let simulatorServer = await RunningServer(logger: logger) { onRunning in
+            simulator.application(port: 0, logger: logger, onRunning: onRunning)
+        }
         let client = CloudAPIClient(
-            configuration: .init(baseURL: simulatorURL, accessToken: "test-token", requestTimeout: options.requestTimeout))
+            configuration: .init(baseURL: simulatorServer.url, accessToken: "test-token", requestTimeout: options.requestTimeout))
         let engine = Engine(
             store: store, transport: client, clock: clock,
             options: .init(
@@ -70,65 +63,33 @@ final class Harness: Sendable {
                 dispatcher: DispatcherConfiguration(workerID: "test-worker", leaseTimeout: options.leaseTimeout),
                 defaultSenderID: sender),
             logger: logger, random: { 0.5 })
-        let (apiPorts, apiPort) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: PigeonAPI.router(service: engine.service, apiKey: apiKey),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { apiPort.yield($0.localAddress!.port!) }, logger: logger)
-        let apiGroup = ServiceGroup(services: [app], logger: logger)
-        let apiTask = Task { try await apiGroup.run() }
-        let apiURL = "http://127.0.0.1:\(await apiPorts.first { _ in true }!)"
-
-        let harness = Harness(clock: clock, simulator: simulator, store: store, engine: engine, apiURL: apiURL, simulatorURL: simulatorURL, http: HTTPClient())
+        let apiServer = await RunningServer(logger: logger) { onRunning in
+            Application(
+                router: PigeonAPI.router(service: engine.service, apiKey: apiKey),
+                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: logger)
+        }
+        let harness = Harness(
+            clock: clock, simulator: simulator, store: store, engine: engine, apiURL: apiServer.url,
+            simulatorURL: simulatorServer.url)
+        var failure: (any Error)?
         do {
             try await body(harness)
         } catch {
-            await harness.stop(apiGroup, apiTask, simulatorGroup, simulatorTask, client)
-            throw error
+            failure = error
         }
-        await harness.stop(apiGroup, apiTask, simulatorGroup, simulatorTask, client)
+        await apiServer.stop()
+        await simulatorServer.stop()
         try? FileManager.default.removeItem(at: directory)
+        if let failure { throw failure }
     }
 
-    private func stop(
-        _ apiGroup: ServiceGroup, _ apiTask: Task<Void, any Error>, _ simulatorGroup: ServiceGroup,
-        _ simulatorTask: Task<Void, any Error>, _ client: CloudAPIClient
-    ) async {
-        await apiGroup.triggerGracefulShutdown()
-        _ = await apiTask.result
-        await simulatorGroup.triggerGracefulShutdown()
-        _ = await simulatorTask.result
-        try? await client.shutdown()
-        try? await http.shutdown()
-    }
-
-    /// A response: status and parsed JSON body (empty when not JSON).
-    struct Reply {
-        let status: Int
-        let json: [String: Any]
-        let text: String
-
-        subscript(key: String) -> Any? { json[key] }
-        var error: String? { (json["error"] as? [String: Any])?["code"] as? String }
-        var history: [[String: Any]] { json["history"] as? [[String: Any]] ?? [] }
-    }
-
-    /// Calls the Pigeon API.
+    /// Calls the Pigeon API (or, with `base`, another server).
     func call(
         _ method: HTTPMethod, _ path: String, json body: String? = nil, headers: [String: String] = [:],
         auth: String? = Harness.apiKey, contentType: String? = "application/json", base: String? = nil
-    ) async throws -> Reply {
-        var request = HTTPClientRequest(url: (base ?? apiURL) + path)
-        request.method = method
-        if let auth { request.headers.add(name: "Authorization", value: "Bearer \(auth)") }
-        if body != nil, let contentType { request.headers.add(name: "Content-Type", value: contentType) }
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await http.execute(request, timeout: .seconds(30))
-        let bytes = try await response.body.collect(upTo: 64 << 20)
-        let text = String(buffer: bytes)
-        let json = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
-        return Reply(status: Int(response.status.code), json: json, text: text)
+    ) async throws -> JSONClient.Reply {
+        try await client.call(method, (base ?? apiURL) + path, json: body, headers: headers, bearer: auth, contentType: contentType)
     }
 
     /// Posts a text message and returns its id.
@@ -139,7 +100,7 @@ final class Harness: Sendable {
     }
 
     /// Reads a message.
-    func message(_ id: String) async throws -> Reply {
+    func message(_ id: String) async throws -> JSONClient.Reply {
         try await call(.GET, "/v1/messages/\(id)")
     }
 

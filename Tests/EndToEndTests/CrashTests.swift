@@ -1,0 +1,168 @@
+import Foundation
+import MetaSimulator
+import PigeonTestSupport
+import Synchronization
+import Testing
+
+/// Child `pigeon serve` processes under load, killed with SIGKILL and restarted on the same database file.
+@Suite(.serialized) struct CrashTests {
+    static let apiKey = "crash-test-key-0123456789"
+    /// Messages to this number are rejected permanently by the simulator (131026).
+    static let unreachable = "+15559990000"
+
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pigeon-crash-\(UUID().uuidString)")
+    let client = JSONClient()
+
+    func environment(simulatorURL: String) -> [String: String] {
+        [
+            "PIGEON_DATABASE_URL": directory.appendingPathComponent("pigeon.sqlite").path,
+            "PIGEON_API_KEY": Self.apiKey, "PIGEON_PORT": "0", "PIGEON_META_ACCESS_TOKEN": "crash-test-token",
+            "PIGEON_META_PHONE_NUMBER_ID": "123456789", "PIGEON_META_BASE_URL": simulatorURL,
+            "PIGEON_RETRY_SCHEDULE": "50ms", "PIGEON_LEASE_TIMEOUT": "1s", "PIGEON_IN_DOUBT_AFTER": "300ms",
+            "PIGEON_LOG_LEVEL": "notice",
+        ]
+    }
+
+    /// Posts batches and single messages until cancelled; remembers every id answered with 202.
+    final class Load: Sendable {
+        let accepted = Mutex<[String: String]>([:])
+        var count: Int { accepted.withLock { $0.count } }
+
+        func run(client: JSONClient, url: String, worker: Int) async {
+            var round = 0
+            while !Task.isCancelled {
+                round += 1
+                let recipients = (0..<10).map { index -> String in
+                    index == 3 && round % 5 == 0 ? CrashTests.unreachable : "+1555\(String(format: "%03d", worker))\(String(format: "%04d", index))"
+                }
+                let items = recipients.map { #"{"to": "\#($0)", "text": {"body": "load \#(round)"}}"# }
+                guard
+                    let reply = try? await client.call(
+                        .POST, url + "/v1/messages/batch", json: #"{"messages": [\#(items.joined(separator: ","))]}"#,
+                        bearer: CrashTests.apiKey, timeout: .seconds(5)),
+                    reply.status == 202, let results = reply["results"] as? [[String: Any]]
+                else { continue }
+                accepted.withLock { accepted in
+                    for (result, to) in zip(results, recipients) {
+                        accepted[result["id"] as! String] = to == CrashTests.unreachable ? "failed" : "sent"
+                    }
+                }
+                if let single = try? await client.call(
+                    .POST, url + "/v1/messages", json: #"{"to": "+15550000\#(worker)01", "text": {"body": "single"}}"#,
+                    bearer: CrashTests.apiKey, timeout: .seconds(5)), single.status == 202, let id = single["id"] as? String
+                {
+                    accepted.withLock { $0[id] = "sent" }
+                }
+            }
+        }
+    }
+
+    /// Applies load to `urls` until `load` has `target` accepted messages (or 60 s pass), then stops it.
+    func drive(_ load: Load, urls: [String], until target: Int) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, url) in urls.enumerated() {
+                for worker in 0..<2 { group.addTask { await load.run(client: client, url: url, worker: index * 2 + worker) } }
+            }
+            let deadline = ContinuousClock.now + .seconds(60)
+            while load.count < target && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            group.cancelAll()
+        }
+    }
+
+    /// Waits until no message is queued, sending or scheduled for retry (or 90 s pass).
+    func waitUntilSettled(_ url: String) async throws {
+        let deadline = ContinuousClock.now + .seconds(90)
+        while ContinuousClock.now < deadline {
+            let stats = try await client.call(.GET, url + "/v1/stats", bearer: Self.apiKey)
+            let counts = stats["messages"] as? [String: Int] ?? [:]
+            if counts["queued", default: 1] + counts["sending", default: 1] + counts["retry_scheduled", default: 1] == 0 { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("messages did not settle within 90 s")
+    }
+
+    /// Every message's status and attempt outcomes, read through the API.
+    func allMessages(_ url: String) async throws -> [String: String] {
+        var statuses: [String: String] = [:]
+        var cursor: String?
+        repeat {
+            let page = try await client.call(
+                .GET, url + "/v1/messages?limit=1000" + (cursor.map { "&cursor=\($0)" } ?? ""), bearer: Self.apiKey)
+            for message in page["messages"] as? [[String: Any]] ?? [] {
+                statuses[message["id"] as! String] = message["status"] as? String
+            }
+            cursor = page["next_cursor"] as? String
+        } while cursor != nil
+        return statuses
+    }
+
+    /// Checks that every accepted message ended as expected and that any message Meta got twice had an in-doubt attempt.
+    func verify(_ load: Load, simulator: MetaSimulator, url: String) async throws {
+        let accepted = load.accepted.withLock { $0 }
+        let statuses = try await allMessages(url)
+        let lost = accepted.filter { statuses[$0.key] == nil }
+        #expect(lost.isEmpty, "\(lost.count) accepted messages are missing")
+        let wrong = accepted.filter { statuses[$0.key] != nil && statuses[$0.key] != $0.value }
+        #expect(wrong.isEmpty, "\(wrong.count) messages ended wrongly, e.g. \(wrong.prefix(3)) → \(wrong.prefix(3).map { statuses[$0.key] ?? "" })")
+
+        var deliveries: [String: Int] = [:]
+        for request in simulator.received where request.responseStatus == 200 {
+            deliveries[request.callbackData ?? "", default: 0] += 1
+        }
+        for (id, count) in deliveries where count > 1 {
+            let history = try await client.call(.GET, url + "/v1/messages/\(id)", bearer: Self.apiKey).history
+            let outcomes = history.compactMap { $0["outcome"] as? String }
+            #expect(outcomes.contains("in_doubt"), "message \(id) reached Meta \(count) times without an in-doubt attempt: \(outcomes)")
+        }
+        let sentNeverDelivered = accepted.filter { $0.value == "sent" && deliveries[$0.key] == nil }
+        #expect(sentNeverDelivered.isEmpty, "\(sentNeverDelivered.count) messages are sent but Meta never got them")
+    }
+
+    func startSimulator() async -> (MetaSimulator, RunningServer) {
+        let simulator = MetaSimulator()
+        simulator.addRule(SimulatorRule(to: Self.unreachable, error: .init(code: 131026, title: "Message undeliverable")))
+        simulator.addRule(SimulatorRule(delayMs: 5))
+        let logger = RunningServer.quietLogger
+        let server = await RunningServer(logger: logger) { onRunning in
+            simulator.application(port: 0, logger: logger, onRunning: onRunning)
+        }
+        return (simulator, server)
+    }
+
+    @Test func killNineUnderLoadLosesNothingAcrossRestarts() async throws {
+        let (simulator, simulatorServer) = await startSimulator()
+        let env = environment(simulatorURL: simulatorServer.url)
+        let load = Load()
+        for crash in 1...2 {
+            let child = try PigeonProcess(environment: env, logURL: directory.appendingPathComponent("serve-\(crash).log"))
+            let port = try await child.start()
+            try await drive(load, urls: ["http://127.0.0.1:\(port)"], until: crash * 800)
+            child.kill()
+        }
+        let survivor = try PigeonProcess(environment: env, logURL: directory.appendingPathComponent("serve-final.log"))
+        let url = "http://127.0.0.1:\(try await survivor.start())"
+        try await drive(load, urls: [url], until: load.count + 100)
+        try await waitUntilSettled(url)
+        try await verify(load, simulator: simulator, url: url)
+        #expect(survivor.terminate() == 0, "SIGTERM did not shut down cleanly")
+        await simulatorServer.stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    @Test func twoInstancesShareOneFileAndTheSurvivorFinishesTheDeadOnesWork() async throws {
+        let (simulator, simulatorServer) = await startSimulator()
+        let env = environment(simulatorURL: simulatorServer.url)
+        let load = Load()
+        let first = try PigeonProcess(environment: env, logURL: directory.appendingPathComponent("a.log"))
+        let second = try PigeonProcess(environment: env, logURL: directory.appendingPathComponent("b.log"))
+        let firstURL = "http://127.0.0.1:\(try await first.start())"
+        let secondURL = "http://127.0.0.1:\(try await second.start())"
+        try await drive(load, urls: [firstURL, secondURL], until: 1000)
+        first.kill()
+        try await waitUntilSettled(secondURL)
+        try await verify(load, simulator: simulator, url: secondURL)
+        #expect(second.terminate() == 0)
+        await simulatorServer.stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
