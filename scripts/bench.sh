@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# End-to-end benchmark: a release `pigeon serve` on a fresh SQLite file, sending to the fast nginx fake of
+# the Graph API in ../shared/bench (10 % of sends answer 131000 and are retried), driven by `pigeon bench`.
+#
+#   scripts/bench.sh                                  # 100,000 messages, batches of 100, as fast as possible
+#   MESSAGES=20000 BATCH=1 CONCURRENCY=32 scripts/bench.sh     # one message per request
+#   MESSAGES=30000 BATCH=10 RATE=1000 scripts/bench.sh         # latency at 1,000 messages/s offered
+#   ERR_PCT=0 scripts/bench.sh                        # no injected errors
+#
+# Needs ../shared/bench (beside this repository) and nginx (apt-get install -y nginx-light).
+# Writes pigeon's log and an RSS sample (KiB, one per second) under $WORK (default /tmp/pigeon-bench).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+SHARED="${SHARED_BENCH:-$ROOT/../shared/bench}"
+WORK="${WORK:-/tmp/pigeon-bench}"
+PORT="${PORT:-18088}"
+MESSAGES="${MESSAGES:-100000}"
+BATCH="${BATCH:-100}"
+CONCURRENCY="${CONCURRENCY:-8}"
+RATE="${RATE:-0}"
+KEY="bench-key-0123456789abcdef"
+
+if [[ ! -x "$SHARED/start.sh" ]]; then
+  echo "missing: $SHARED/start.sh (the fake Graph API). Put the shared/ folder beside this repository, or set SHARED_BENCH." >&2
+  exit 2
+fi
+command -v nginx >/dev/null || { echo "missing: nginx. Install it with: apt-get install -y nginx-light" >&2; exit 2; }
+
+cd "$ROOT"
+swift build -c release --product pigeon >/dev/null
+BIN="$(swift build -c release --show-bin-path)/pigeon"
+
+rm -rf "$WORK" && mkdir -p "$WORK"
+"$SHARED/stop.sh" >/dev/null 2>&1 || true
+BENCH_PREFIX="$WORK/upstream" "$SHARED/start.sh"
+cleanup() {
+  [[ -n "${PIGEON_PID:-}" ]] && kill "$PIGEON_PID" 2>/dev/null && wait "$PIGEON_PID" 2>/dev/null || true
+  [[ -n "${SAMPLER_PID:-}" ]] && kill "$SAMPLER_PID" 2>/dev/null || true
+  BENCH_PREFIX="$WORK/upstream" "$SHARED/stop.sh" >/dev/null || true
+}
+trap cleanup EXIT
+
+PIGEON_PORT="$PORT" PIGEON_API_KEY="$KEY" PIGEON_DATABASE_URL="$WORK/pigeon.sqlite" \
+PIGEON_META_BASE_URL=http://127.0.0.1:18080 PIGEON_META_ACCESS_TOKEN=bench-token PIGEON_META_PHONE_NUMBER_ID=123456789 \
+PIGEON_RETRY_SCHEDULE="${RETRY_SCHEDULE:-100ms,200ms,400ms,800ms,1600ms}" PIGEON_LOG_LEVEL=error \
+  "$BIN" serve >"$WORK/pigeon.log" 2>&1 &
+PIGEON_PID=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+( while kill -0 "$PIGEON_PID" 2>/dev/null; do ps -o rss= -p "$PIGEON_PID" >>"$WORK/rss.txt" || true; sleep 1; done ) &
+SAMPLER_PID=$!
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; sqlite synchronous=FULL; upstream errors ${ERR_PCT:-10}%"
+"$BIN" bench --url "http://127.0.0.1:$PORT" --api-key "$KEY" --messages "$MESSAGES" --batch "$BATCH" \
+  --concurrency "$CONCURRENCY" --rate "$RATE"
+echo "pigeon RSS (MiB): start $(( $(head -1 "$WORK/rss.txt") / 1024 )), max $(( $(sort -n "$WORK/rss.txt" | tail -1) / 1024 )), end $(( $(tail -1 "$WORK/rss.txt") / 1024 ))"
