@@ -87,8 +87,8 @@ let package = Package(
         .testTarget(name: "PigeonCoreTests", dependencies: ["PigeonCore"]),
         .testTarget(name: "PigeonStoreTests", dependencies: ["PigeonCore", "PigeonSQLite"]),
         .testTarget(
-            name: "PigeonEngineTests",
-            dependencies: ["PigeonCore", "PigeonSQLite", "PigeonEngine", "WhatsAppCloud", "MetaSimulator"]
+            name: "WhatsAppCloudTests",
+            dependencies: ["PigeonCore", "WhatsAppCloud", "MetaSimulator", "PigeonTestSupport"]
         ),
         .testTarget(
             name: "PigeonHTTPTests",

@@ -6,6 +6,8 @@
 #   MESSAGES=20000 BATCH=1 CONCURRENCY=32 scripts/bench.sh     # one message per request
 #   MESSAGES=30000 BATCH=10 RATE=1000 scripts/bench.sh         # latency at 1,000 messages/s offered
 #   ERR_PCT=0 scripts/bench.sh                        # no injected errors
+#   MODE=backlog MESSAGES=1000000 BATCH=1000 scripts/bench.sh  # memory while a backlog grows: the upstream
+#                                                     # pauses the sender (code 190), so everything stays queued
 #
 # Needs ../shared/bench (beside this repository) and nginx (apt-get install -y nginx-light).
 # Writes pigeon's log and an RSS sample (KiB, one per second) under $WORK (default /tmp/pigeon-bench).
@@ -31,17 +33,26 @@ swift build -c release --product pigeon >/dev/null
 BIN="$(swift build -c release --show-bin-path)/pigeon"
 
 rm -rf "$WORK" && mkdir -p "$WORK"
-"$SHARED/stop.sh" >/dev/null 2>&1 || true
-BENCH_PREFIX="$WORK/upstream" "$SHARED/start.sh"
+UPSTREAM=http://127.0.0.1:18080
+if [[ "${MODE:-throughput}" == backlog ]]; then
+  UPSTREAM=http://127.0.0.1:18091
+  "$BIN" simulate --port 18091 >"$WORK/simulator.log" 2>&1 &
+  SIMULATOR_PID=$!
+  for _ in $(seq 1 100); do curl -sf -o /dev/null -X POST "$UPSTREAM/_sim/rules" -d '{"error": {"code": 190, "http_status": 401}}' && break; sleep 0.1; done
+else
+  BENCH_PREFIX="$WORK/upstream" "$SHARED/stop.sh" >/dev/null 2>&1 || true
+  BENCH_PREFIX="$WORK/upstream" "$SHARED/start.sh"
+fi
 cleanup() {
   [[ -n "${PIGEON_PID:-}" ]] && kill "$PIGEON_PID" 2>/dev/null && wait "$PIGEON_PID" 2>/dev/null || true
   [[ -n "${SAMPLER_PID:-}" ]] && kill "$SAMPLER_PID" 2>/dev/null || true
-  BENCH_PREFIX="$WORK/upstream" "$SHARED/stop.sh" >/dev/null || true
+  [[ -n "${SIMULATOR_PID:-}" ]] && kill "$SIMULATOR_PID" 2>/dev/null || true
+  BENCH_PREFIX="$WORK/upstream" "$SHARED/stop.sh" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
 PIGEON_PORT="$PORT" PIGEON_API_KEY="$KEY" PIGEON_DATABASE_URL="$WORK/pigeon.sqlite" \
-PIGEON_META_BASE_URL=http://127.0.0.1:18080 PIGEON_META_ACCESS_TOKEN=bench-token PIGEON_META_PHONE_NUMBER_ID=123456789 \
+PIGEON_META_BASE_URL="$UPSTREAM" PIGEON_META_ACCESS_TOKEN=bench-token PIGEON_META_PHONE_NUMBER_ID=123456789 \
 PIGEON_RETRY_SCHEDULE="${RETRY_SCHEDULE:-100ms,200ms,400ms,800ms,1600ms}" PIGEON_LOG_LEVEL=error \
   "$BIN" serve >"$WORK/pigeon.log" 2>&1 &
 PIGEON_PID=$!
@@ -49,7 +60,14 @@ for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null &
 ( while kill -0 "$PIGEON_PID" 2>/dev/null; do ps -o rss= -p "$PIGEON_PID" >>"$WORK/rss.txt" || true; sleep 1; done ) &
 SAMPLER_PID=$!
 
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; sqlite synchronous=FULL; upstream errors ${ERR_PCT:-10}%"
-"$BIN" bench --url "http://127.0.0.1:$PORT" --api-key "$KEY" --messages "$MESSAGES" --batch "$BATCH" \
-  --concurrency "$CONCURRENCY" --rate "$RATE"
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; sqlite synchronous=FULL; mode ${MODE:-throughput}; upstream errors ${ERR_PCT:-10}%"
+if [[ "${MODE:-throughput}" == backlog ]]; then
+  "$BIN" bench --url "http://127.0.0.1:$PORT" --api-key "$KEY" --messages "$MESSAGES" --batch "$BATCH" \
+    --concurrency "$CONCURRENCY" --rate "$RATE" --accept-only
+  curl -s "http://127.0.0.1:$PORT/v1/stats" -H "Authorization: Bearer $KEY"; echo
+  sleep 2
+else
+  "$BIN" bench --url "http://127.0.0.1:$PORT" --api-key "$KEY" --messages "$MESSAGES" --batch "$BATCH" \
+    --concurrency "$CONCURRENCY" --rate "$RATE"
+fi
 echo "pigeon RSS (MiB): start $(( $(head -1 "$WORK/rss.txt") / 1024 )), max $(( $(sort -n "$WORK/rss.txt" | tail -1) / 1024 )), end $(( $(tail -1 "$WORK/rss.txt") / 1024 ))"

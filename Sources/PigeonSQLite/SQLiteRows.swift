@@ -15,12 +15,9 @@ enum SQLiteRows {
     static func date(_ millis: Int64?) -> Date? { millis.map { Date(millisecondsSince1970: $0) } }
 
     static func message(from row: Row) -> MessageRecord {
-        var lastError: Classification?
-        if let className: String = row["last_error_class"], let errorClass = ErrorClass(rawValue: className) {
-            lastError = Classification(
-                errorClass: errorClass, code: row["last_error_code"], title: row["last_error_title"] ?? "",
-                details: row["last_error_details"], httpStatus: row["last_error_http_status"])
-        }
+        let lastError = classification(
+            row, classColumn: "last_error_class", code: "last_error_code", title: "last_error_title",
+            details: "last_error_details", httpStatus: "last_error_http_status")
         let state = MessageState(
             status: MessageStatus(rawValue: row["status"]) ?? .queued,
             attempts: row["attempts"],
@@ -42,13 +39,20 @@ enum SQLiteRows {
             createdAt: date(row["created_at"])!, updatedAt: date(row["updated_at"])!, sentAt: date(row["sent_at"]))
     }
 
+    /// The classification stored in the named columns, or `nil` when the class column is empty.
+    static func classification(
+        _ row: Row, classColumn: String, code: String, title: String, details: String, httpStatus: String
+    ) -> Classification? {
+        guard let className: String = row[classColumn], let errorClass = ErrorClass(rawValue: className) else { return nil }
+        return Classification(
+            errorClass: errorClass, code: row[code], title: row[title] ?? "", details: row[details],
+            httpStatus: row[httpStatus])
+    }
+
     static func attempt(from row: Row) -> AttemptRecord {
-        var error: Classification?
-        if let className: String = row["error_class"], let errorClass = ErrorClass(rawValue: className) {
-            error = Classification(
-                errorClass: errorClass, code: row["error_code"], title: row["error_title"] ?? "",
-                details: row["error_details"], httpStatus: row["http_status"])
-        }
+        let error = classification(
+            row, classColumn: "error_class", code: "error_code", title: "error_title", details: "error_details",
+            httpStatus: "http_status")
         return AttemptRecord(
             number: row["number"], startedAt: date(row["started_at"])!, finishedAt: date(row["finished_at"]),
             outcome: AttemptOutcome(rawValue: row["outcome"]) ?? .inDoubt, error: error,
