@@ -62,16 +62,16 @@ extension SQLiteStore: MessageAdministration {
 
     public func purge(statuses: [MessageStatus], before cutoff: Date, limit: Int) async throws -> Int {
         guard !statuses.isEmpty else { return 0 }
+        // Literals, not parameters: SQLite uses the partial index only when it can prove the statuses match it.
+        let literals = statuses.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        let index = Set(statuses).isSubset(of: [.failed, .cancelled]) ? "INDEXED BY messages_ended" : ""
         return try await writes.perform { db in
-            var arguments = StatementArguments(statuses.map(\.rawValue))
-            _ = arguments.append(contentsOf: [cutoff.millisecondsSince1970, limit])
             try db.execute(
                 sql: """
                     DELETE FROM messages WHERE seq IN (
-                      SELECT seq FROM messages WHERE status IN (\(databaseQuestionMarks(count: statuses.count)))
-                        AND updated_at < ? LIMIT ?)
+                      SELECT seq FROM messages \(index) WHERE status IN (\(literals)) AND updated_at < ? LIMIT ?)
                     """,
-                arguments: arguments)
+                arguments: [cutoff.millisecondsSince1970, limit])
             return db.changesCount
         }
     }

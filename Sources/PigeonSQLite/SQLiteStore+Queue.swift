@@ -46,7 +46,7 @@ extension SQLiteStore: MessageQueue {
         let lifecycle = Lifecycle()
         return try await writes.perform { db in
             var sql = """
-                SELECT \(SQLiteRows.messageColumns) FROM messages
+                SELECT \(SQLiteRows.messageColumns) FROM messages INDEXED BY messages_due
                 WHERE status IN ('queued', 'retry_scheduled') AND next_attempt_at <= ?
                   AND sender_id NOT IN (SELECT id FROM senders WHERE paused = 1)
                 """
@@ -114,7 +114,7 @@ extension SQLiteStore: MessageQueue {
             let rows = try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        SELECT \(SQLiteRows.messageColumns) FROM messages
+                        SELECT \(SQLiteRows.messageColumns) FROM messages INDEXED BY messages_leases
                         WHERE status = 'sending' AND lease_expires_at < ? ORDER BY lease_expires_at LIMIT ?
                         """),
                 arguments: [now.millisecondsSince1970, limit])
@@ -138,7 +138,7 @@ extension SQLiteStore: MessageQueue {
             let millis = try Int64.fetchOne(
                 db.cachedStatement(
                     sql: """
-                        SELECT next_attempt_at FROM messages
+                        SELECT next_attempt_at FROM messages INDEXED BY messages_due
                         WHERE status IN ('queued', 'retry_scheduled')
                           AND sender_id NOT IN (SELECT id FROM senders WHERE paused = 1)
                         ORDER BY next_attempt_at LIMIT 1

@@ -55,12 +55,18 @@ final class PigeonProcess {
             guard process.isRunning else { throw StartFailed(log: log) }
             try await Task.sleep(for: .milliseconds(50))
         }
+        kill()
         throw StartFailed(log: "no listening line within \(timeout)")
     }
 
     struct StartFailed: Error, CustomStringConvertible {
         let log: String
         var description: String { "pigeon serve did not start:\n\(log.suffix(3000))" }
+    }
+
+    /// A child is never left running, whatever path the test takes.
+    deinit {
+        if process.isRunning { kill() }
     }
 
     /// SIGKILL: no cleanup of any kind.

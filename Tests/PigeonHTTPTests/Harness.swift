@@ -80,6 +80,7 @@ final class Harness: Sendable {
         }
         await apiServer.stop()
         await simulatorServer.stop()
+        try? await client.shutdown()
         try? FileManager.default.removeItem(at: directory)
         if let failure { throw failure }
     }
