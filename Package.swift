@@ -88,7 +88,10 @@ let package = Package(
         .testTarget(name: "PigeonStoreTests", dependencies: ["PigeonCore", "PigeonSQLite"]),
         .testTarget(
             name: "WhatsAppCloudTests",
-            dependencies: ["PigeonCore", "WhatsAppCloud", "MetaSimulator", "PigeonTestSupport"]
+            dependencies: [
+                "PigeonCore", "WhatsAppCloud", "MetaSimulator", "PigeonTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "PigeonHTTPTests",

@@ -4,7 +4,7 @@ import PigeonCore
 
 /// Mapping between rows of `messages` / `attempts` and PigeonCore values.
 enum SQLiteRows {
-    /// The columns `message(from:)` reads, in a SELECT list.
+    /// The columns `message(from:)` reads, in this order (it decodes by position).
     static let messageColumns = """
         seq, id, sender_id, recipient, type, payload, status, attempts, counted_attempts, max_attempts,
         next_attempt_at, failure_reason, wamid, pair_level, media_retried, in_doubt_grace_used, lease_owner,
@@ -14,45 +14,40 @@ enum SQLiteRows {
 
     static func date(_ millis: Int64?) -> Date? { millis.map { Date(millisecondsSince1970: $0) } }
 
+    /// Decodes a row selected with `messageColumns`, by position (name lookups cost a lowercased copy each).
     static func message(from row: Row) -> MessageRecord {
-        let lastError = classification(
-            row, classColumn: "last_error_class", code: "last_error_code", title: "last_error_title",
-            details: "last_error_details", httpStatus: "last_error_http_status")
+        var lastError: Classification?
+        if let className: String = row[19], let errorClass = ErrorClass(rawValue: className) {
+            lastError = Classification(
+                errorClass: errorClass, code: row[18], title: row[20] ?? "", details: row[21], httpStatus: row[22])
+        }
         let state = MessageState(
-            status: MessageStatus(rawValue: row["status"]) ?? .queued,
-            attempts: row["attempts"],
-            countedAttempts: row["counted_attempts"],
-            maxAttempts: row["max_attempts"],
-            nextAttemptAt: date(row["next_attempt_at"]),
-            failureReason: (row["failure_reason"] as String?).flatMap(FailureReason.init(rawValue:)),
-            wamid: row["wamid"],
-            pairLevel: row["pair_level"],
-            mediaRetried: row["media_retried"],
-            inDoubtGraceUsed: row["in_doubt_grace_used"],
-            leaseOwner: row["lease_owner"],
-            leaseExpiresAt: date(row["lease_expires_at"]),
+            status: MessageStatus(rawValue: row[6]) ?? .queued,
+            attempts: row[7],
+            countedAttempts: row[8],
+            maxAttempts: row[9],
+            nextAttemptAt: date(row[10]),
+            failureReason: (row[11] as String?).flatMap(FailureReason.init(rawValue:)),
+            wamid: row[12],
+            pairLevel: row[13],
+            mediaRetried: row[14],
+            inDoubtGraceUsed: row[15],
+            leaseOwner: row[16],
+            leaseExpiresAt: date(row[17]),
             lastError: lastError)
         return MessageRecord(
-            id: MessageID(rawValue: row["id"]), seq: row["seq"], senderID: row["sender_id"],
-            recipient: row["recipient"], type: row["type"], payload: row["payload"],
-            idempotencyKey: row["idempotency_key"], state: state,
-            createdAt: date(row["created_at"])!, updatedAt: date(row["updated_at"])!, sentAt: date(row["sent_at"]))
-    }
-
-    /// The classification stored in the named columns, or `nil` when the class column is empty.
-    static func classification(
-        _ row: Row, classColumn: String, code: String, title: String, details: String, httpStatus: String
-    ) -> Classification? {
-        guard let className: String = row[classColumn], let errorClass = ErrorClass(rawValue: className) else { return nil }
-        return Classification(
-            errorClass: errorClass, code: row[code], title: row[title] ?? "", details: row[details],
-            httpStatus: row[httpStatus])
+            id: MessageID(rawValue: row[1]), seq: row[0], senderID: row[2], recipient: row[3], type: row[4],
+            payload: row[5], idempotencyKey: row[23], state: state,
+            createdAt: date(row[24])!, updatedAt: date(row[25])!, sentAt: date(row[26]))
     }
 
     static func attempt(from row: Row) -> AttemptRecord {
-        let error = classification(
-            row, classColumn: "error_class", code: "error_code", title: "error_title", details: "error_details",
-            httpStatus: "http_status")
+        var error: Classification?
+        if let className: String = row["error_class"], let errorClass = ErrorClass(rawValue: className) {
+            error = Classification(
+                errorClass: errorClass, code: row["error_code"], title: row["error_title"] ?? "",
+                details: row["error_details"], httpStatus: row["http_status"])
+        }
         return AttemptRecord(
             number: row["number"], startedAt: date(row["started_at"])!, finishedAt: date(row["finished_at"]),
             outcome: AttemptOutcome(rawValue: row["outcome"]) ?? .inDoubt, error: error,

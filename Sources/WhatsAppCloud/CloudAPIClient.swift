@@ -52,22 +52,30 @@ public final class CloudAPIClient: MessageTransport {
         request.headers.add(name: "Authorization", value: authorization)
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "X-Msg-Id", value: message.id.rawValue)
-        request.body = .bytes(ByteBuffer(string: Self.requestBody(for: message)))
+        request.body = .bytes(Self.requestBody(for: message))
         do {
             let response = try await execute(request)
             let body = try await response.body.collect(upTo: Self.maxResponseBytes)
-            return GraphResponseParser.sendOutcome(status: Int(response.status.code), body: Data(buffer: body))
+            return GraphResponseParser.sendOutcome(status: Int(response.status.code), body: body)
         } catch {
             return Self.outcome(for: error)
         }
     }
 
-    /// The JSON body Meta receives: the stored payload plus `messaging_product` and Pigeon's id as
-    /// `biz_opaque_callback_data`.
-    static func requestBody(for message: OutboundMessage) -> String {
-        let payload = message.payload.drop(while: { $0 != "{" }).dropFirst()
-        let rest = payload.trimmingCharacters(in: .whitespaces).hasPrefix("}") ? String(payload) : "," + payload
-        return #"{"messaging_product":"whatsapp","biz_opaque_callback_data":"\#(message.id.rawValue)""# + rest
+    /// The JSON body Meta receives: the stored payload (a JSON object) with `messaging_product` and Pigeon's id
+    /// as `biz_opaque_callback_data` inserted at its start.
+    static func requestBody(for message: OutboundMessage) -> ByteBuffer {
+        var payload = message.payload.utf8[...]
+        while let first = payload.first, first != UInt8(ascii: "{") { payload = payload.dropFirst() }
+        payload = payload.dropFirst()
+        let isEmptyObject = payload.first(where: { $0 != UInt8(ascii: " ") }) == UInt8(ascii: "}")
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(payload.count + 96)
+        buffer.writeStaticString(#"{"messaging_product":"whatsapp","biz_opaque_callback_data":""#)
+        buffer.writeString(message.id.rawValue)
+        buffer.writeStaticString(isEmptyObject ? #"""# : #"","#)
+        buffer.writeBytes(payload)
+        return buffer
     }
 
     /// Maps a client error to not-delivered (the request surely never left) or in-doubt (it may have).

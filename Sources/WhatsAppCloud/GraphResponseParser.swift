@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOFoundationCompat
 import PigeonCore
 
 /// Parses Graph API responses: the send result and Meta's error body.
@@ -41,6 +43,24 @@ public enum GraphResponseParser {
     static func title(from message: String) -> String {
         guard message.hasPrefix("(#"), let close = message.firstIndex(of: ")") else { return message }
         return message[message.index(after: close)...].trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The wamid of a success response shaped as Meta sends it (`…"messages":[{"id":"wamid…"`), found without
+    /// a full parse; `nil` when the shape differs.
+    static func fastWamid(from body: ByteBuffer) -> String? {
+        let marker = Array(#""messages":[{"id":""#.utf8)
+        let bytes = body.readableBytesView
+        guard let start = bytes.firstRange(of: marker)?.upperBound else { return nil }
+        guard let end = bytes[start...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+        let id = bytes[start..<end]
+        guard !id.isEmpty, !id.contains(UInt8(ascii: "\\")) else { return nil }
+        return String(decoding: id, as: UTF8.self)
+    }
+
+    /// The outcome of a send call that returned `status` and `body`.
+    public static func sendOutcome(status: Int, body: ByteBuffer) -> SendOutcome {
+        if (200..<300).contains(status), let wamid = fastWamid(from: body) { return .accepted(wamid: wamid) }
+        return sendOutcome(status: status, body: Data(buffer: body))
     }
 
     /// The outcome of a send call that returned `status` and `body`.

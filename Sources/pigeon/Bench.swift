@@ -55,7 +55,7 @@ struct Bench: AsyncParsableCommand {
     }
 
     private func measure(_ api: BenchAPI) async throws {
-        let before = try await api.settledCount()
+        let before = acceptOnly ? 0 : try await api.settledCount()
         let requests = (messages + batch - 1) / batch
         let nextRequest = Counter()
         let rejected = Counter()
