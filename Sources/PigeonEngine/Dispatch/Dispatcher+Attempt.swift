@@ -3,10 +3,16 @@ import Logging
 import PigeonCore
 
 extension Dispatcher {
-    /// Sends one claimed message and records the outcome.
+    /// An attempt's outcome waiting to be recorded, with what to do once it is.
+    struct PendingCompletion: Sendable {
+        let record: MessageRecord
+        let completion: AttemptCompletion
+        let effects: [LifecycleEffect]
+        let classification: Classification?
+    }
+
+    /// Sends one claimed message and queues its outcome for the next batch write.
     func attempt(_ record: MessageRecord) async {
-        defer { finish(record.id) }
-        let attempt = record.state.attempts
         let started = ContinuousClock.now
         let outcome = await transport.send(OutboundMessage(id: record.id, senderID: record.senderID, payload: record.payload))
         let elapsed = ContinuousClock.now - started
@@ -19,40 +25,68 @@ extension Dispatcher {
         } else {
             event = .failed(classification!, jitter: random())
         }
-        var metadata: Logger.Metadata = [
-            "message": "\(record.id)", "attempt": "\(attempt)", "sender": "\(record.senderID)",
-        ]
         guard case .moved(let state, let effects) = lifecycle.transition(record.state, event, now: now) else {
-            logger.error("attempt outcome could not be applied", metadata: metadata)
+            logger.error("attempt outcome could not be applied", metadata: Self.metadata(record))
+            finish([record.id])
             return
         }
         let completion = AttemptCompletion(
-            messageID: record.id, seq: record.seq, owner: configuration.workerID, attempt: attempt, state: state,
-            outcome: Self.attemptOutcome(outcome), error: classification, finishedAt: now,
+            messageID: record.id, seq: record.seq, owner: configuration.workerID, attempt: record.state.attempts,
+            state: state, outcome: Self.attemptOutcome(outcome), error: classification, finishedAt: now,
             durationMs: Int(elapsed / .milliseconds(1)))
-        do {
-            let applied = try await store.complete([completion], now: now)
-            if !applied.contains(record.id) {
-                logger.warning("lease lost before the outcome was recorded; another worker owns it now", metadata: metadata)
-                return
-            }
-        } catch {
-            metadata["error"] = "\(error)"
-            logger.error("recording the attempt failed; the lease will expire and the attempt counts as in doubt", metadata: metadata)
-            return
+        pending.withLock {
+            $0.append(PendingCompletion(record: record, completion: completion, effects: effects, classification: classification))
         }
-        await carryOut(effects, sender: record.senderID, now: now)
-        log(record: record, state: state, classification: classification, metadata: metadata)
-        if classification == nil { pacer.succeeded(record.senderID, now: now) }
-        if MessageStatus.claimable.contains(state.status) { signal.notify() }
+        completionSignal.notify()
     }
 
-    private func finish(_ id: MessageID) {
-        let remaining = inFlight.withLock { inFlight in
-            inFlight[id] = nil
-            return inFlight.count
+    /// Records every queued outcome in one store call, then carries out effects and frees the slots.
+    /// A completion whose lease was lost, or a failed write, leaves the message to the lease reaper (in doubt).
+    func flushCompletions() async {
+        let batch = pending.withLock { pending in
+            defer { pending.removeAll(keepingCapacity: true) }
+            return pending
         }
-        if configuration.maxInFlight - remaining == configuration.claimThreshold { signal.notify() }
+        guard !batch.isEmpty else { return }
+        defer { finish(batch.map(\.record.id)) }
+        let applied: Set<MessageID>
+        do {
+            applied = try await store.complete(batch.map(\.completion), now: clock.now())
+        } catch {
+            logger.error(
+                "recording attempt outcomes failed; their leases will expire and the attempts count as in doubt",
+                metadata: ["error": "\(error)", "count": "\(batch.count)"])
+            return
+        }
+        var wake = false
+        for item in batch {
+            let state = item.completion.state
+            guard applied.contains(item.record.id) else {
+                logger.warning(
+                    "lease lost before the outcome was recorded; another worker owns it now", metadata: Self.metadata(item.record))
+                continue
+            }
+            await carryOut(item.effects, sender: item.record.senderID, now: item.completion.finishedAt)
+            log(record: item.record, state: state, classification: item.classification)
+            if item.classification == nil { pacer.succeeded(item.record.senderID, now: item.completion.finishedAt) }
+            if MessageStatus.claimable.contains(state.status) { wake = true }
+        }
+        if wake { signal.notify() }
+    }
+
+    /// Frees the in-flight slots of `ids`; wakes the claim loop when enough are free to claim a batch.
+    private func finish(_ ids: [MessageID]) {
+        let (before, after) = inFlight.withLock { inFlight in
+            let before = inFlight.count
+            for id in ids { inFlight[id] = nil }
+            return (before, inFlight.count)
+        }
+        let threshold = configuration.maxInFlight - configuration.claimThreshold
+        if before > threshold && after <= threshold { signal.notify() }
+    }
+
+    static func metadata(_ record: MessageRecord) -> Logger.Metadata {
+        ["message": "\(record.id)", "attempt": "\(record.state.attempts)", "sender": "\(record.senderID)"]
     }
 
     private func carryOut(_ effects: [LifecycleEffect], sender: String, now: Date) async {
@@ -74,12 +108,12 @@ extension Dispatcher {
         }
     }
 
-    private func log(record: MessageRecord, state: MessageState, classification: Classification?, metadata: Logger.Metadata) {
+    private func log(record: MessageRecord, state: MessageState, classification: Classification?) {
         guard let classification else {
-            logger.debug("message sent", metadata: metadata.merging(["wamid": "\(state.wamid ?? "")"]) { $1 })
+            logger.debug("message sent", metadata: Self.metadata(record).merging(["wamid": "\(state.wamid ?? "")"]) { $1 })
             return
         }
-        var metadata = metadata
+        var metadata = Self.metadata(record)
         metadata["class"] = "\(classification.errorClass.rawValue)"
         metadata["code"] = "\(classification.code.map(String.init) ?? "-")"
         metadata["title"] = "\(classification.title)"

@@ -19,9 +19,14 @@ public final class Dispatcher: Service {
     let logger: Logger
     let random: @Sendable () -> Double
 
-    /// Messages in flight and when their lease was last set.
+    /// Messages in flight (sent or outcome not yet recorded) and when their lease was last set.
     let inFlight = Mutex<[MessageID: Date]>([:])
+    /// Outcomes waiting for the next batch write.
+    let pending = Mutex<[PendingCompletion]>([])
+    /// Wakes the completion writer.
+    let completionSignal = WakeSignal()
     private let stopping = Atomic<Bool>(false)
+    private let attemptsDone = Atomic<Bool>(false)
 
     public init(
         store: any MessageQueue & SenderRegistry, transport: any MessageTransport, lifecycle: Lifecycle,
@@ -45,15 +50,29 @@ public final class Dispatcher: Service {
     public var inFlightCount: Int { inFlight.withLock { $0.count } }
 
     public func run() async throws {
-        await withDiscardingTaskGroup { group in
-            await withGracefulShutdownHandler {
-                await claimLoop(group: &group)
-            } onGracefulShutdown: {
-                self.stopping.store(true, ordering: .relaxed)
-                self.signal.notify()
+        await withDiscardingTaskGroup { outer in
+            outer.addTask { await self.completionLoop() }
+            await withDiscardingTaskGroup { group in
+                await withGracefulShutdownHandler {
+                    await claimLoop(group: &group)
+                } onGracefulShutdown: {
+                    self.stopping.store(true, ordering: .relaxed)
+                    self.signal.notify()
+                }
             }
+            attemptsDone.store(true, ordering: .relaxed)
+            completionSignal.notify()
         }
         logger.info("dispatcher stopped", metadata: ["worker": "\(configuration.workerID)"])
+    }
+
+    /// Writes queued outcomes in batches until every attempt has finished and been recorded.
+    private func completionLoop() async {
+        while true {
+            await completionSignal.wait()
+            await flushCompletions()
+            if attemptsDone.load(ordering: .relaxed) && pending.withLock({ $0.isEmpty }) { return }
+        }
     }
 
     private func claimLoop(group: inout DiscardingTaskGroup) async {
@@ -131,6 +150,7 @@ public final class Dispatcher: Service {
         await withDiscardingTaskGroup { group in
             for record in claimed { group.addTask { await self.attempt(record) } }
         }
+        await flushCompletions()
         return claimed.count
     }
 }
