@@ -74,6 +74,7 @@ import Testing
         (#"{"to": "+15550001111", "text": {"body": "hi"}, "max_attempts": 0}"#, "invalid_max_attempts"),
         (#"{"to": "+15550001111", "text": {"body": "hi"}, "max_attempts": 1.5}"#, "invalid_max_attempts"),
         (#"{"to": "+15550001111", "text": {"body": "hi"}, "max_attempts": "3"}"#, "invalid_max_attempts"),
+        (#"{"to": "+15550001111", "text": {"body": "hi"}, "max_attempts": true}"#, "invalid_max_attempts"),
         (#"{"to": "+15550001111", "text": {"body": "hi"}, "idempotency_key": ""}"#, "invalid_idempotency_key"),
         (#"{"to": "+15550001111", "text": {"body": "hi"}, "messaging_product": "sms"}"#, "invalid_messaging_product"),
         (#"{"to": "+15550001111", "text": {"body": "hi"}, "recipient_type": "everyone"}"#, "invalid_recipient_type"),
@@ -86,5 +87,27 @@ import Testing
     @Test func textLongerThanMetaAllowsIsRejected() {
         let body = String(repeating: "a", count: MessageValidator.maxTextLength + 1)
         #expect(code(#"{"to": "+15550001111", "text": {"body": "\#(body)"}}"#) == "text_too_long")
+    }
+}
+
+@Suite struct CanonicalJSONTests {
+    func roundTrip(_ json: String) throws -> String {
+        try CanonicalJSON.string(try JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed]))
+    }
+
+    @Test func writesSortedKeysAndEveryKindOfValue() throws {
+        #expect(try roundTrip(#"{"b": 1, "a": [true, false, null, 1.5, -3, "x/y"], "c": {"z": 0, "y": 12345678901}}"#)
+            == #"{"a":[true,false,null,1.5,-3,"x/y"],"b":1,"c":{"y":12345678901,"z":0}}"#)
+    }
+
+    @Test func escapesWhatJSONRequiresAndKeepsUnicode() throws {
+        let text = try roundTrip(#"{"s": "quote \" backslash \\ tab \t newline \n bell \u0007 café 🎉"}"#)
+        #expect(text == #"{"s":"quote \" backslash \\ tab \t newline \n bell \u0007 café 🎉"}"#)
+        let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String]
+        #expect(parsed?["s"] == "quote \" backslash \\ tab \t newline \n bell \u{07} café 🎉")
+    }
+
+    @Test func booleansAreNotNumbers() throws {
+        #expect(try roundTrip("[true, 1, 0, false]") == "[true,1,0,false]")
     }
 }

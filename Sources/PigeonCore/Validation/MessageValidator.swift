@@ -72,7 +72,7 @@ public struct MessageValidator: Sendable {
 
         let payload: String
         do {
-            payload = String(decoding: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
+            payload = try CanonicalJSON.string(body)
         } catch {
             throw ValidationError("invalid_body", "\(path)the message could not be encoded as JSON")
         }
@@ -147,7 +147,7 @@ public struct MessageValidator: Sendable {
 
     private func takeMaxAttempts(_ body: inout [String: Any], path: String) throws(ValidationError) -> Int? {
         guard let value = body.removeValue(forKey: "max_attempts"), !(value is NSNull) else { return nil }
-        guard let number = value as? NSNumber, !Self.isBoolean(number), number.doubleValue == number.doubleValue.rounded(),
+        guard let number = value as? NSNumber, !CanonicalJSON.isBoolean(number), number.doubleValue == number.doubleValue.rounded(),
             (1...Self.maxAttemptsLimit).contains(number.intValue)
         else {
             throw ValidationError("invalid_max_attempts", "\(path)max_attempts must be a whole number from 1 to \(Self.maxAttemptsLimit)")
@@ -180,10 +180,6 @@ public struct MessageValidator: Sendable {
         case _ where mediaTypes.contains(type): "{\"id\": \"<media id>\"} or {\"link\": \"https://…\"}"
         default: "Meta's \(type) object"
         }
-    }
-
-    private static func isBoolean(_ number: NSNumber) -> Bool {
-        String(cString: number.objCType) == "c" || type(of: number) == type(of: NSNumber(value: true))
     }
 
     static func render(_ value: Any) -> String {

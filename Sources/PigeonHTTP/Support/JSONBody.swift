@@ -1,13 +1,15 @@
 import Foundation
 import Hummingbird
+import PigeonCore
 
 /// Building JSON responses from plain values (dictionaries, arrays, strings, numbers, `NSNull`).
 enum JSONBody {
     static func response(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
+        var bytes: [UInt8] = []
+        if (try? CanonicalJSON.write(object, into: &bytes)) == nil { bytes = Array("{}".utf8) }
         return Response(
             status: status, headers: [.contentType: "application/json; charset=utf-8"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// A date as ISO 8601 with milliseconds, or `NSNull`.
