@@ -48,14 +48,29 @@ public enum GraphResponseParser {
     /// The wamid of a success response shaped as Meta sends it (`…"messages":[{"id":"wamid…"`), found without
     /// a full parse; `nil` when the shape differs.
     static func fastWamid(from body: ByteBuffer) -> String? {
-        let marker = Array(#""messages":[{"id":""#.utf8)
-        let bytes = body.readableBytesView
-        guard let start = bytes.firstRange(of: marker)?.upperBound else { return nil }
-        guard let end = bytes[start...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
-        let id = bytes[start..<end]
-        guard !id.isEmpty, !id.contains(UInt8(ascii: "\\")) else { return nil }
-        return String(decoding: id, as: UTF8.self)
+        body.withUnsafeReadableBytes { bytes -> String? in
+            let marker = fastWamidMarker
+            guard bytes.count > marker.count else { return nil }
+            var index = 0
+            search: while index <= bytes.count - marker.count {
+                for offset in 0..<marker.count where bytes[index + offset] != marker[offset] {
+                    index += 1
+                    continue search
+                }
+                let start = index + marker.count
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: "\"") {
+                    if bytes[end] == UInt8(ascii: "\\") { return nil }
+                    end += 1
+                }
+                guard end < bytes.count, end > start else { return nil }
+                return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+            }
+            return nil
+        }
     }
+
+    private static let fastWamidMarker = Array(#""messages":[{"id":""#.utf8)
 
     /// The outcome of a send call that returned `status` and `body`.
     public static func sendOutcome(status: Int, body: ByteBuffer) -> SendOutcome {
