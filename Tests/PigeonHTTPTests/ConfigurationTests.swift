@@ -1,0 +1,75 @@
+import Foundation
+import PigeonCore
+import PigeonServer
+import Testing
+
+@Suite struct ConfigurationTests {
+    @Test func defaultsMatchTheREADME() throws {
+        let config = try ServerConfiguration.load(environment: [:])
+        #expect(config.host == "127.0.0.1")
+        #expect(config.port == 8080)
+        #expect(config.database == .sqlite(path: "./pigeon.sqlite"))
+        #expect(config.metaBaseURL == "https://graph.facebook.com")
+        #expect(config.retrySchedule == RetryPolicy.defaultSchedule)
+        #expect(config.leaseTimeout == .seconds(30))
+        #expect(config.inDoubtAfter == .seconds(300))
+        #expect(config.retentionDays == 30)
+        #expect(config.logFormat == .text)
+        #expect(config.isSandbox)
+        #expect(config.apiKey == nil)
+    }
+
+    @Test func everyVariableIsRead() throws {
+        let config = try ServerConfiguration.load(environment: [
+            "PIGEON_HOST": "0.0.0.0", "PIGEON_PORT": "9000", "PIGEON_DATABASE_URL": "sqlite:///var/lib/pigeon/p.sqlite",
+            "PIGEON_API_KEY": "0123456789abcdef", "PIGEON_META_BASE_URL": "http://127.0.0.1:18080",
+            "PIGEON_META_API_VERSION": "v21.0", "PIGEON_META_ACCESS_TOKEN": "EAAG", "PIGEON_META_PHONE_NUMBER_ID": "1234",
+            "PIGEON_RETRY_SCHEDULE": "500ms,5s", "PIGEON_LEASE_TIMEOUT": "10s", "PIGEON_IN_DOUBT_AFTER": "1m",
+            "PIGEON_RETENTION_DAYS": "7", "PIGEON_LOG_FORMAT": "json", "PIGEON_SQLITE_SYNCHRONOUS": "normal",
+        ])
+        #expect(config.host == "0.0.0.0")
+        #expect(config.port == 9000)
+        #expect(config.database == .sqlite(path: "/var/lib/pigeon/p.sqlite"))
+        #expect(config.apiKey == "0123456789abcdef")
+        #expect(config.metaAPIVersion == "v21.0")
+        #expect(!config.isSandbox)
+        #expect(config.defaultSenderID == "1234")
+        #expect(config.retrySchedule == [.milliseconds(500), .seconds(5)])
+        #expect(config.leaseTimeout == .seconds(10))
+        #expect(config.inDoubtAfter == .seconds(60))
+        #expect(config.retentionDays == 7)
+        #expect(config.logFormat == .json)
+        #expect(!config.sqliteSynchronousFull)
+    }
+
+    @Test(arguments: [
+        ("PIGEON_PORT", "eighty"), ("PIGEON_PORT", "70000"), ("PIGEON_DATABASE_URL", "postgres://localhost/pigeon"),
+        ("PIGEON_DATABASE_URL", "sqlite://relative.sqlite"), ("PIGEON_DATABASE_URL", "mysql://x"), ("PIGEON_API_KEY", "short"),
+        ("PIGEON_META_BASE_URL", "graph.facebook.com"), ("PIGEON_META_API_VERSION", "23"), ("PIGEON_RETRY_SCHEDULE", "5 minutes"),
+        ("PIGEON_LEASE_TIMEOUT", "30"), ("PIGEON_IN_DOUBT_AFTER", "-1m"), ("PIGEON_RETENTION_DAYS", "0"),
+        ("PIGEON_LOG_FORMAT", "xml"), ("PIGEON_LOG_LEVEL", "loud"), ("PIGEON_SQLITE_SYNCHRONOUS", "off"),
+        ("PIGEON_MAX_IN_FLIGHT", "0"), ("PIGEON_META_PHONE_NUMBER_ID", "+1 555 000"),
+    ])
+    func invalidValuesNameTheVariable(variable: String, value: String) {
+        do {
+            _ = try ServerConfiguration.load(environment: [variable: value])
+            Issue.record("\(variable)=\(value) was accepted")
+        } catch {
+            #expect(error.description.hasPrefix(variable), "\(error)")
+        }
+    }
+
+    @Test func aTokenNeedsAPhoneNumberID() {
+        #expect(throws: ConfigurationError.self) { try ServerConfiguration.load(environment: ["PIGEON_META_ACCESS_TOKEN": "EAAG"]) }
+    }
+
+    @Test func anErrorCodesFileOverridesTheTable() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("codes-\(UUID().uuidString).json")
+        try Data(#"{"131000": {"class": "permanent", "title": "Something went wrong"}}"#.utf8).write(to: file)
+        let config = try ServerConfiguration.load(environment: ["PIGEON_ERROR_CODES_FILE": file.path])
+        #expect(try config.errorTable().rule(code: 131000, details: nil)?.errorClass == .permanent)
+        try Data("not json".utf8).write(to: file)
+        #expect(throws: ConfigurationError.self) { try config.errorTable() }
+        try? FileManager.default.removeItem(at: file)
+    }
+}
