@@ -60,6 +60,7 @@ let package = Package(
                 "PigeonCore", "PigeonSQLite", "WhatsAppCloud", "PigeonEngine", "PigeonHTTP", "MetaSimulator",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(

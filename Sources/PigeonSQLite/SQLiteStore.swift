@@ -5,12 +5,16 @@ import PigeonCore
 /// The default store: one SQLite file in WAL mode with `synchronous=FULL` (a commit survives power loss),
 /// opened once per process. Writes are group-committed; reads use the pool's readers. Several processes
 /// may share one file: claims are immediate transactions and leases expire, so any process reclaims them.
+/// Automatic WAL checkpoints are off so that no commit pays for one: call `checkpoint()` periodically
+/// (`pigeon serve` does, every second).
 public final class SQLiteStore: Sendable {
     /// How long a write waits for another process's lock before failing (seconds).
     public static let defaultBusyTimeout: TimeInterval = 30
 
     let pool: DatabasePool
     let writes: WriteCoalescer
+    /// A connection of its own for WAL checkpoints, so they never wait in the writer's queue.
+    let checkpointer: DatabaseQueue
     /// The file's path.
     public let path: String
 
@@ -24,12 +28,25 @@ public final class SQLiteStore: Sendable {
         let synchronous = synchronousFull ? "FULL" : "NORMAL"
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            // Checkpoints run from a separate connection (`checkpoint()`), never inside a commit.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         pool = try DatabasePool(path: path, configuration: configuration)
         try SQLiteMigrations.migrator.migrate(pool)
         writes = WriteCoalescer(writer: pool)
+        var checkpointConfiguration = Configuration()
+        checkpointConfiguration.busyMode = .timeout(Self.defaultBusyTimeout)
+        checkpointConfiguration.journalMode = .default
+        checkpointer = try DatabaseQueue(path: path, configuration: checkpointConfiguration)
         self.path = path
+    }
+
+    /// Copies committed WAL pages into the database file without blocking writers (a passive checkpoint).
+    public func checkpoint() async throws {
+        try await checkpointer.writeWithoutTransaction { db in
+            _ = try db.checkpoint(.passive)
+        }
     }
 }

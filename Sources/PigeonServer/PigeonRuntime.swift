@@ -116,7 +116,7 @@ public enum PigeonRuntime {
         let app = Application(
             router: PigeonAPI.router(service: engine.service, apiKey: apiKey),
             configuration: .init(address: .hostname(host, port: config.port), serverName: "pigeon"),
-            services: engine.services,
+            services: [CheckpointService(store: store, logger: logger)] + engine.services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? config.port
                 logger.notice("Pigeon listening on http://\(host):\(port)", metadata: ["database": "\(store.path)"])

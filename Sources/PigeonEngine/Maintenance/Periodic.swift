@@ -3,9 +3,10 @@ import Logging
 import PigeonCore
 import ServiceLifecycle
 
-/// Runs a single-pass job every `interval` on `clock` until graceful shutdown.
-enum Periodic {
-    static func run(
+/// Runs a single-pass job every `interval` on `clock` until graceful shutdown; a failed pass is logged
+/// and tried again at the next interval.
+public enum Periodic {
+    public static func run(
         every interval: Duration, clock: any PigeonClock, logger: Logger, name: String,
         _ pass: @escaping @Sendable (Date) async throws -> Void
     ) async throws {
