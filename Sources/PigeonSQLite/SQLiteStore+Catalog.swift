@@ -62,28 +62,14 @@ extension SQLiteStore: MessageCatalog {
 
     /// SQL conditions and arguments selecting the messages `filter` matches.
     static func conditions(for filter: MessageFilter) -> ([String], StatementArguments) {
-        var conditions: [String] = []
-        var arguments = StatementArguments()
-        if let status = filter.status {
-            conditions.append("status = ?")
-            _ = arguments.append(contentsOf: [status.rawValue])
-        }
-        if let code = filter.errorCode {
-            conditions.append("last_error_code = ?")
-            _ = arguments.append(contentsOf: [code])
-        }
-        if let errorClass = filter.errorClass {
-            conditions.append("last_error_class = ?")
-            _ = arguments.append(contentsOf: [errorClass.rawValue])
-        }
-        if let since = filter.since {
-            conditions.append("updated_at >= ?")
-            _ = arguments.append(contentsOf: [since.millisecondsSince1970])
-        }
-        if let sender = filter.senderID {
-            conditions.append("sender_id = ?")
-            _ = arguments.append(contentsOf: [sender])
-        }
-        return (conditions, arguments)
+        let terms: [(condition: String, value: (any DatabaseValueConvertible)?)] = [
+            ("status = ?", filter.status?.rawValue),
+            ("last_error_code = ?", filter.errorCode),
+            ("last_error_class = ?", filter.errorClass?.rawValue),
+            ("updated_at >= ?", filter.since?.millisecondsSince1970),
+            ("sender_id = ?", filter.senderID),
+        ]
+        let present = terms.compactMap { term in term.value.map { (term.condition, $0) } }
+        return (present.map(\.0), StatementArguments(present.map(\.1)))
     }
 }

@@ -52,15 +52,12 @@ public struct LeaseReaper: Service {
 
     /// One pass: reclaims every expired lease; returns how many messages were reclaimed.
     public func runOnce(now: Date) async throws -> Int {
-        var total = 0
-        while true {
-            let lifecycle = self.lifecycle
-            let random = self.random
-            let reclaimed = try await store.reclaimExpiredLeases(now: now, limit: configuration.batchSize) { record in
+        let lifecycle = self.lifecycle
+        let random = self.random
+        let total = try await Periodic.drain(batchSize: configuration.batchSize) {
+            try await store.reclaimExpiredLeases(now: now, limit: configuration.batchSize) { record in
                 lifecycle.transition(record.state, .leaseExpired(jitter: random()), now: now).state
             }
-            total += reclaimed
-            if reclaimed < configuration.batchSize { break }
         }
         if total > 0 {
             logger.warning(

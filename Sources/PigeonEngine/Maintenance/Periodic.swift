@@ -23,4 +23,14 @@ public enum Periodic {
             }
         }
     }
+
+    /// Runs `pass` (which handles at most `batchSize` items) until a pass handles fewer; returns the total.
+    public static func drain(batchSize: Int, _ pass: () async throws -> Int) async throws -> Int {
+        var total = 0
+        while true {
+            let handled = try await pass()
+            total += handled
+            if handled < batchSize { return total }
+        }
+    }
 }

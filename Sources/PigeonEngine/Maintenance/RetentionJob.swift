@@ -53,11 +53,8 @@ public struct RetentionJob: Service {
     /// One pass: deletes every ended message last changed before `now` minus the retention; returns how many.
     public func runOnce(now: Date) async throws -> Int {
         let cutoff = now.adding(.zero - configuration.retention)
-        var total = 0
-        while true {
-            let deleted = try await store.purge(statuses: Self.purgedStatuses, before: cutoff, limit: configuration.batchSize)
-            total += deleted
-            if deleted < configuration.batchSize { break }
+        let total = try await Periodic.drain(batchSize: configuration.batchSize) {
+            try await store.purge(statuses: Self.purgedStatuses, before: cutoff, limit: configuration.batchSize)
         }
         if total > 0 { logger.info("purged ended messages past retention", metadata: ["count": "\(total)"]) }
         return total
