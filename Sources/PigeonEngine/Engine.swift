@@ -44,8 +44,6 @@ public final class Engine: Sendable {
     public let reaper: LeaseReaper
     /// Purges ended messages past retention.
     public let retention: RetentionJob
-    /// Paces throttled senders.
-    public let pacer: SenderPacer
 
     public init(
         store: any PigeonStore, transport: any MessageTransport, clock: any PigeonClock, options: Options, logger: Logger,
@@ -53,7 +51,7 @@ public final class Engine: Sendable {
     ) {
         let lifecycle = Lifecycle(policy: options.policy)
         let signal = WakeSignal()
-        pacer = SenderPacer()
+        let pacer = SenderPacer()
         service = MessageService(
             store: store, lifecycle: lifecycle, clock: clock, signal: signal, pacer: pacer,
             defaultSenderID: options.defaultSenderID)

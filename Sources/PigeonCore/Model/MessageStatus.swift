@@ -28,7 +28,4 @@ public enum MessageStatus: String, Sendable, Codable, CaseIterable, Hashable {
 
     /// States a worker may claim from.
     public static let claimable: [MessageStatus] = [.queued, .retryScheduled]
-
-    /// True when the message will never be sent again by the engine on its own.
-    public var isFinal: Bool { self == .failed || self == .cancelled || deliveryRank != nil }
 }
