@@ -54,53 +54,69 @@ enum SQLiteRows {
             durationMs: row["duration_ms"])
     }
 
-    /// Writes `state` to message `seq` if its status is still `expected` (and, when given, its lease is
-    /// still `owner`'s for attempt `attempt`). Returns true if the row changed.
+    /// Writes the columns of `state` that differ from `old` to message `seq`, if its status is still
+    /// `old.status` (and, when given, its lease is still `owner`'s for attempt `attempt`). Returns true if the
+    /// row changed. Only changed columns are written: fewer bindings and no needless index updates.
     static func writeState(
-        _ db: Database, seq: Int64, state: MessageState, now: Date, expected: MessageStatus,
+        _ db: Database, seq: Int64, from old: MessageState, to state: MessageState, now: Date,
         owner: String? = nil, attempt: Int? = nil
     ) throws -> Bool {
-        var sql = """
-            UPDATE messages SET status = ?, attempts = ?, counted_attempts = ?, max_attempts = ?,
-              next_attempt_at = ?, failure_reason = ?, wamid = ?, pair_level = ?, media_retried = ?,
-              in_doubt_grace_used = ?, lease_owner = ?, lease_expires_at = ?, last_error_code = ?,
-              last_error_class = ?, last_error_title = ?, last_error_details = ?, last_error_http_status = ?,
-              updated_at = ?, sent_at = CASE WHEN ? AND sent_at IS NULL THEN ? ELSE sent_at END
-            WHERE seq = ? AND status = ?
-            """
-        let nowMillis = now.millisecondsSince1970
-        var arguments: StatementArguments = [
-            state.status.rawValue, state.attempts, state.countedAttempts, state.maxAttempts,
-            state.nextAttemptAt?.millisecondsSince1970, state.failureReason?.rawValue, state.wamid,
-            state.pairLevel, state.mediaRetried, state.inDoubtGraceUsed, state.leaseOwner,
-            state.leaseExpiresAt?.millisecondsSince1970, state.lastError?.code,
-            state.lastError?.errorClass.rawValue, state.lastError?.title, state.lastError?.details,
-            state.lastError?.httpStatus, nowMillis, state.status.deliveryRank != nil, nowMillis, seq,
-            expected.rawValue,
-        ]
+        var sql = "UPDATE messages SET updated_at = ?"
+        var arguments: [(any DatabaseValueConvertible)?] = [now.millisecondsSince1970]
+        func set(_ column: String, _ value: (any DatabaseValueConvertible)?) {
+            sql += ", \(column) = ?"
+            arguments.append(value)
+        }
+        if old.status != state.status { set("status", state.status.rawValue) }
+        if old.attempts != state.attempts { set("attempts", state.attempts) }
+        if old.countedAttempts != state.countedAttempts { set("counted_attempts", state.countedAttempts) }
+        if old.maxAttempts != state.maxAttempts { set("max_attempts", state.maxAttempts) }
+        if old.nextAttemptAt != state.nextAttemptAt { set("next_attempt_at", state.nextAttemptAt?.millisecondsSince1970) }
+        if old.failureReason != state.failureReason { set("failure_reason", state.failureReason?.rawValue) }
+        if old.wamid != state.wamid { set("wamid", state.wamid) }
+        if old.pairLevel != state.pairLevel { set("pair_level", state.pairLevel) }
+        if old.mediaRetried != state.mediaRetried { set("media_retried", state.mediaRetried) }
+        if old.inDoubtGraceUsed != state.inDoubtGraceUsed { set("in_doubt_grace_used", state.inDoubtGraceUsed) }
+        if old.leaseOwner != state.leaseOwner { set("lease_owner", state.leaseOwner) }
+        if old.leaseExpiresAt != state.leaseExpiresAt { set("lease_expires_at", state.leaseExpiresAt?.millisecondsSince1970) }
+        if old.lastError != state.lastError {
+            set("last_error_code", state.lastError?.code)
+            set("last_error_class", state.lastError?.errorClass.rawValue)
+            set("last_error_title", state.lastError?.title)
+            set("last_error_details", state.lastError?.details)
+            set("last_error_http_status", state.lastError?.httpStatus)
+        }
+        if state.status.deliveryRank != nil && old.status.deliveryRank == nil {
+            sql += ", sent_at = COALESCE(sent_at, ?)"
+            arguments.append(now.millisecondsSince1970)
+        }
+        sql += " WHERE seq = ? AND status = ?"
+        arguments.append(seq)
+        arguments.append(old.status.rawValue)
         if let owner, let attempt {
             sql += " AND lease_owner = ? AND attempts = ?"
-            _ = arguments.append(contentsOf: [owner, attempt])
+            arguments.append(owner)
+            arguments.append(attempt)
         }
-        let statement = try db.cachedStatement(sql: sql)
-        try statement.execute(arguments: arguments)
+        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments))
         return db.changesCount > 0
     }
 
-    /// Records the outcome of attempt `number` of message `seq`.
-    static func finishAttempt(
-        _ db: Database, seq: Int64, number: Int, outcome: AttemptOutcome, error: Classification?, finishedAt: Date,
-        durationMs: Int?
+    /// Stores a finished attempt in the history (attempt rows are written when the outcome is known;
+    /// while it is in flight, the attempt is the message row's `attempts`, `status` and `updated_at`).
+    static func recordAttempt(
+        _ db: Database, seq: Int64, number: Int, startedAt: Date, outcome: AttemptOutcome, error: Classification?,
+        finishedAt: Date, durationMs: Int?
     ) throws {
         let statement = try db.cachedStatement(
             sql: """
-                UPDATE attempts SET outcome = ?, finished_at = ?, http_status = ?, error_code = ?, error_class = ?,
-                  error_title = ?, error_details = ?, duration_ms = ?
-                WHERE message_seq = ? AND number = ?
+                INSERT OR REPLACE INTO attempts (message_seq, number, started_at, finished_at, outcome, http_status,
+                  error_code, error_class, error_title, error_details, duration_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         try statement.execute(arguments: [
-            outcome.rawValue, finishedAt.millisecondsSince1970, error?.httpStatus, error?.code,
-            error?.errorClass.rawValue, error?.title, error?.details, durationMs, seq, number,
+            seq, number, startedAt.millisecondsSince1970, finishedAt.millisecondsSince1970, outcome.rawValue,
+            error?.httpStatus, error?.code, error?.errorClass.rawValue, error?.title, error?.details, durationMs,
         ])
     }
 }

@@ -15,7 +15,7 @@ extension SQLiteStore: MessageAdministration {
             let record = SQLiteRows.message(from: row)
             let result = transition(record.state)
             if let state = result.state {
-                _ = try SQLiteRows.writeState(db, seq: record.seq, state: state, now: now, expected: record.state.status)
+                _ = try SQLiteRows.writeState(db, seq: record.seq, from: record.state, to: state, now: now)
             }
             return result
         }
@@ -36,7 +36,7 @@ extension SQLiteStore: MessageAdministration {
             for row in rows {
                 let record = SQLiteRows.message(from: row)
                 guard let state = transition(record.state).state else { continue }
-                if try SQLiteRows.writeState(db, seq: record.seq, state: state, now: now, expected: record.state.status) {
+                if try SQLiteRows.writeState(db, seq: record.seq, from: record.state, to: state, now: now) {
                     moved += 1
                 }
             }

@@ -14,14 +14,23 @@ extension SQLiteStore: MessageCatalog {
 
     public func attempts(of id: MessageID) async throws -> [AttemptRecord] {
         try await pool.read { db in
-            try Row.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT attempts.* FROM attempts JOIN messages ON messages.seq = attempts.message_seq
-                        WHERE messages.id = ? ORDER BY attempts.number
-                        """),
-                arguments: [id.rawValue]
+            guard
+                let message = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT seq, status, attempts, updated_at FROM messages WHERE id = ?"),
+                    arguments: [id.rawValue])
+            else { return [] }
+            var history = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM attempts WHERE message_seq = ? ORDER BY number"),
+                arguments: [message[0] as Int64]
             ).map(SQLiteRows.attempt(from:))
+            // An attempt in flight has no history row yet: the message row holds it.
+            if message[1] == MessageStatus.sending.rawValue, let number: Int = message[2], history.last?.number != number {
+                history.append(
+                    AttemptRecord(
+                        number: number, startedAt: SQLiteRows.date(message[3])!, finishedAt: nil, outcome: .inFlight,
+                        error: nil, durationMs: nil))
+            }
+            return history
         }
     }
 

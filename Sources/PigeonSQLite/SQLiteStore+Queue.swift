@@ -58,8 +58,6 @@ extension SQLiteStore: MessageQueue {
             sql += " ORDER BY next_attempt_at LIMIT ?"
             _ = arguments.append(contentsOf: [limit])
             let rows = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
-            let insertAttempt = try db.cachedStatement(
-                sql: "INSERT INTO attempts (message_seq, number, started_at, outcome) VALUES (?, ?, ?, 'in_flight')")
             var claimed: [MessageRecord] = []
             claimed.reserveCapacity(rows.count)
             for row in rows {
@@ -68,11 +66,10 @@ extension SQLiteStore: MessageQueue {
                     let state = lifecycle.transition(
                         record.state, .claim(owner: owner, leaseUntil: leaseUntil), now: now
                     ).state,
-                    try SQLiteRows.writeState(
-                        db, seq: record.seq, state: state, now: now, expected: record.state.status)
+                    try SQLiteRows.writeState(db, seq: record.seq, from: record.state, to: state, now: now)
                 else { continue }
-                try insertAttempt.execute(arguments: [record.seq, state.attempts, now.millisecondsSince1970])
                 record.state = state
+                record.updatedAt = now
                 claimed.append(record)
             }
             return claimed
@@ -84,12 +81,13 @@ extension SQLiteStore: MessageQueue {
             var applied = Set<MessageID>()
             for completion in completions {
                 let changed = try SQLiteRows.writeState(
-                    db, seq: completion.seq, state: completion.state, now: now, expected: .sending,
+                    db, seq: completion.seq, from: completion.claimed, to: completion.state, now: now,
                     owner: completion.owner, attempt: completion.attempt)
                 guard changed else { continue }
-                try SQLiteRows.finishAttempt(
-                    db, seq: completion.seq, number: completion.attempt, outcome: completion.outcome,
-                    error: completion.error, finishedAt: completion.finishedAt, durationMs: completion.durationMs)
+                try SQLiteRows.recordAttempt(
+                    db, seq: completion.seq, number: completion.attempt, startedAt: completion.startedAt,
+                    outcome: completion.outcome, error: completion.error, finishedAt: completion.finishedAt,
+                    durationMs: completion.durationMs)
                 applied.insert(completion.messageID)
             }
             return applied
@@ -122,11 +120,11 @@ extension SQLiteStore: MessageQueue {
             for row in rows {
                 let record = SQLiteRows.message(from: row)
                 guard let state = decide(record),
-                    try SQLiteRows.writeState(db, seq: record.seq, state: state, now: now, expected: .sending)
+                    try SQLiteRows.writeState(db, seq: record.seq, from: record.state, to: state, now: now)
                 else { continue }
-                try SQLiteRows.finishAttempt(
-                    db, seq: record.seq, number: record.state.attempts, outcome: .inDoubt, error: state.lastError,
-                    finishedAt: now, durationMs: nil)
+                try SQLiteRows.recordAttempt(
+                    db, seq: record.seq, number: record.state.attempts, startedAt: record.updatedAt, outcome: .inDoubt,
+                    error: state.lastError, finishedAt: now, durationMs: nil)
                 reclaimed += 1
             }
             return reclaimed

@@ -30,6 +30,8 @@ public final class SQLiteStore: Sendable {
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
             // Checkpoints run from a separate connection (`checkpoint()`), never inside a commit.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+            // Savepoint (statement) journals stay in memory instead of spilling to temporary files.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

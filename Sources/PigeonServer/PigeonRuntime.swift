@@ -23,7 +23,7 @@ public enum PigeonRuntime {
         let store = try openStore(config)
         let apiKey = try await resolveAPIKey(config, store: store, logger: logger, console: console)
         guard config.isSandbox else {
-            let client = CloudAPIClient(configuration: cloudConfiguration(config, baseURL: config.metaBaseURL, token: config.metaAccessToken!))
+            let client = try CloudAPIClient(configuration: cloudConfiguration(config, baseURL: config.metaBaseURL, token: config.metaAccessToken!))
             logger.info("sending through Meta's Cloud API", metadata: ["base_url": "\(config.metaBaseURL)", "sender": "\(config.defaultSenderID)"])
             try await runAPI(config, store: store, transport: client, errorTable: errorTable, apiKey: apiKey, logger: logger)
             try await client.shutdown()
@@ -42,7 +42,7 @@ public enum PigeonRuntime {
             logger.warning(
                 "SANDBOX MODE: PIGEON_META_ACCESS_TOKEN is not set, so messages go to Pigeon's built-in simulator and nothing reaches WhatsApp. Set PIGEON_META_ACCESS_TOKEN and PIGEON_META_PHONE_NUMBER_ID to send for real.",
                 metadata: ["simulator": "\(baseURL)", "sender": "\(config.defaultSenderID)"])
-            let client = CloudAPIClient(configuration: cloudConfiguration(config, baseURL: baseURL, token: "sandbox"))
+            let client = try CloudAPIClient(configuration: cloudConfiguration(config, baseURL: baseURL, token: "sandbox"))
             try await runAPI(config, store: store, transport: client, errorTable: errorTable, apiKey: apiKey, logger: logger)
             try await client.shutdown()
             await sandbox.triggerGracefulShutdown()

@@ -2,63 +2,77 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOFoundationCompat
+import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import PigeonCore
 
-/// Meta's WhatsApp Cloud API over AsyncHTTPClient, with keep-alive connections and per-call timeouts.
+/// Meta's WhatsApp Cloud API. Message sends, the hot path, run on a lean pool of keep-alive HTTP/1.1
+/// connections (`HTTP1ConnectionPool`); everything else (media upload) on AsyncHTTPClient.
 ///
-/// Failures never throw from `send`: a Graph error body becomes `.graphError`, a failure to connect
-/// `.notDelivered`, and a timeout or lost connection after the request went out `.inDoubt`.
+/// Failures never throw from `send`: a Graph error body becomes `.graphError`, a failure to connect or to
+/// write the request `.notDelivered`, and a timeout or lost connection after the request went out `.inDoubt`.
 public final class CloudAPIClient: MessageTransport {
     /// The configuration in use.
     public let configuration: CloudAPIConfiguration
     private let http: HTTPClient
+    private let pool: HTTP1ConnectionPool
+    private let authorization: String
     /// Largest response body read (bytes).
-    static let maxResponseBytes = 1 << 20
+    static let maxResponseBytes = HTTP1ConnectionPool.maxResponseBytes
 
-    /// A client with its own connection pool; call `shutdown()` when done.
-    public init(configuration: CloudAPIConfiguration) {
+    /// A client with its own connections; call `shutdown()` when done. Throws when the base URL is not
+    /// an http(s) URL or TLS cannot be set up.
+    public convenience init(configuration: CloudAPIConfiguration) throws {
+        try self.init(configuration: configuration, tlsConfiguration: nil)
+    }
+
+    init(configuration: CloudAPIConfiguration, tlsConfiguration: TLSConfiguration?) throws {
         self.configuration = configuration
+        authorization = "Bearer \(configuration.accessToken)"
+        pool = try HTTP1ConnectionPool(
+            baseURL: configuration.baseURL, maxConnections: configuration.maxConnections,
+            requestTimeout: Self.timeAmount(configuration.requestTimeout),
+            connectTimeout: Self.timeAmount(configuration.connectTimeout), tlsConfiguration: tlsConfiguration)
         var httpConfiguration = HTTPClient.Configuration()
+        if let tlsConfiguration { httpConfiguration.tlsConfiguration = tlsConfiguration }
         httpConfiguration.timeout = .init(
-            connect: .nanoseconds(Int64(configuration.connectTimeout.timeInterval * 1e9)),
-            read: .nanoseconds(Int64(configuration.requestTimeout.timeInterval * 1e9)))
-        httpConfiguration.connectionPool = .init(
-            idleTimeout: .seconds(60),
-            concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.maxConnections)
+            connect: Self.timeAmount(configuration.connectTimeout), read: Self.timeAmount(configuration.requestTimeout))
+        httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 8)
         httpConfiguration.decompression = .disabled
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
     }
 
-    /// Closes the connection pool.
+    private static func timeAmount(_ duration: Duration) -> TimeAmount {
+        .nanoseconds(Int64(duration.timeInterval * 1e9))
+    }
+
+    /// Closes every connection; sends still running end in doubt.
     public func shutdown() async throws {
+        pool.shutdown()
         try await http.shutdown()
     }
 
-    private var authorization: String { "Bearer \(configuration.accessToken)" }
-
-    private func url(_ path: String) -> String {
-        "\(configuration.baseURL)/\(configuration.apiVersion)/\(path)"
-    }
-
-    /// Runs one request with the configured timeout.
+    /// Runs one AsyncHTTPClient request with the configured timeout.
     func execute(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
-        try await http.execute(request, timeout: .nanoseconds(Int64(configuration.requestTimeout.timeInterval * 1e9)))
+        try await http.execute(request, timeout: Self.timeAmount(configuration.requestTimeout))
     }
 
-    public func send(_ message: OutboundMessage) async -> SendOutcome {
-        var request = HTTPClientRequest(url: url("\(message.senderID)/messages"))
-        request.method = .POST
-        request.headers.add(name: "Authorization", value: authorization)
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "X-Msg-Id", value: message.id.rawValue)
-        request.body = .bytes(Self.requestBody(for: message))
-        do {
-            let response = try await execute(request)
-            let body = try await response.body.collect(upTo: Self.maxResponseBytes)
-            return GraphResponseParser.sendOutcome(status: Int(response.status.code), body: body)
-        } catch {
-            return Self.outcome(for: error)
+    public func send(_ message: OutboundMessage, completion: @escaping @Sendable (SendOutcome) -> Void) {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(4)
+        headers.add(name: "Authorization", value: authorization)
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "X-Msg-Id", value: message.id.rawValue)
+        let request = HTTP1Request(
+            path: "/\(configuration.apiVersion)/\(message.senderID)/messages", headers: headers,
+            body: Self.requestBody(for: message))
+        pool.execute(request) { result in
+            switch result {
+            case .response(let status, let body): completion(GraphResponseParser.sendOutcome(status: status, body: body))
+            case .notSent(let reason): completion(.notDelivered(reason: reason))
+            case .unknown(let reason): completion(.inDoubt(reason: reason))
+            }
         }
     }
 
@@ -76,25 +90,5 @@ public final class CloudAPIClient: MessageTransport {
         buffer.writeStaticString(isEmptyObject ? #"""# : #"","#)
         buffer.writeBytes(payload)
         return buffer
-    }
-
-    /// Maps a client error to not-delivered (the request surely never left) or in-doubt (it may have).
-    static func outcome(for error: any Error) -> SendOutcome {
-        let text = String(describing: error)
-        if let clientError = error as? HTTPClientError {
-            switch clientError {
-            case .connectTimeout, .invalidURL, .emptyHost, .emptyScheme, .alreadyShutdown,
-                .tlsHandshakeTimeout, .getConnectionFromPoolTimeout, .socksHandshakeTimeout,
-                .httpProxyHandshakeTimeout:
-                return .notDelivered(reason: text)
-            default:
-                return .inDoubt(reason: text)
-            }
-        }
-        if error is NIOConnectionError { return .notDelivered(reason: text) }
-        if let ioError = error as? IOError, [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH].contains(ioError.errnoCode) {
-            return .notDelivered(reason: text)
-        }
-        return .inDoubt(reason: text)
     }
 }

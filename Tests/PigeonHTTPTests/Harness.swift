@@ -54,7 +54,7 @@ final class Harness: Sendable {
         let simulatorServer = await RunningServer(logger: logger) { onRunning in
             simulator.application(port: 0, logger: logger, onRunning: onRunning)
         }
-        let client = CloudAPIClient(
+        let client = try CloudAPIClient(
             configuration: .init(baseURL: simulatorServer.url, accessToken: "test-token", requestTimeout: options.requestTimeout))
         let engine = Engine(
             store: store, transport: client, clock: clock,

@@ -12,7 +12,7 @@ import Testing
         let simulator = MetaSimulator()
         let logger = RunningServer.quietLogger
         let server = await RunningServer(logger: logger) { simulator.application(port: 0, logger: logger, onRunning: $0) }
-        let client = CloudAPIClient(configuration: .init(baseURL: server.url, accessToken: "token", requestTimeout: timeout))
+        let client = try CloudAPIClient(configuration: .init(baseURL: server.url, accessToken: "token", requestTimeout: timeout))
         var failure: (any Error)?
         do { try await body(client, simulator) } catch { failure = error }
         try await client.shutdown()
@@ -107,7 +107,7 @@ import Testing
     }
 
     @Test func aRefusedConnectionIsNotDeliveredAndATimeoutIsInDoubt() async throws {
-        let closed = CloudAPIClient(configuration: .init(baseURL: "http://127.0.0.1:9", accessToken: "t", requestTimeout: .seconds(5)))
+        let closed = try CloudAPIClient(configuration: .init(baseURL: "http://127.0.0.1:9", accessToken: "t", requestTimeout: .seconds(5)))
         let refused = await closed.send(try outbound(CloudMessage(to: "+15550001111", content: .text(body: "hi"))))
         try await closed.shutdown()
         guard case .notDelivered = refused else {

@@ -10,28 +10,34 @@ public struct AttemptCompletion: Sendable, Hashable {
     public var owner: String
     /// The attempt number.
     public var attempt: Int
+    /// The state the message was claimed in (the row as this attempt found it).
+    public var claimed: MessageState
     /// The state to write.
     public var state: MessageState
     /// How the attempt ended.
     public var outcome: AttemptOutcome
     /// The failure, if any.
     public var error: Classification?
+    /// When the attempt was claimed.
+    public var startedAt: Date
     /// When the outcome was known.
     public var finishedAt: Date
     /// Call duration in milliseconds.
     public var durationMs: Int
 
     public init(
-        messageID: MessageID, seq: Int64, owner: String, attempt: Int, state: MessageState, outcome: AttemptOutcome,
-        error: Classification?, finishedAt: Date, durationMs: Int
+        messageID: MessageID, seq: Int64, owner: String, attempt: Int, claimed: MessageState, state: MessageState,
+        outcome: AttemptOutcome, error: Classification?, startedAt: Date, finishedAt: Date, durationMs: Int
     ) {
         self.messageID = messageID
         self.seq = seq
         self.owner = owner
         self.attempt = attempt
+        self.claimed = claimed
         self.state = state
         self.outcome = outcome
         self.error = error
+        self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.durationMs = durationMs
     }

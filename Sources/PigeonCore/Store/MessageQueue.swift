@@ -5,19 +5,20 @@ public protocol MessageQueue: Sendable {
     /// Stores new messages (all in one transaction) and returns one result per input, in order.
     func enqueue(_ messages: [NewMessage], now: Date) async throws -> [EnqueueResult]
 
-    /// Claims up to `limit` due messages for `owner`, skipping paused senders and `excludedSenders`,
-    /// and records an `in_flight` attempt for each before returning them.
+    /// Claims up to `limit` due messages for `owner`, skipping paused senders and `excludedSenders`: each
+    /// returned message is `sending` with its attempt counted and leased, durably, before it is returned.
+    /// Its `updatedAt` is the claim time (the attempt's start).
     func claim(limit: Int, owner: String, now: Date, leaseUntil: Date, excludedSenders: Set<String>) async throws
         -> [MessageRecord]
 
-    /// Records attempt outcomes. A completion applies only while its owner still holds the message's lease;
-    /// returns the ids that applied.
+    /// Records attempt outcomes (the new state and the attempt's history row). A completion applies only while
+    /// its owner still holds the message's lease; returns the ids that applied.
     func complete(_ completions: [AttemptCompletion], now: Date) async throws -> Set<MessageID>
 
     /// Extends the leases `owner` holds on `ids` to `until`.
     func renewLeases(_ ids: [MessageID], owner: String, until: Date) async throws
 
-    /// Finds up to `limit` sending messages whose lease expired before `now`, marks their in-flight attempt
+    /// Finds up to `limit` sending messages whose lease expired before `now`, records their attempt as
     /// `in_doubt`, and writes the state `decide` returns for each. Returns how many were reclaimed.
     func reclaimExpiredLeases(
         now: Date, limit: Int, decide: @escaping @Sendable (MessageRecord) -> MessageState?

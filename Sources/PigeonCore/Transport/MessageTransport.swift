@@ -17,6 +17,16 @@ public struct OutboundMessage: Sendable, Hashable {
 /// Sends one message to WhatsApp (the Cloud API, a web bridge, or the simulator). Never throws: every
 /// failure is a `SendOutcome` for the classifier.
 public protocol MessageTransport: Sendable {
-    /// Sends `message` once and reports what happened.
-    func send(_ message: OutboundMessage) async -> SendOutcome
+    /// Sends `message` once and calls `completion` exactly once with what happened, on any thread.
+    /// `completion` must return quickly: it may run on the transport's I/O thread.
+    func send(_ message: OutboundMessage, completion: @escaping @Sendable (SendOutcome) -> Void)
+}
+
+extension MessageTransport {
+    /// Sends `message` once and returns what happened.
+    public func send(_ message: OutboundMessage) async -> SendOutcome {
+        await withCheckedContinuation { continuation in
+            send(message) { continuation.resume(returning: $0) }
+        }
+    }
 }

@@ -11,11 +11,18 @@ extension Dispatcher {
         let classification: Classification?
     }
 
-    /// Sends one claimed message and queues its outcome for the next batch write.
-    func attempt(_ record: MessageRecord) async {
+    /// Hands one claimed message to the transport; its outcome joins the next batch write.
+    func start(_ record: MessageRecord) {
+        outstanding.add(1, ordering: .relaxed)
         let started = ContinuousClock.now
-        let outcome = await transport.send(OutboundMessage(id: record.id, senderID: record.senderID, payload: record.payload))
-        let elapsed = ContinuousClock.now - started
+        transport.send(OutboundMessage(id: record.id, senderID: record.senderID, payload: record.payload)) { outcome in
+            self.handle(outcome, of: record, elapsed: ContinuousClock.now - started)
+            if self.outstanding.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { self.settled.notify() }
+        }
+    }
+
+    /// Classifies an outcome, applies the lifecycle and queues the result for the next batch write.
+    private func handle(_ outcome: SendOutcome, of record: MessageRecord, elapsed: Duration) {
         let now = clock.now()
 
         let classification = classifier.classify(outcome)
@@ -32,8 +39,8 @@ extension Dispatcher {
         }
         let completion = AttemptCompletion(
             messageID: record.id, seq: record.seq, owner: configuration.workerID, attempt: record.state.attempts,
-            state: state, outcome: Self.attemptOutcome(outcome), error: classification, finishedAt: now,
-            durationMs: Int(elapsed / .milliseconds(1)))
+            claimed: record.state, state: state, outcome: Self.attemptOutcome(outcome), error: classification,
+            startedAt: record.updatedAt, finishedAt: now, durationMs: Int(elapsed / .milliseconds(1)))
         pending.withLock {
             $0.append(PendingCompletion(record: record, completion: completion, effects: effects, classification: classification))
         }

@@ -4,9 +4,9 @@ import PigeonCore
 import ServiceLifecycle
 import Synchronization
 
-/// Claims due messages in batches under a lease, sends each through the transport, classifies the outcome
-/// and records it through the lifecycle. On graceful shutdown it stops claiming and finishes what is in
-/// flight (each call is bounded by the transport's timeout) before returning.
+/// Claims due messages in batches under a lease, hands each to the transport, classifies the outcome
+/// when it comes back and records outcomes in batches through the lifecycle. On graceful shutdown it stops
+/// claiming and finishes what is in flight (each send is bounded by the transport's timeout) before returning.
 public final class Dispatcher: Service {
     let store: any MessageQueue & SenderRegistry
     let transport: any MessageTransport
@@ -25,6 +25,10 @@ public final class Dispatcher: Service {
     let pending = Mutex<[PendingCompletion]>([])
     /// Wakes the completion writer.
     let completionSignal = WakeSignal()
+    /// Sends handed to the transport whose outcome has not come back yet.
+    let outstanding = Atomic<Int>(0)
+    /// Notified when `outstanding` drops to zero.
+    let settled = WakeSignal()
     private let stopping = Atomic<Bool>(false)
     private let attemptsDone = Atomic<Bool>(false)
 
@@ -50,16 +54,15 @@ public final class Dispatcher: Service {
     public var inFlightCount: Int { inFlight.withLock { $0.count } }
 
     public func run() async throws {
-        await withDiscardingTaskGroup { outer in
-            outer.addTask { await self.completionLoop() }
-            await withDiscardingTaskGroup { group in
-                await withGracefulShutdownHandler {
-                    await claimLoop(group: &group)
-                } onGracefulShutdown: {
-                    self.stopping.store(true, ordering: .relaxed)
-                    self.signal.notify()
-                }
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.completionLoop() }
+            await withGracefulShutdownHandler {
+                await claimLoop()
+            } onGracefulShutdown: {
+                self.stopping.store(true, ordering: .relaxed)
+                self.signal.notify()
             }
+            await untilSendsSettle()
             attemptsDone.store(true, ordering: .relaxed)
             completionSignal.notify()
         }
@@ -75,7 +78,14 @@ public final class Dispatcher: Service {
         }
     }
 
-    private func claimLoop(group: inout DiscardingTaskGroup) async {
+    /// Returns once every send handed to the transport has reported its outcome.
+    private func untilSendsSettle() async {
+        while outstanding.load(ordering: .acquiring) > 0 && !Task.isCancelled {
+            await settled.wait()
+        }
+    }
+
+    private func claimLoop() async {
         var nextRenewal = clock.now().adding(configuration.leaseTimeout / 3)
         while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
             let now = clock.now()
@@ -89,9 +99,7 @@ public final class Dispatcher: Service {
             if free >= configuration.claimThreshold || (free > 0 && inFlightCount == 0) {
                 do {
                     let claimed = try await claim(limit: wanted, now: now)
-                    for record in claimed {
-                        group.addTask { await self.attempt(record) }
-                    }
+                    for record in claimed { start(record) }
                     if claimed.count == wanted { continue }
                     deadline = earliest(deadline, try await nextWake(now: now))
                 } catch {
@@ -147,9 +155,8 @@ public final class Dispatcher: Service {
     /// For tests and tools that drive the engine step by step.
     public func runOnce() async throws -> Int {
         let claimed = try await claim(limit: configuration.maxInFlight, now: clock.now())
-        await withDiscardingTaskGroup { group in
-            for record in claimed { group.addTask { await self.attempt(record) } }
-        }
+        for record in claimed { start(record) }
+        await untilSendsSettle()
         await flushCompletions()
         return claimed.count
     }
