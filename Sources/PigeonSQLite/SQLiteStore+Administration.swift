@@ -15,7 +15,7 @@ extension SQLiteStore: MessageAdministration {
             let record = SQLiteRows.message(from: row)
             let result = transition(record.state)
             if let state = result.state {
-                _ = try SQLiteRows.writeState(db, seq: record.seq, from: record.state, to: state, now: now)
+                _ = try SQLiteStateWrites.write(db, [StateWrite(seq: record.seq, old: record.state, new: state)], now: now)
             }
             return result
         }
@@ -32,15 +32,10 @@ extension SQLiteStore: MessageAdministration {
             let rows = try Row.fetchAll(
                 db, sql: "SELECT \(SQLiteRows.messageColumns) FROM messages \(whereClause) ORDER BY seq LIMIT ?",
                 arguments: limited)
-            var moved = 0
-            for row in rows {
-                let record = SQLiteRows.message(from: row)
-                guard let state = transition(record.state).state else { continue }
-                if try SQLiteRows.writeState(db, seq: record.seq, from: record.state, to: state, now: now) {
-                    moved += 1
-                }
+            let writes = rows.map(SQLiteRows.message(from:)).compactMap { record in
+                transition(record.state).state.map { StateWrite(seq: record.seq, old: record.state, new: $0) }
             }
-            return moved
+            return try SQLiteStateWrites.write(db, writes, now: now).count
         }
     }
 

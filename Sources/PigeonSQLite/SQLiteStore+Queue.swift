@@ -57,18 +57,20 @@ extension SQLiteStore: MessageQueue {
             }
             sql += " ORDER BY next_attempt_at LIMIT ?"
             _ = arguments.append(contentsOf: [limit])
-            let rows = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
-            var claimed: [MessageRecord] = []
-            claimed.reserveCapacity(rows.count)
-            for row in rows {
-                var record = SQLiteRows.message(from: row)
-                guard
-                    let state = lifecycle.transition(
-                        record.state, .claim(owner: owner, leaseUntil: leaseUntil), now: now
-                    ).state,
-                    try SQLiteRows.writeState(db, seq: record.seq, from: record.state, to: state, now: now)
+            let records = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map(SQLiteRows.message(from:))
+            var writes: [StateWrite] = []
+            writes.reserveCapacity(records.count)
+            for record in records {
+                guard let state = lifecycle.transition(record.state, .claim(owner: owner, leaseUntil: leaseUntil), now: now).state
                 else { continue }
-                record.state = state
+                writes.append(StateWrite(seq: record.seq, old: record.state, new: state))
+            }
+            let applied = try SQLiteStateWrites.write(db, writes, now: now)
+            var claimed: [MessageRecord] = []
+            claimed.reserveCapacity(applied.count)
+            for (record, write) in zip(records, writes) where applied.contains(write.seq) {
+                var record = record
+                record.state = write.new
                 record.updatedAt = now
                 claimed.append(record)
             }
@@ -78,19 +80,17 @@ extension SQLiteStore: MessageQueue {
 
     public func complete(_ completions: [AttemptCompletion], now: Date) async throws -> Set<MessageID> {
         try await writes.perform { db in
-            var applied = Set<MessageID>()
-            for completion in completions {
-                let changed = try SQLiteRows.writeState(
-                    db, seq: completion.seq, from: completion.claimed, to: completion.state, now: now,
-                    owner: completion.owner, attempt: completion.attempt)
-                guard changed else { continue }
-                try SQLiteRows.recordAttempt(
-                    db, seq: completion.seq, number: completion.attempt, startedAt: completion.startedAt,
-                    outcome: completion.outcome, error: completion.error, finishedAt: completion.finishedAt,
-                    durationMs: completion.durationMs)
-                applied.insert(completion.messageID)
-            }
-            return applied
+            let applied = try SQLiteStateWrites.write(
+                db, completions.map { StateWrite(seq: $0.seq, old: $0.claimed, new: $0.state, leaseOwner: $0.owner) }, now: now)
+            let done = completions.filter { applied.contains($0.seq) }
+            try SQLiteStateWrites.record(
+                db,
+                done.map {
+                    AttemptRow(
+                        seq: $0.seq, number: $0.attempt, startedAt: $0.startedAt, outcome: $0.outcome, error: $0.error,
+                        finishedAt: $0.finishedAt, durationMs: $0.durationMs)
+                })
+            return Set(done.map(\.messageID))
         }
     }
 
@@ -116,18 +116,18 @@ extension SQLiteStore: MessageQueue {
                         WHERE status = 'sending' AND lease_expires_at < ? ORDER BY lease_expires_at LIMIT ?
                         """),
                 arguments: [now.millisecondsSince1970, limit])
-            var reclaimed = 0
-            for row in rows {
-                let record = SQLiteRows.message(from: row)
-                guard let state = decide(record),
-                    try SQLiteRows.writeState(db, seq: record.seq, from: record.state, to: state, now: now)
-                else { continue }
-                try SQLiteRows.recordAttempt(
-                    db, seq: record.seq, number: record.state.attempts, startedAt: record.updatedAt, outcome: .inDoubt,
-                    error: state.lastError, finishedAt: now, durationMs: nil)
-                reclaimed += 1
-            }
-            return reclaimed
+            let records = rows.map(SQLiteRows.message(from:))
+            let writes = records.compactMap { record in decide(record).map { StateWrite(seq: record.seq, old: record.state, new: $0) } }
+            let applied = try SQLiteStateWrites.write(db, writes, now: now)
+            let reclaimed = zip(records, writes).filter { applied.contains($0.1.seq) }
+            try SQLiteStateWrites.record(
+                db,
+                reclaimed.map { record, write in
+                    AttemptRow(
+                        seq: record.seq, number: record.state.attempts, startedAt: record.updatedAt, outcome: .inDoubt,
+                        error: write.new.lastError, finishedAt: now, durationMs: nil)
+                })
+            return reclaimed.count
         }
     }
 

@@ -93,7 +93,7 @@ import Testing
         let record = try await store.claim(limit: 1, owner: "w1", now: t0, leaseUntil: t0, excludedSenders: [])[0]
         let sent = lifecycle.transition(record.state, .accepted(wamid: "wamid.1"), now: t0).state!
         let stale = AttemptCompletion(
-            messageID: record.id, seq: record.seq, owner: "someone-else", attempt: 1, claimed: record.state, state: sent,
+            messageID: record.id, seq: record.seq, owner: "someone-else", claimed: record.state, state: sent,
             outcome: .sent, error: nil, startedAt: t0, finishedAt: t0, durationMs: 5)
         #expect(try await store.complete([stale], now: t0).isEmpty)
         #expect(try await store.attempts(of: record.id).map(\.outcome) == [.inFlight])

@@ -8,8 +8,6 @@ public struct AttemptCompletion: Sendable, Hashable {
     public var seq: Int64
     /// The lease owner that made the attempt; the write applies only if it still holds the lease.
     public var owner: String
-    /// The attempt number.
-    public var attempt: Int
     /// The state the message was claimed in (the row as this attempt found it).
     public var claimed: MessageState
     /// The state to write.
@@ -26,13 +24,12 @@ public struct AttemptCompletion: Sendable, Hashable {
     public var durationMs: Int
 
     public init(
-        messageID: MessageID, seq: Int64, owner: String, attempt: Int, claimed: MessageState, state: MessageState,
+        messageID: MessageID, seq: Int64, owner: String, claimed: MessageState, state: MessageState,
         outcome: AttemptOutcome, error: Classification?, startedAt: Date, finishedAt: Date, durationMs: Int
     ) {
         self.messageID = messageID
         self.seq = seq
         self.owner = owner
-        self.attempt = attempt
         self.claimed = claimed
         self.state = state
         self.outcome = outcome
@@ -41,4 +38,7 @@ public struct AttemptCompletion: Sendable, Hashable {
         self.finishedAt = finishedAt
         self.durationMs = durationMs
     }
+
+    /// The attempt number.
+    public var attempt: Int { claimed.attempts }
 }

@@ -17,8 +17,15 @@ extension Dispatcher {
         let started = ContinuousClock.now
         transport.send(OutboundMessage(id: record.id, senderID: record.senderID, payload: record.payload)) { outcome in
             self.handle(outcome, of: record, elapsed: ContinuousClock.now - started)
-            if self.outstanding.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { self.settled.notify() }
+            self.sendFinished()
         }
+    }
+
+    /// Frees a send slot; wakes the claim loop when enough are free to claim a batch.
+    private func sendFinished() {
+        let left = outstanding.subtract(1, ordering: .acquiringAndReleasing).newValue
+        if left == 0 { settled.notify() }
+        if left == configuration.maxInFlight - configuration.claimThreshold { signal.notify() }
     }
 
     /// Classifies an outcome, applies the lifecycle and queues the result for the next batch write.
@@ -38,7 +45,7 @@ extension Dispatcher {
             return
         }
         let completion = AttemptCompletion(
-            messageID: record.id, seq: record.seq, owner: configuration.workerID, attempt: record.state.attempts,
+            messageID: record.id, seq: record.seq, owner: configuration.workerID,
             claimed: record.state, state: state, outcome: Self.attemptOutcome(outcome), error: classification,
             startedAt: record.updatedAt, finishedAt: now, durationMs: Int(elapsed / .milliseconds(1)))
         pending.withLock {
@@ -81,15 +88,11 @@ extension Dispatcher {
         if wake { signal.notify() }
     }
 
-    /// Frees the in-flight slots of `ids`; wakes the claim loop when enough are free to claim a batch.
+    /// Forgets the leases of `ids` once their outcome is recorded (or left to the lease reaper).
     private func finish(_ ids: [MessageID]) {
-        let (before, after) = inFlight.withLock { inFlight in
-            let before = inFlight.count
+        inFlight.withLock { inFlight in
             for id in ids { inFlight[id] = nil }
-            return (before, inFlight.count)
         }
-        let threshold = configuration.maxInFlight - configuration.claimThreshold
-        if before > threshold && after <= threshold { signal.notify() }
     }
 
     static func metadata(_ record: MessageRecord) -> Logger.Metadata {

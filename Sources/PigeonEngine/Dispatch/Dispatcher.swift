@@ -19,13 +19,14 @@ public final class Dispatcher: Service {
     let logger: Logger
     let random: @Sendable () -> Double
 
-    /// Messages in flight (sent or outcome not yet recorded) and when their lease was last set.
+    /// Messages whose lease this worker holds (sending, or outcome not yet recorded) and when it was last set.
     let inFlight = Mutex<[MessageID: Date]>([:])
     /// Outcomes waiting for the next batch write.
     let pending = Mutex<[PendingCompletion]>([])
     /// Wakes the completion writer.
     let completionSignal = WakeSignal()
-    /// Sends handed to the transport whose outcome has not come back yet.
+    /// Sends handed to the transport whose outcome has not come back yet: what `maxInFlight` limits. A slot
+    /// frees as soon as the outcome is known, so the next claim can share a commit with the outcome's write.
     let outstanding = Atomic<Int>(0)
     /// Notified when `outstanding` drops to zero.
     let settled = WakeSignal()
@@ -50,7 +51,7 @@ public final class Dispatcher: Service {
         self.random = random
     }
 
-    /// Number of attempts in flight now.
+    /// Number of messages leased by this worker now.
     public var inFlightCount: Int { inFlight.withLock { $0.count } }
 
     public func run() async throws {
@@ -93,10 +94,11 @@ public final class Dispatcher: Service {
                 await renewLeases(now: now)
                 nextRenewal = now.adding(configuration.leaseTimeout / 3)
             }
-            let free = configuration.maxInFlight - inFlightCount
+            let sending = outstanding.load(ordering: .relaxed)
+            let free = configuration.maxInFlight - sending
             let wanted = min(free, configuration.batchSize)
             var deadline: Date? = inFlightCount > 0 ? nextRenewal : nil
-            if free >= configuration.claimThreshold || (free > 0 && inFlightCount == 0) {
+            if free >= configuration.claimThreshold || (free > 0 && sending == 0) {
                 do {
                     let claimed = try await claim(limit: wanted, now: now)
                     for record in claimed { start(record) }
