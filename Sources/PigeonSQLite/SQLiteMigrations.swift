@@ -76,6 +76,11 @@ enum SQLiteMigrations {
                     );
                     """)
         }
+        // Every claim and outcome paid for this index; the lease reaper now reads the few `sending` rows
+        // through messages_status instead.
+        migrator.registerMigration("v2_drop_lease_index") { db in
+            try db.execute(sql: "DROP INDEX messages_leases")
+        }
         return migrator
     }
 }

@@ -32,6 +32,32 @@ import Testing
         #expect(try await reopened.stats(windowStart: t0).counts[.queued] == 300)
     }
 
+    @Test func aBatchKeepsItsOrderAndSeesKeysUsedEarlierInTheSameBatch() async throws {
+        let store = try database.open()
+        let batch = [
+            newMessage(to: "+15550000001"), newMessage(to: "+15550000002", key: "a", hash: "h"),
+            newMessage(to: "+15550000003"), newMessage(to: "+15550000004", key: "a", hash: "h"),
+            newMessage(to: "+15550000005", key: "a", hash: "other"), newMessage(to: "+15550000006"),
+        ]
+        let results = try await store.enqueue(batch, now: t0)
+        #expect(results.count == 6)
+        let original = try #require(results[1].record)
+        guard case .replayed(let replayed) = results[3], case .conflict(let conflicting) = results[4] else {
+            Issue.record("unexpected results: \(results)")
+            return
+        }
+        #expect(replayed.id == original.id)
+        #expect(conflicting == original.id)
+        for index in [0, 1, 2, 5] {
+            let record = try #require(results[index].record)
+            #expect(record.id == batch[index].id)
+            let stored = try #require(try await store.message(record.id))
+            #expect(stored.seq == record.seq)
+            #expect(stored.recipient == batch[index].recipient)
+        }
+        #expect(try await store.stats(windowStart: t0).counts[.queued] == 4)
+    }
+
     @Test func idempotencyKeysReplayOrConflict() async throws {
         let store = try database.open()
         let first = try await store.enqueue([newMessage(key: "k", hash: "h1")], now: t0)[0]
