@@ -1,5 +1,6 @@
 import Foundation
 import PigeonCore
+import PigeonEngine
 import WhatsAppCloud
 
 /// Everything `pigeon serve` is configured with, read from `PIGEON_*` environment variables.
@@ -49,8 +50,8 @@ public struct ServerConfiguration: Sendable {
     public var logLevel: String = "info"
     /// `PIGEON_ERROR_CODES_FILE`: JSON overrides of the classification table.
     public var errorCodesFile: String?
-    /// `PIGEON_MAX_IN_FLIGHT`: concurrent sends per process (default 512).
-    public var maxInFlight: Int = 512
+    /// `PIGEON_MAX_IN_FLIGHT`: concurrent sends per process (default 1024).
+    public var maxInFlight: Int = DispatcherConfiguration.defaultMaxInFlight
 
     public static let defaultHost = "127.0.0.1"
     public static let defaultPort = 8080

@@ -4,7 +4,7 @@ public struct DispatcherConfiguration: Sendable {
     public var workerID: String
     /// Most messages claimed in one transaction (default 256).
     public var batchSize: Int
-    /// Most attempts in flight at once in this process (default 512).
+    /// Most sends in flight at once in this process (default 1024).
     public var maxInFlight: Int
     /// How long a claimed message may go unrenewed before another worker reclaims it (default 30 s).
     public var leaseTimeout: Duration
@@ -14,7 +14,7 @@ public struct DispatcherConfiguration: Sendable {
     /// Default claim batch.
     public static let defaultBatchSize = 256
     /// Default concurrency.
-    public static let defaultMaxInFlight = 512
+    public static let defaultMaxInFlight = 1024
     /// Default lease.
     public static let defaultLeaseTimeout: Duration = .seconds(30)
     /// Default idle poll.
