@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Dispatch-only benchmark: fills a fresh database with $MESSAGES queued messages by SQL, starts a release
+# `pigeon serve` on it against the nginx fake of the Graph API in ../shared/bench, and times the drain
+# (every message sent or failed). Prints messages/s and Pigeon's CPU time per message.
+#
+#   scripts/drain.sh                     # 50,000 messages, 10 % answered 131000 and retried
+#   ERR_PCT=0 MESSAGES=100000 scripts/drain.sh
+#
+# Needs ../shared/bench (beside this repository), nginx (apt-get install -y nginx-light) and sqlite3.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+SHARED="${SHARED_BENCH:-$ROOT/../shared/bench}"
+WORK="${WORK:-/tmp/pigeon-drain}"
+MESSAGES="${MESSAGES:-50000}"
+[[ -x "$SHARED/start.sh" ]] || { echo "missing: $SHARED/start.sh (the fake Graph API). Put shared/ beside this repository, or set SHARED_BENCH." >&2; exit 2; }
+command -v nginx >/dev/null || { echo "missing: nginx. Install it with: apt-get install -y nginx-light" >&2; exit 2; }
+command -v sqlite3 >/dev/null || { echo "missing: sqlite3. Install it with: apt-get install -y sqlite3" >&2; exit 2; }
+
+cd "$ROOT"
+swift build -c release --product pigeon >/dev/null
+BIN="$(swift build -c release --show-bin-path)/pigeon"
+rm -rf "$WORK" && mkdir -p "$WORK"
+DB="$WORK/pigeon.sqlite"
+PIGEON_DATABASE_URL="$DB" "$BIN" migrate >/dev/null
+NOW=$(($(date +%s) * 1000))
+sqlite3 "$DB" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $MESSAGES)
+  INSERT INTO messages (id, sender_id, recipient, type, payload, status, max_attempts, next_attempt_at, created_at, updated_at)
+  SELECT printf('msg_01M8%022d', i), '123456789', '+15550001111', 'text',
+    '{\"recipient_type\":\"individual\",\"text\":{\"body\":\"hi\"},\"to\":\"+15550001111\",\"type\":\"text\"}',
+    'queued', 6, $NOW, $NOW, $NOW FROM n"
+
+BENCH_PREFIX="$WORK/upstream" "$SHARED/stop.sh" >/dev/null 2>&1 || true
+BENCH_PREFIX="$WORK/upstream" "$SHARED/start.sh" >/dev/null
+cleanup() {
+  [[ -n "${PIGEON_PID:-}" ]] && kill "$PIGEON_PID" 2>/dev/null && wait "$PIGEON_PID" 2>/dev/null || true
+  BENCH_PREFIX="$WORK/upstream" "$SHARED/stop.sh" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+START=$(date +%s.%N)
+PIGEON_PORT=18099 PIGEON_API_KEY=drain-key-0123456789 PIGEON_DATABASE_URL="$DB" PIGEON_META_BASE_URL=http://127.0.0.1:18080 \
+PIGEON_META_ACCESS_TOKEN=bench-token PIGEON_META_PHONE_NUMBER_ID=123456789 PIGEON_RETRY_SCHEDULE=100ms PIGEON_LOG_LEVEL=error \
+  "$BIN" serve >"$WORK/pigeon.log" 2>&1 &
+PIGEON_PID=$!
+for _ in $(seq 1 1200); do
+  sleep 0.1
+  LEFT=$(sqlite3 "$DB" "SELECT count(*) FROM messages WHERE status IN ('queued','sending','retry_scheduled')" 2>/dev/null || echo busy)
+  [[ "$LEFT" == "0" ]] && break
+done
+END=$(date +%s.%N)
+CPU=$(awk '{print ($14 + $15) / 100}' "/proc/$PIGEON_PID/stat")
+echo "machine: $(nproc) cores; upstream errors ${ERR_PCT:-10}%"
+python3 -c "d = $END - $START; print(f'drained $MESSAGES in {d:.2f} s = {$MESSAGES / d:,.0f} messages/s; pigeon CPU {$CPU:.1f} s = {$CPU / $MESSAGES * 1e6:.0f} us per message')"
