@@ -42,7 +42,7 @@ final class HTTP1Connection: ChannelInboundHandler, @unchecked Sendable {
 
     private func start(_ exchange: HTTP1Exchange) {
         guard let context, current == nil else {
-            pool.resubmit(exchange)
+            pool.submit(exchange)
             return
         }
         current = exchange

@@ -70,11 +70,6 @@ final class HTTP1ConnectionPool: Sendable {
         submit(HTTP1Exchange(request: request, completion: completion))
     }
 
-    /// Puts an exchange that has not been written on a free connection, or in line for one.
-    func resubmit(_ exchange: HTTP1Exchange) {
-        submit(exchange)
-    }
-
     private enum SubmitAction {
         case run(HTTP1Connection)
         case connect
@@ -82,7 +77,8 @@ final class HTTP1ConnectionPool: Sendable {
         case refuse
     }
 
-    private func submit(_ exchange: HTTP1Exchange) {
+    /// Puts an exchange that has not been written on a free connection, or in line for one.
+    func submit(_ exchange: HTTP1Exchange) {
         let action = state.withLock { state -> SubmitAction in
             if state.shutDown { return .refuse }
             if let connection = state.idle.popLast() { return .run(connection) }
