@@ -24,7 +24,10 @@ let package = Package(
         .target(name: "PigeonCore"),
         .target(
             name: "PigeonSQLite",
-            dependencies: ["PigeonCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "PigeonCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         .target(
             name: "WhatsAppCloud",

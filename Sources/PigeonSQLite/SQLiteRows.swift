@@ -14,31 +14,56 @@ enum SQLiteRows {
 
     static func date(_ millis: Int64?) -> Date? { millis.map { Date(millisecondsSince1970: $0) } }
 
-    /// Decodes a row selected with `messageColumns`, by position (name lookups cost a lowercased copy each).
-    static func message(from row: Row) -> MessageRecord {
+    /// Runs `sql` with `arguments` and decodes every row it returns with `decode`.
+    static func fetch<T>(
+        _ db: Database, sql: String, arguments: StatementArguments = [], decode: (RawStatement) -> T
+    ) throws -> [T] {
+        let statement = try db.cachedStatement(sql: sql)
+        try statement.setArguments(arguments)
+        let rows = RawStatement(statement, in: db)
+        var values: [T] = []
+        while try rows.next() { values.append(decode(rows)) }
+        return values
+    }
+
+    /// The messages `sql` (which selects `messageColumns` first) returns for `arguments`.
+    static func messages(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [MessageRecord] {
+        try fetch(db, sql: sql, arguments: arguments, decode: message(from:))
+    }
+
+    /// The first message `sql` returns for `arguments`, if any.
+    static func message(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> MessageRecord? {
+        try messages(db, sql: sql, arguments: arguments).first
+    }
+
+    /// Decodes the current row of a statement that selected `messageColumns`, by position.
+    static func message(from row: RawStatement) -> MessageRecord {
         var lastError: Classification?
-        if let className: String = row[19], let errorClass = ErrorClass(rawValue: className) {
+        if let className = row.optionalString(19), let errorClass = ErrorClass(rawValue: className) {
             lastError = Classification(
-                errorClass: errorClass, code: row[18], title: row[20] ?? "", details: row[21], httpStatus: row[22])
+                errorClass: errorClass, code: row.optionalInt(18), title: row.string(20),
+                details: row.optionalString(21), httpStatus: row.optionalInt(22))
         }
         let state = MessageState(
-            status: MessageStatus(rawValue: row[6]) ?? .queued,
-            attempts: row[7],
-            countedAttempts: row[8],
-            maxAttempts: row[9],
-            nextAttemptAt: date(row[10]),
-            failureReason: (row[11] as String?).flatMap(FailureReason.init(rawValue:)),
-            wamid: row[12],
-            pairLevel: row[13],
-            mediaRetried: row[14],
-            inDoubtGraceUsed: row[15],
-            leaseOwner: row[16],
-            leaseExpiresAt: date(row[17]),
+            status: MessageStatus(rawValue: row.string(6)) ?? .queued,
+            attempts: row.int(7),
+            countedAttempts: row.int(8),
+            maxAttempts: row.int(9),
+            nextAttemptAt: date(row.optionalInt64(10)),
+            failureReason: row.optionalString(11).flatMap(FailureReason.init(rawValue:)),
+            wamid: row.optionalString(12),
+            pairLevel: row.int(13),
+            mediaRetried: row.int(14) != 0,
+            inDoubtGraceUsed: row.int(15) != 0,
+            leaseOwner: row.optionalString(16),
+            leaseExpiresAt: date(row.optionalInt64(17)),
             lastError: lastError)
         return MessageRecord(
-            id: MessageID(rawValue: row[1]), seq: row[0], senderID: row[2], recipient: row[3], type: row[4],
-            payload: row[5], idempotencyKey: row[23], state: state,
-            createdAt: date(row[24])!, updatedAt: date(row[25])!, sentAt: date(row[26]))
+            id: MessageID(rawValue: row.string(1)), seq: row.int64(0), senderID: row.string(2),
+            recipient: row.string(3), type: row.string(4), payload: row.string(5),
+            idempotencyKey: row.optionalString(23), state: state,
+            createdAt: Date(millisecondsSince1970: row.int64(24)), updatedAt: Date(millisecondsSince1970: row.int64(25)),
+            sentAt: date(row.optionalInt64(26)))
     }
 
     static func attempt(from row: Row) -> AttemptRecord {

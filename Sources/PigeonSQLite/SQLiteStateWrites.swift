@@ -22,111 +22,147 @@ struct AttemptRow {
     var durationMs: Int?
 }
 
-/// Set-based writes of lifecycle states and attempt rows: one statement per few hundred rows instead of one
-/// per row, which is what lets claims and outcome writes keep up with thousands of messages per second.
+/// Writes of lifecycle states and attempt rows through cached statements bound with SQLite's C API. A state
+/// write sets only the columns whose value changed, so SQLite leaves alone the indexes on columns that did
+/// not (a claim touches no `wamid` or `messages_ended` entry).
 enum SQLiteStateWrites {
-    /// Rows per statement (each binds up to 19 values; SQLite allows 32,766 per statement).
-    static let rowsPerStatement = 500
+    /// The `messages` columns a state write may set, in binding order; `lastError` stands for five columns.
+    private enum Column: Int, CaseIterable {
+        case status, attempts, countedAttempts, maxAttempts, nextAttemptAt, failureReason, wamid, pairLevel,
+            mediaRetried, inDoubtGraceUsed, leaseOwner, leaseExpiresAt, lastError
 
-    private static let stateColumns = """
-        seq, expected, owner, attempt, delivered, status, attempts, counted_attempts, max_attempts, next_attempt_at,
-        failure_reason, wamid, pair_level, media_retried, in_doubt_grace_used, lease_owner, lease_expires_at,
-        last_error_code, last_error_class, last_error_title, last_error_details, last_error_http_status
-        """
-    private static let stateTuple = "(" + Array(repeating: "?", count: 22).joined(separator: ",") + ")"
+        var assignments: String {
+            switch self {
+            case .status: "status = ?"
+            case .attempts: "attempts = ?"
+            case .countedAttempts: "counted_attempts = ?"
+            case .maxAttempts: "max_attempts = ?"
+            case .nextAttemptAt: "next_attempt_at = ?"
+            case .failureReason: "failure_reason = ?"
+            case .wamid: "wamid = ?"
+            case .pairLevel: "pair_level = ?"
+            case .mediaRetried: "media_retried = ?"
+            case .inDoubtGraceUsed: "in_doubt_grace_used = ?"
+            case .leaseOwner: "lease_owner = ?"
+            case .leaseExpiresAt: "lease_expires_at = ?"
+            case .lastError:
+                "last_error_code = ?, last_error_class = ?, last_error_title = ?, last_error_details = ?, "
+                    + "last_error_http_status = ?"
+            }
+        }
+
+        func changed(_ old: MessageState, _ new: MessageState) -> Bool {
+            switch self {
+            case .status: old.status != new.status
+            case .attempts: old.attempts != new.attempts
+            case .countedAttempts: old.countedAttempts != new.countedAttempts
+            case .maxAttempts: old.maxAttempts != new.maxAttempts
+            case .nextAttemptAt: old.nextAttemptAt?.millisecondsSince1970 != new.nextAttemptAt?.millisecondsSince1970
+            case .failureReason: old.failureReason != new.failureReason
+            case .wamid: old.wamid != new.wamid
+            case .pairLevel: old.pairLevel != new.pairLevel
+            case .mediaRetried: old.mediaRetried != new.mediaRetried
+            case .inDoubtGraceUsed: old.inDoubtGraceUsed != new.inDoubtGraceUsed
+            case .leaseOwner: old.leaseOwner != new.leaseOwner
+            case .leaseExpiresAt: old.leaseExpiresAt?.millisecondsSince1970 != new.leaseExpiresAt?.millisecondsSince1970
+            case .lastError: old.lastError != new.lastError
+            }
+        }
+
+        /// Binds this column's value(s) from `state` starting at `index`; returns the next free index.
+        func bind(_ state: MessageState, to statement: RawStatement, at index: Int32) -> Int32 {
+            switch self {
+            case .status: statement.bind(state.status.rawValue, at: index)
+            case .attempts: statement.bind(state.attempts, at: index)
+            case .countedAttempts: statement.bind(state.countedAttempts, at: index)
+            case .maxAttempts: statement.bind(state.maxAttempts, at: index)
+            case .nextAttemptAt: statement.bind(state.nextAttemptAt?.millisecondsSince1970, at: index)
+            case .failureReason: statement.bind(state.failureReason?.rawValue, at: index)
+            case .wamid: statement.bind(state.wamid, at: index)
+            case .pairLevel: statement.bind(state.pairLevel, at: index)
+            case .mediaRetried: statement.bind(state.mediaRetried, at: index)
+            case .inDoubtGraceUsed: statement.bind(state.inDoubtGraceUsed, at: index)
+            case .leaseOwner: statement.bind(state.leaseOwner, at: index)
+            case .leaseExpiresAt: statement.bind(state.leaseExpiresAt?.millisecondsSince1970, at: index)
+            case .lastError:
+                let error = state.lastError
+                statement.bind(error?.code, at: index)
+                statement.bind(error?.errorClass.rawValue, at: index + 1)
+                statement.bind(error?.title, at: index + 2)
+                statement.bind(error?.details, at: index + 3)
+                statement.bind(error?.httpStatus, at: index + 4)
+                return index + 5
+            }
+            return index + 1
+        }
+    }
+
+    /// The UPDATE for one set of changed columns (a bit per `Column`), whether it stamps `sent_at`, and
+    /// whether it is guarded by the lease.
+    private static func updateSQL(changed: Int, stampsSent: Bool, guarded: Bool) -> String {
+        var assignments = Column.allCases.filter { changed & (1 << $0.rawValue) != 0 }.map(\.assignments)
+        assignments.append("updated_at = ?")
+        if stampsSent { assignments.append("sent_at = COALESCE(sent_at, ?)") }
+        return "UPDATE messages SET \(assignments.joined(separator: ", ")) WHERE seq = ? AND status = ?"
+            + (guarded ? " AND lease_owner = ? AND attempts = ?" : "")
+    }
 
     /// Writes each change whose row still has status `old.status` (and, for guarded writes, the same lease
     /// owner and attempt). Returns the `seq` of every row that changed.
     static func write(_ db: Database, _ writes: [StateWrite], now: Date) throws -> Set<Int64> {
-        var applied = Set<Int64>()
-        var start = 0
-        while start < writes.count {
-            let chunk = writes[start..<min(start + rowsPerStatement, writes.count)]
-            start += chunk.count
-            let sql = """
-                WITH v(\(stateColumns)) AS (VALUES \(Array(repeating: stateTuple, count: chunk.count).joined(separator: ",")))
-                UPDATE messages SET status = v.status, attempts = v.attempts, counted_attempts = v.counted_attempts,
-                  max_attempts = v.max_attempts, next_attempt_at = v.next_attempt_at, failure_reason = v.failure_reason,
-                  wamid = v.wamid, pair_level = v.pair_level, media_retried = v.media_retried,
-                  in_doubt_grace_used = v.in_doubt_grace_used, lease_owner = v.lease_owner,
-                  lease_expires_at = v.lease_expires_at, last_error_code = v.last_error_code,
-                  last_error_class = v.last_error_class, last_error_title = v.last_error_title,
-                  last_error_details = v.last_error_details, last_error_http_status = v.last_error_http_status,
-                  updated_at = ?, sent_at = CASE WHEN v.delivered THEN COALESCE(messages.sent_at, ?) ELSE messages.sent_at END
-                FROM v
-                WHERE messages.seq = v.seq AND messages.status = v.expected
-                  AND (v.owner IS NULL OR (messages.lease_owner = v.owner AND messages.attempts = v.attempt))
-                RETURNING messages.seq
-                """
-            var values: [(any DatabaseValueConvertible)?] = []
-            values.reserveCapacity(chunk.count * 22 + 2)
-            for write in chunk {
-                let state = write.new
-                let error = state.lastError
-                values.append(write.seq)
-                values.append(write.old.status.rawValue)
-                values.append(write.leaseOwner)
-                values.append(write.old.attempts)
-                values.append(state.status.deliveryRank != nil)
-                values.append(state.status.rawValue)
-                values.append(state.attempts)
-                values.append(state.countedAttempts)
-                values.append(state.maxAttempts)
-                values.append(state.nextAttemptAt?.millisecondsSince1970)
-                values.append(state.failureReason?.rawValue)
-                values.append(state.wamid)
-                values.append(state.pairLevel)
-                values.append(state.mediaRetried)
-                values.append(state.inDoubtGraceUsed)
-                values.append(state.leaseOwner)
-                values.append(state.leaseExpiresAt?.millisecondsSince1970)
-                values.append(error?.code)
-                values.append(error?.errorClass.rawValue)
-                values.append(error?.title)
-                values.append(error?.details)
-                values.append(error?.httpStatus)
+        var applied = Set<Int64>(minimumCapacity: writes.count)
+        let nowMillis = now.millisecondsSince1970
+        for write in writes {
+            var changed = 0
+            for column in Column.allCases where column.changed(write.old, write.new) { changed |= 1 << column.rawValue }
+            let stampsSent = write.new.status.deliveryRank != nil
+            let sql = updateSQL(changed: changed, stampsSent: stampsSent, guarded: write.leaseOwner != nil)
+            let statement = RawStatement(try db.cachedStatement(sql: sql), in: db)
+            var index: Int32 = 1
+            for column in Column.allCases where changed & (1 << column.rawValue) != 0 {
+                index = column.bind(write.new, to: statement, at: index)
             }
-            values.append(now.millisecondsSince1970)
-            values.append(now.millisecondsSince1970)
-            let statement = try db.makeStatement(sql: sql)
-            statement.setUncheckedArguments(StatementArguments(values))
-            applied.formUnion(try Int64.fetchAll(statement))
+            statement.bind(nowMillis, at: index)
+            index += 1
+            if stampsSent {
+                statement.bind(nowMillis, at: index)
+                index += 1
+            }
+            statement.bind(write.seq, at: index)
+            statement.bind(write.old.status.rawValue, at: index + 1)
+            if let owner = write.leaseOwner {
+                statement.bind(owner, at: index + 2)
+                statement.bind(write.old.attempts, at: index + 3)
+            }
+            if try statement.execute() == 1 { applied.insert(write.seq) }
         }
         return applied
     }
 
-    private static let attemptTuple = "(" + Array(repeating: "?", count: 11).joined(separator: ",") + ")"
-
     /// Stores finished attempts in the history (a row per attempt, written when its outcome is known; while an
     /// attempt is in flight the message row's `status`, `attempts` and `updated_at` hold it).
     static func record(_ db: Database, _ attempts: [AttemptRow]) throws {
-        var start = 0
-        while start < attempts.count {
-            let chunk = attempts[start..<min(start + rowsPerStatement, attempts.count)]
-            start += chunk.count
-            var values: [(any DatabaseValueConvertible)?] = []
-            values.reserveCapacity(chunk.count * 11)
-            for attempt in chunk {
-                let error = attempt.error
-                values.append(attempt.seq)
-                values.append(attempt.number)
-                values.append(attempt.startedAt.millisecondsSince1970)
-                values.append(attempt.finishedAt.millisecondsSince1970)
-                values.append(attempt.outcome.rawValue)
-                values.append(error?.httpStatus)
-                values.append(error?.code)
-                values.append(error?.errorClass.rawValue)
-                values.append(error?.title)
-                values.append(error?.details)
-                values.append(attempt.durationMs)
-            }
-            let statement = try db.makeStatement(
+        guard !attempts.isEmpty else { return }
+        let statement = RawStatement(
+            try db.cachedStatement(
                 sql: """
                     INSERT OR REPLACE INTO attempts (message_seq, number, started_at, finished_at, outcome, http_status,
                       error_code, error_class, error_title, error_details, duration_ms)
-                    VALUES \(Array(repeating: attemptTuple, count: chunk.count).joined(separator: ","))
-                    """)
-            statement.setUncheckedArguments(StatementArguments(values))
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """), in: db)
+        for attempt in attempts {
+            let error = attempt.error
+            statement.bind(attempt.seq, at: 1)
+            statement.bind(attempt.number, at: 2)
+            statement.bind(attempt.startedAt.millisecondsSince1970, at: 3)
+            statement.bind(attempt.finishedAt.millisecondsSince1970, at: 4)
+            statement.bind(attempt.outcome.rawValue, at: 5)
+            statement.bind(error?.httpStatus, at: 6)
+            statement.bind(error?.code, at: 7)
+            statement.bind(error?.errorClass.rawValue, at: 8)
+            statement.bind(error?.title, at: 9)
+            statement.bind(error?.details, at: 10)
+            statement.bind(attempt.durationMs, at: 11)
             try statement.execute()
         }
     }

@@ -8,11 +8,9 @@ extension SQLiteStore: MessageAdministration {
     ) async throws -> Transition? {
         try await writes.perform { db in
             guard
-                let row = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT \(SQLiteRows.messageColumns) FROM messages WHERE id = ?"),
-                    arguments: [id.rawValue])
+                let record = try SQLiteRows.message(
+                    db, sql: "SELECT \(SQLiteRows.messageColumns) FROM messages WHERE id = ?", arguments: [id.rawValue])
             else { return nil }
-            let record = SQLiteRows.message(from: row)
             let result = transition(record.state)
             if let state = result.state {
                 _ = try SQLiteStateWrites.write(db, [StateWrite(seq: record.seq, old: record.state, new: state)], now: now)
@@ -29,10 +27,10 @@ extension SQLiteStore: MessageAdministration {
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             var limited = arguments
             _ = limited.append(contentsOf: [limit])
-            let rows = try Row.fetchAll(
+            let records = try SQLiteRows.messages(
                 db, sql: "SELECT \(SQLiteRows.messageColumns) FROM messages \(whereClause) ORDER BY seq LIMIT ?",
                 arguments: limited)
-            let writes = rows.map(SQLiteRows.message(from:)).compactMap { record in
+            let writes = records.compactMap { record in
                 transition(record.state).state.map { StateWrite(seq: record.seq, old: record.state, new: $0) }
             }
             return try SQLiteStateWrites.write(db, writes, now: now).count
@@ -44,11 +42,9 @@ extension SQLiteStore: MessageAdministration {
     {
         try await writes.perform { db in
             guard
-                let row = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT \(SQLiteRows.messageColumns) FROM messages WHERE id = ?"),
-                    arguments: [id.rawValue])
+                let record = try SQLiteRows.message(
+                    db, sql: "SELECT \(SQLiteRows.messageColumns) FROM messages WHERE id = ?", arguments: [id.rawValue])
             else { return .notFound }
-            let record = SQLiteRows.message(from: row)
             guard allowed(record.state) else { return .refused(record.state.status) }
             try db.execute(sql: "DELETE FROM messages WHERE seq = ?", arguments: [record.seq])
             return .deleted

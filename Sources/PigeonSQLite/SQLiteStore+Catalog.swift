@@ -5,10 +5,8 @@ import PigeonCore
 extension SQLiteStore: MessageCatalog {
     public func message(_ id: MessageID) async throws -> MessageRecord? {
         try await pool.read { db in
-            try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT \(SQLiteRows.messageColumns) FROM messages WHERE id = ?"),
-                arguments: [id.rawValue]
-            ).map(SQLiteRows.message(from:))
+            try SQLiteRows.message(
+                db, sql: "SELECT \(SQLiteRows.messageColumns) FROM messages WHERE id = ?", arguments: [id.rawValue])
         }
     }
 
@@ -43,11 +41,10 @@ extension SQLiteStore: MessageCatalog {
             }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             _ = arguments.append(contentsOf: [limit + 1])
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT \(SQLiteRows.messageColumns) FROM messages \(whereClause) ORDER BY seq DESC LIMIT ?",
+            let rows = try SQLiteRows.messages(
+                db, sql: "SELECT \(SQLiteRows.messageColumns) FROM messages \(whereClause) ORDER BY seq DESC LIMIT ?",
                 arguments: arguments)
-            let messages = rows.prefix(limit).map(SQLiteRows.message(from:))
+            let messages = Array(rows.prefix(limit))
             return MessagePage(messages: messages, nextCursor: rows.count > limit ? messages.last?.seq : nil)
         }
     }

@@ -5,87 +5,25 @@ import PigeonCore
 extension SQLiteStore: MessageQueue {
     public func enqueue(_ messages: [NewMessage], now: Date) async throws -> [EnqueueResult] {
         try await writes.perform { db in
-            var results = [EnqueueResult?](repeating: nil, count: messages.count)
-            var toInsert: [Int] = []
-            var keysInBatch = Set<String>()
-            for (index, message) in messages.enumerated() {
-                if let key = message.idempotencyKey {
-                    // A key used earlier in this batch: insert what is pending so the lookup sees it.
-                    if keysInBatch.contains(key) {
-                        try Self.insert(toInsert.map { messages[$0] }, now: now, db: db, into: toInsert, of: &results)
-                        toInsert.removeAll()
-                    }
-                    if let existing = try Self.existing(key, for: message, db: db) {
-                        results[index] = existing
-                        continue
-                    }
-                    keysInBatch.insert(key)
+            let inserter = try MessageInserter(db: db, now: now)
+            return try messages.map { message in
+                if let key = message.idempotencyKey, let existing = try Self.existing(key, for: message, db: db) {
+                    return existing
                 }
-                toInsert.append(index)
+                return .created(try inserter.insert(message))
             }
-            try Self.insert(toInsert.map { messages[$0] }, now: now, db: db, into: toInsert, of: &results)
-            return results.map { $0! }
         }
     }
 
     /// What an idempotency key already stored means for `message`: a replay or a conflict; nil if unused.
     static func existing(_ key: String, for message: NewMessage, db: Database) throws -> EnqueueResult? {
         guard
-            let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT \(SQLiteRows.messageColumns), request_hash FROM messages WHERE idempotency_key = ?"),
-                arguments: [key])
+            let (existing, hash) = try SQLiteRows.fetch(
+                db, sql: "SELECT \(SQLiteRows.messageColumns), request_hash FROM messages WHERE idempotency_key = ?",
+                arguments: [key], decode: { (SQLiteRows.message(from: $0), $0.optionalString(27)) }
+            ).first
         else { return nil }
-        let existing = SQLiteRows.message(from: row)
-        let hash: String? = row["request_hash"]
         return hash == message.requestHash ? .replayed(existing) : .conflict(existing: existing.id)
-    }
-
-    private static let insertTuple = "(?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)"
-
-    /// Inserts `messages` with one statement per few hundred rows and stores each `.created` result at the
-    /// matching position of `positions` in `results`.
-    static func insert(
-        _ messages: [NewMessage], now: Date, db: Database, into positions: [Int], of results: inout [EnqueueResult?]
-    ) throws {
-        let nowMillis = now.millisecondsSince1970
-        let created = Date(millisecondsSince1970: nowMillis)
-        var start = 0
-        while start < messages.count {
-            let chunk = messages[start..<min(start + SQLiteStateWrites.rowsPerStatement, messages.count)]
-            var values: [(any DatabaseValueConvertible)?] = []
-            values.reserveCapacity(chunk.count * 11)
-            for message in chunk {
-                values.append(message.id.rawValue)
-                values.append(message.senderID)
-                values.append(message.recipient)
-                values.append(message.type)
-                values.append(message.payload)
-                values.append(message.maxAttempts)
-                values.append(nowMillis)
-                values.append(message.idempotencyKey)
-                values.append(message.requestHash)
-                values.append(nowMillis)
-                values.append(nowMillis)
-            }
-            let statement = try db.makeStatement(
-                sql: """
-                    INSERT INTO messages (id, sender_id, recipient, type, payload, status, max_attempts, next_attempt_at,
-                      idempotency_key, request_hash, created_at, updated_at)
-                    VALUES \(Array(repeating: insertTuple, count: chunk.count).joined(separator: ",")) RETURNING seq
-                    """)
-            statement.setUncheckedArguments(StatementArguments(values))
-            // Rows get increasing sequence numbers in VALUES order; RETURNING's order is unspecified.
-            let seqs = try Int64.fetchAll(statement).sorted()
-            for (offset, (message, seq)) in zip(chunk, seqs).enumerated() {
-                results[positions[start + offset]] = .created(
-                    MessageRecord(
-                        id: message.id, seq: seq, senderID: message.senderID, recipient: message.recipient,
-                        type: message.type, payload: message.payload, idempotencyKey: message.idempotencyKey,
-                        state: .new(maxAttempts: message.maxAttempts, now: created), createdAt: created,
-                        updatedAt: created, sentAt: nil))
-            }
-            start += chunk.count
-        }
     }
 
     public func claim(limit: Int, owner: String, now: Date, leaseUntil: Date, excludedSenders: Set<String>)
@@ -105,7 +43,7 @@ extension SQLiteStore: MessageQueue {
             }
             sql += " ORDER BY next_attempt_at LIMIT ?"
             _ = arguments.append(contentsOf: [limit])
-            let records = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map(SQLiteRows.message(from:))
+            let records = try SQLiteRows.messages(db, sql: sql, arguments: arguments)
             var writes: [StateWrite] = []
             writes.reserveCapacity(records.count)
             for record in records {
@@ -157,14 +95,13 @@ extension SQLiteStore: MessageQueue {
         now: Date, limit: Int, decide: @escaping @Sendable (MessageRecord) -> MessageState?
     ) async throws -> Int {
         try await writes.perform { db in
-            let rows = try Row.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT \(SQLiteRows.messageColumns) FROM messages INDEXED BY messages_status
-                        WHERE status = 'sending' AND lease_expires_at < ? ORDER BY lease_expires_at LIMIT ?
-                        """),
+            let records = try SQLiteRows.messages(
+                db,
+                sql: """
+                    SELECT \(SQLiteRows.messageColumns) FROM messages INDEXED BY messages_status
+                    WHERE status = 'sending' AND lease_expires_at < ? ORDER BY lease_expires_at LIMIT ?
+                    """,
                 arguments: [now.millisecondsSince1970, limit])
-            let records = rows.map(SQLiteRows.message(from:))
             let writes = records.compactMap { record in decide(record).map { StateWrite(seq: record.seq, old: record.state, new: $0) } }
             let applied = try SQLiteStateWrites.write(db, writes, now: now)
             let reclaimed = zip(records, writes).filter { applied.contains($0.1.seq) }

@@ -1,0 +1,41 @@
+import Foundation
+import GRDB
+import PigeonCore
+
+/// Inserts new messages as `queued` through one cached statement, within the caller's transaction.
+struct MessageInserter {
+    private let statement: RawStatement
+    private let nowMillis: Int64
+    private let created: Date
+
+    init(db: Database, now: Date) throws {
+        nowMillis = now.millisecondsSince1970
+        created = Date(millisecondsSince1970: nowMillis)
+        statement = RawStatement(
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO messages (id, sender_id, recipient, type, payload, status, max_attempts, next_attempt_at,
+                      idempotency_key, request_hash, created_at, updated_at)
+                    VALUES (?1, ?2, ?4, ?5, ?6, 'queued', ?7, ?3, ?8, ?9, ?3, ?3)
+                    """), in: db)
+    }
+
+    /// Inserts `message` and returns it as stored.
+    func insert(_ message: NewMessage) throws -> MessageRecord {
+        statement.bind(message.id.rawValue, at: 1)
+        statement.bind(message.senderID, at: 2)
+        statement.bind(nowMillis, at: 3)
+        statement.bind(message.recipient, at: 4)
+        statement.bind(message.type, at: 5)
+        statement.bind(message.payload, at: 6)
+        statement.bind(message.maxAttempts, at: 7)
+        statement.bind(message.idempotencyKey, at: 8)
+        statement.bind(message.requestHash, at: 9)
+        try statement.execute()
+        return MessageRecord(
+            id: message.id, seq: statement.lastInsertedRowID, senderID: message.senderID, recipient: message.recipient,
+            type: message.type, payload: message.payload, idempotencyKey: message.idempotencyKey,
+            state: .new(maxAttempts: message.maxAttempts, now: created), createdAt: created, updatedAt: created,
+            sentAt: nil)
+    }
+}
