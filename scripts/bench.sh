@@ -70,4 +70,6 @@ else
   "$BIN" bench --url "http://127.0.0.1:$PORT" --api-key "$KEY" --messages "$MESSAGES" --batch "$BATCH" \
     --concurrency "$CONCURRENCY" --rate "$RATE"
 fi
+CPU=$(awk '{print ($14 + $15) / 100}' "/proc/$PIGEON_PID/stat")
+python3 -c "print(f'pigeon CPU: {$CPU:.1f} s in all = {$CPU / $MESSAGES * 1e6:.0f} us per message')"
 echo "pigeon RSS (MiB): start $(( $(head -1 "$WORK/rss.txt") / 1024 )), max $(( $(sort -n "$WORK/rss.txt" | tail -1) / 1024 )), end $(( $(tail -1 "$WORK/rss.txt") / 1024 ))"

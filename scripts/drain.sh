@@ -43,10 +43,11 @@ PIGEON_META_ACCESS_TOKEN=bench-token PIGEON_META_PHONE_NUMBER_ID=123456789 PIGEO
 PIGEON_PID=$!
 for _ in $(seq 1 1200); do
   sleep 0.1
-  LEFT=$(sqlite3 "$DB" "SELECT count(*) FROM messages WHERE status IN ('queued','sending','retry_scheduled')" 2>/dev/null || echo busy)
+  LEFT=$(sqlite3 "$DB" "SELECT SUM(n) FROM message_counts WHERE status IN ('queued','sending','retry_scheduled')" 2>/dev/null || echo busy)
   [[ "$LEFT" == "0" ]] && break
 done
 END=$(date +%s.%N)
 CPU=$(awk '{print ($14 + $15) / 100}' "/proc/$PIGEON_PID/stat")
+for t in /proc/$PIGEON_PID/task/*; do echo "thread $(cat $t/comm): $(awk "{print (\$14 + \$15) / 100}" $t/stat) s"; done | sort -t: -k2 -rn | head -8 >&2
 echo "machine: $(nproc) cores; upstream errors ${ERR_PCT:-10}%"
 python3 -c "d = $END - $START; print(f'drained $MESSAGES in {d:.2f} s = {$MESSAGES / d:,.0f} messages/s; pigeon CPU {$CPU:.1f} s = {$CPU / $MESSAGES * 1e6:.0f} us per message')"

@@ -140,15 +140,20 @@ enum SQLiteStateWrites {
     }
 
     /// Stores finished attempts in the history (a row per attempt, written when its outcome is known; while an
-    /// attempt is in flight the message row's `status`, `attempts` and `updated_at` hold it).
+    /// attempt is in flight the message row's `status`, `attempts` and `updated_at` hold it). Writing an attempt
+    /// that is already there updates its outcome without counting it again.
     static func record(_ db: Database, _ attempts: [AttemptRow]) throws {
         guard !attempts.isEmpty else { return }
         let statement = RawStatement(
             try db.cachedStatement(
                 sql: """
-                    INSERT OR REPLACE INTO attempts (message_seq, number, started_at, finished_at, outcome, http_status,
+                    INSERT INTO attempts (message_seq, number, started_at, finished_at, outcome, http_status,
                       error_code, error_class, error_title, error_details, duration_ms)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (message_seq, number) DO UPDATE SET finished_at = excluded.finished_at,
+                      outcome = excluded.outcome, http_status = excluded.http_status, error_code = excluded.error_code,
+                      error_class = excluded.error_class, error_title = excluded.error_title,
+                      error_details = excluded.error_details, duration_ms = excluded.duration_ms
                     """), in: db)
         for attempt in attempts {
             let error = attempt.error

@@ -55,15 +55,21 @@ extension SQLiteStore: MessageAdministration {
         guard !statuses.isEmpty else { return 0 }
         // Literals, not parameters: SQLite uses the partial index only when it can prove the statuses match it.
         let literals = statuses.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-        let index = Set(statuses).isSubset(of: [.failed, .cancelled]) ? "INDEXED BY messages_ended" : ""
+        // SQLite proves a partial index usable only from its own condition, so that is repeated when it applies.
+        let index =
+            Set(statuses).isSubset(of: [.failed, .cancelled])
+            ? "INDEXED BY messages_ended WHERE status IN ('failed','cancelled') AND" : "WHERE"
         return try await writes.perform { db in
             try db.execute(
                 sql: """
                     DELETE FROM messages WHERE seq IN (
-                      SELECT seq FROM messages \(index) WHERE status IN (\(literals)) AND updated_at < ? LIMIT ?)
+                      SELECT seq FROM messages \(index) status IN (\(literals)) AND updated_at < ? LIMIT ?)
                     """,
                 arguments: [cutoff.millisecondsSince1970, limit])
-            return db.changesCount
+            let purged = db.changesCount
+            // Per-minute attempt counters serve /v1/stats' last hour; a day of them is plenty.
+            try db.execute(sql: "DELETE FROM attempt_minutes WHERE minute < (SELECT MAX(minute) FROM attempt_minutes) - 1440")
+            return purged
         }
     }
 }

@@ -52,17 +52,16 @@ extension SQLiteStore: MessageCatalog {
     public func stats(windowStart: Date) async throws -> DeliveryStats {
         try await pool.read { db in
             var counts = Dictionary(uniqueKeysWithValues: MessageStatus.allCases.map { ($0, 0) })
-            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM messages GROUP BY status") {
-                if let status = MessageStatus(rawValue: row["status"]) { counts[status] = row["n"] }
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT status, n FROM message_counts")) {
+                if let status = MessageStatus(rawValue: row[0]) { counts[status] = row[1] }
             }
             let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT COUNT(*) AS attempts, COALESCE(SUM(number > 1), 0) AS retries
-                    FROM attempts WHERE started_at >= ?
-                    """,
-                arguments: [windowStart.millisecondsSince1970])
-            return DeliveryStats(counts: counts, attemptsInWindow: row?["attempts"] ?? 0, retriesInWindow: row?["retries"] ?? 0)
+                db.cachedStatement(
+                    sql: """
+                        SELECT COALESCE(SUM(attempts), 0), COALESCE(SUM(retries), 0) FROM attempt_minutes WHERE minute >= ?
+                        """),
+                arguments: [windowStart.millisecondsSince1970 / 60000])
+            return DeliveryStats(counts: counts, attemptsInWindow: row?[0] ?? 0, retriesInWindow: row?[1] ?? 0)
         }
     }
 

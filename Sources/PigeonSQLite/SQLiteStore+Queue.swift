@@ -31,19 +31,7 @@ extension SQLiteStore: MessageQueue {
     {
         let lifecycle = Lifecycle()
         return try await writes.perform { db in
-            var sql = """
-                SELECT \(SQLiteRows.messageColumns) FROM messages INDEXED BY messages_due
-                WHERE status IN ('queued', 'retry_scheduled') AND next_attempt_at <= ?
-                  AND sender_id NOT IN (SELECT id FROM senders WHERE paused = 1)
-                """
-            var arguments: StatementArguments = [now.millisecondsSince1970]
-            if !excludedSenders.isEmpty {
-                sql += " AND sender_id NOT IN (\(databaseQuestionMarks(count: excludedSenders.count)))"
-                _ = arguments.append(contentsOf: StatementArguments(Array(excludedSenders)))
-            }
-            sql += " ORDER BY next_attempt_at LIMIT ?"
-            _ = arguments.append(contentsOf: [limit])
-            let records = try SQLiteRows.messages(db, sql: sql, arguments: arguments)
+            let records = try DueMessages.claimable(db, now: now, limit: limit, excluding: excludedSenders)
             var writes: [StateWrite] = []
             writes.reserveCapacity(records.count)
             for record in records {
@@ -102,9 +90,11 @@ extension SQLiteStore: MessageQueue {
                     WHERE status = 'sending' AND lease_expires_at < ? ORDER BY lease_expires_at LIMIT ?
                     """,
                 arguments: [now.millisecondsSince1970, limit])
-            let writes = records.compactMap { record in decide(record).map { StateWrite(seq: record.seq, old: record.state, new: $0) } }
-            let applied = try SQLiteStateWrites.write(db, writes, now: now)
-            let reclaimed = zip(records, writes).filter { applied.contains($0.1.seq) }
+            let decided = records.compactMap { record in
+                decide(record).map { (record, StateWrite(seq: record.seq, old: record.state, new: $0)) }
+            }
+            let applied = try SQLiteStateWrites.write(db, decided.map(\.1), now: now)
+            let reclaimed = decided.filter { applied.contains($0.1.seq) }
             try SQLiteStateWrites.record(
                 db,
                 reclaimed.map { record, write in
@@ -117,16 +107,6 @@ extension SQLiteStore: MessageQueue {
     }
 
     public func nextDueTime() async throws -> Date? {
-        try await pool.read { db in
-            let millis = try Int64.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT next_attempt_at FROM messages INDEXED BY messages_due
-                        WHERE status IN ('queued', 'retry_scheduled')
-                          AND sender_id NOT IN (SELECT id FROM senders WHERE paused = 1)
-                        ORDER BY next_attempt_at LIMIT 1
-                        """))
-            return SQLiteRows.date(millis)
-        }
+        try await pool.read { db in try DueMessages.nextDueTime(db) }
     }
 }

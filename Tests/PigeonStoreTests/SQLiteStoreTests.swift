@@ -176,6 +176,51 @@ import Testing
         #expect(try await store.message(ids[2]) != nil)
     }
 
+    @Test func claimTakesTheEarliestDueAcrossSenders() async throws {
+        let store = try database.open()
+        let b = try await store.enqueue([newMessage(sender: "B")], now: t0)[0].record!.id
+        let a = try await store.enqueue([newMessage(sender: "A")], now: t0.addingTimeInterval(1))[0].record!.id
+        let c = try await store.enqueue([newMessage(sender: "C")], now: t0.addingTimeInterval(2))[0].record!.id
+        let later = t0.addingTimeInterval(10)
+        #expect(try await store.nextDueTime() == t0)
+        #expect(try await store.claim(limit: 2, owner: "w", now: later, leaseUntil: later, excludedSenders: []).map(\.id) == [b, a])
+        #expect(try await store.nextDueTime() == t0.addingTimeInterval(2))
+        #expect(try await store.claim(limit: 2, owner: "w", now: later, leaseUntil: later, excludedSenders: []).map(\.id) == [c])
+        #expect(try await store.nextDueTime() == nil)
+    }
+
+    @Test func statsCountersFollowEveryChangeAndMatchACount() async throws {
+        let store = try database.open()
+        let ids = try await store.enqueue((0..<6).map { _ in newMessage() }, now: t0).map { $0.record!.id }
+        let claimed = try await store.claim(limit: 3, owner: "w", now: t0, leaseUntil: t0.addingTimeInterval(30), excludedSenders: [])
+        let lifecycle = self.lifecycle
+        let sent = lifecycle.transition(claimed[0].state, .accepted(wamid: "wamid.1"), now: t0).state!
+        _ = try await store.complete(
+            [AttemptCompletion(
+                messageID: claimed[0].id, seq: claimed[0].seq, owner: "w", claimed: claimed[0].state, state: sent,
+                outcome: .sent, error: nil, startedAt: t0, finishedAt: t0, durationMs: 1)], now: t0)
+        _ = try await store.update(ids[5], now: t0) { lifecycle.transition($0, .cancel, now: t0) }
+        _ = try await store.delete(ids[4]) { _ in true }
+        _ = try await store.reclaimExpiredLeases(now: t0.addingTimeInterval(31), limit: 10) {
+            lifecycle.transition($0.state, .leaseExpired(jitter: 0.5), now: t0.addingTimeInterval(31)).state
+        }
+        let stats = try await store.stats(windowStart: t0)
+        #expect(stats.counts[.queued] == 1)
+        #expect(stats.counts[.sent] == 1)
+        #expect(stats.counts[.retryScheduled] == 2)
+        #expect(stats.counts[.cancelled] == 1)
+        #expect(stats.counts[.sending] == 0)
+        #expect(stats.attemptsInWindow == 3)
+        #expect(stats.retriesInWindow == 0)
+        #expect(try await store.stats(windowStart: t0.addingTimeInterval(120)).attemptsInWindow == 0)
+        #expect(try await store.purge(statuses: [.cancelled], before: t0.addingTimeInterval(1), limit: 10) == 1)
+        let reopened = try database.open()
+        let counted = try await reopened.stats(windowStart: t0).counts
+        for status in MessageStatus.allCases {
+            #expect(counted[status] == (try await reopened.list(MessageFilter(status: status), limit: 100, cursor: nil).messages.count))
+        }
+    }
+
     @Test func generatedSettingsAreStoredOnce() async throws {
         let store = try database.open()
         let first = try await store.setting("api_key") { "one" }
