@@ -27,7 +27,8 @@ sqlite3 "$DB" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WH
   INSERT INTO messages (id, sender_id, recipient, type, payload, status, max_attempts, next_attempt_at, created_at, updated_at)
   SELECT printf('msg_01M8%022d', i), '123456789', '+15550001111', 'text',
     '{\"recipient_type\":\"individual\",\"text\":{\"body\":\"hi\"},\"to\":\"+15550001111\",\"type\":\"text\"}',
-    'queued', 6, $NOW, $NOW, $NOW FROM n"
+    'queued', 6, $NOW, $NOW, $NOW FROM n;
+  UPDATE message_counts SET n = n + $MESSAGES WHERE status = 'queued'"
 
 BENCH_PREFIX="$WORK/upstream" "$SHARED/stop.sh" >/dev/null 2>&1 || true
 BENCH_PREFIX="$WORK/upstream" "$SHARED/start.sh" >/dev/null

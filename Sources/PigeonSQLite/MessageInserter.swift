@@ -2,11 +2,13 @@ import Foundation
 import GRDB
 import PigeonCore
 
-/// Inserts new messages as `queued` through one cached statement, within the caller's transaction.
-struct MessageInserter {
+/// Inserts new messages as `queued` through one cached statement, within the caller's transaction, which
+/// calls `finish()` before it commits.
+final class MessageInserter {
     private let statement: RawStatement
     private let nowMillis: Int64
     private let created: Date
+    private var counters = CounterChanges()
 
     init(db: Database, now: Date) throws {
         nowMillis = now.millisecondsSince1970
@@ -32,10 +34,14 @@ struct MessageInserter {
         statement.bind(message.idempotencyKey, at: 8)
         statement.bind(message.requestHash, at: 9)
         try statement.execute()
+        counters.moved(from: nil, to: .queued)
         return MessageRecord(
             id: message.id, seq: statement.lastInsertedRowID, senderID: message.senderID, recipient: message.recipient,
             type: message.type, payload: message.payload, idempotencyKey: message.idempotencyKey,
             state: .new(maxAttempts: message.maxAttempts, now: created), createdAt: created, updatedAt: created,
             sentAt: nil)
     }
+
+    /// Counts the inserted messages in `/v1/stats`.
+    func finish(_ db: Database) throws { try counters.write(db) }
 }

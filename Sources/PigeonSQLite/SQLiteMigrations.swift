@@ -90,8 +90,9 @@ enum SQLiteMigrations {
                       WHERE status IN ('queued','retry_scheduled');
                     """)
         }
-        // Counters kept by triggers, so /v1/stats costs the same at a hundred rows or a hundred million:
-        // messages per status, and attempts per minute (which replaces the started_at index on attempts).
+        // Counters kept by the store's write paths (see CounterChanges), so /v1/stats costs the same at a hundred
+        // rows or a hundred million: messages per status, and attempts per minute (which replaces the
+        // started_at index on attempts).
         migrator.registerMigration("v4_counters") { db in
             try db.execute(
                 sql: """
@@ -101,28 +102,12 @@ enum SQLiteMigrations {
                       FROM (SELECT 'queued' AS status UNION ALL SELECT 'sending' UNION ALL SELECT 'retry_scheduled'
                             UNION ALL SELECT 'sent' UNION ALL SELECT 'delivered' UNION ALL SELECT 'read'
                             UNION ALL SELECT 'failed' UNION ALL SELECT 'cancelled') s;
-                    CREATE TRIGGER messages_counted_insert AFTER INSERT ON messages BEGIN
-                      UPDATE message_counts SET n = n + 1 WHERE status = NEW.status;
-                    END;
-                    CREATE TRIGGER messages_counted_delete AFTER DELETE ON messages BEGIN
-                      UPDATE message_counts SET n = n - 1 WHERE status = OLD.status;
-                    END;
-                    CREATE TRIGGER messages_counted_update AFTER UPDATE OF status ON messages
-                    WHEN OLD.status <> NEW.status BEGIN
-                      UPDATE message_counts SET n = n - 1 WHERE status = OLD.status;
-                      UPDATE message_counts SET n = n + 1 WHERE status = NEW.status;
-                    END;
-
                     CREATE TABLE attempt_minutes (
                       minute INTEGER PRIMARY KEY, attempts INTEGER NOT NULL, retries INTEGER NOT NULL);
                     INSERT INTO attempt_minutes (minute, attempts, retries)
                       SELECT started_at / 60000, COUNT(*), SUM(number > 1) FROM attempts
                       WHERE started_at >= (CAST(strftime('%s', 'now') AS INTEGER) - 86400) * 1000
                       GROUP BY started_at / 60000;
-                    CREATE TRIGGER attempts_counted AFTER INSERT ON attempts BEGIN
-                      INSERT INTO attempt_minutes (minute, attempts, retries) VALUES (NEW.started_at / 60000, 1, NEW.number > 1)
-                      ON CONFLICT (minute) DO UPDATE SET attempts = attempts + 1, retries = retries + excluded.retries;
-                    END;
                     DROP INDEX attempts_started;
                     """)
         }

@@ -111,6 +111,7 @@ enum SQLiteStateWrites {
     /// owner and attempt). Returns the `seq` of every row that changed.
     static func write(_ db: Database, _ writes: [StateWrite], now: Date) throws -> Set<Int64> {
         var applied = Set<Int64>(minimumCapacity: writes.count)
+        var counters = CounterChanges()
         let nowMillis = now.millisecondsSince1970
         for write in writes {
             var changed = 0
@@ -134,41 +135,60 @@ enum SQLiteStateWrites {
                 statement.bind(owner, at: index + 2)
                 statement.bind(write.old.attempts, at: index + 3)
             }
-            if try statement.execute() == 1 { applied.insert(write.seq) }
+            if try statement.execute() == 1 {
+                applied.insert(write.seq)
+                counters.moved(from: write.old.status, to: write.new.status)
+            }
         }
+        try counters.write(db)
         return applied
     }
 
     /// Stores finished attempts in the history (a row per attempt, written when its outcome is known; while an
     /// attempt is in flight the message row's `status`, `attempts` and `updated_at` hold it). Writing an attempt
-    /// that is already there updates its outcome without counting it again.
+    /// that is already there replaces its outcome without counting it again.
     static func record(_ db: Database, _ attempts: [AttemptRow]) throws {
         guard !attempts.isEmpty else { return }
-        let statement = RawStatement(
+        let insert = RawStatement(
             try db.cachedStatement(
                 sql: """
-                    INSERT INTO attempts (message_seq, number, started_at, finished_at, outcome, http_status,
+                    INSERT OR IGNORE INTO attempts (started_at, message_seq, number, finished_at, outcome, http_status,
                       error_code, error_class, error_title, error_details, duration_ms)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (message_seq, number) DO UPDATE SET finished_at = excluded.finished_at,
-                      outcome = excluded.outcome, http_status = excluded.http_status, error_code = excluded.error_code,
-                      error_class = excluded.error_class, error_title = excluded.error_title,
-                      error_details = excluded.error_details, duration_ms = excluded.duration_ms
                     """), in: db)
+        var counters = CounterChanges()
         for attempt in attempts {
-            let error = attempt.error
-            statement.bind(attempt.seq, at: 1)
-            statement.bind(attempt.number, at: 2)
-            statement.bind(attempt.startedAt.millisecondsSince1970, at: 3)
-            statement.bind(attempt.finishedAt.millisecondsSince1970, at: 4)
-            statement.bind(attempt.outcome.rawValue, at: 5)
-            statement.bind(error?.httpStatus, at: 6)
-            statement.bind(error?.code, at: 7)
-            statement.bind(error?.errorClass.rawValue, at: 8)
-            statement.bind(error?.title, at: 9)
-            statement.bind(error?.details, at: 10)
-            statement.bind(attempt.durationMs, at: 11)
-            try statement.execute()
+            insert.bind(attempt.startedAt.millisecondsSince1970, at: 1)
+            try bindOutcome(of: attempt, to: insert)
+            if try insert.execute() == 1 {
+                counters.attempted(startedAt: attempt.startedAt, number: attempt.number)
+            } else {
+                let update = RawStatement(
+                    try db.cachedStatement(
+                        sql: """
+                            UPDATE attempts SET finished_at = ?4, outcome = ?5, http_status = ?6, error_code = ?7,
+                              error_class = ?8, error_title = ?9, error_details = ?10, duration_ms = ?11
+                            WHERE message_seq = ?2 AND number = ?3
+                            """), in: db)
+                try bindOutcome(of: attempt, to: update)
+                try update.execute()
+            }
         }
+        try counters.write(db)
+    }
+
+    /// Binds an attempt's identity (positions 2–3) and outcome (4–11).
+    private static func bindOutcome(of attempt: AttemptRow, to statement: RawStatement) throws {
+        let error = attempt.error
+        statement.bind(attempt.seq, at: 2)
+        statement.bind(attempt.number, at: 3)
+        statement.bind(attempt.finishedAt.millisecondsSince1970, at: 4)
+        statement.bind(attempt.outcome.rawValue, at: 5)
+        statement.bind(error?.httpStatus, at: 6)
+        statement.bind(error?.code, at: 7)
+        statement.bind(error?.errorClass.rawValue, at: 8)
+        statement.bind(error?.title, at: 9)
+        statement.bind(error?.details, at: 10)
+        statement.bind(attempt.durationMs, at: 11)
     }
 }

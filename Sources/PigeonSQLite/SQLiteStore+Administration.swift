@@ -47,6 +47,9 @@ extension SQLiteStore: MessageAdministration {
             else { return .notFound }
             guard allowed(record.state) else { return .refused(record.state.status) }
             try db.execute(sql: "DELETE FROM messages WHERE seq = ?", arguments: [record.seq])
+            var counters = CounterChanges()
+            counters.moved(from: record.state.status, to: nil)
+            try counters.write(db)
             return .deleted
         }
     }
@@ -60,16 +63,20 @@ extension SQLiteStore: MessageAdministration {
             Set(statuses).isSubset(of: [.failed, .cancelled])
             ? "INDEXED BY messages_ended WHERE status IN ('failed','cancelled') AND" : "WHERE"
         return try await writes.perform { db in
-            try db.execute(
+            let purged = try String.fetchAll(
+                db,
                 sql: """
                     DELETE FROM messages WHERE seq IN (
                       SELECT seq FROM messages \(index) status IN (\(literals)) AND updated_at < ? LIMIT ?)
+                    RETURNING status
                     """,
                 arguments: [cutoff.millisecondsSince1970, limit])
-            let purged = db.changesCount
+            var counters = CounterChanges()
+            for status in purged { counters.moved(from: MessageStatus(rawValue: status), to: nil) }
+            try counters.write(db)
             // Per-minute attempt counters serve /v1/stats' last hour; a day of them is plenty.
             try db.execute(sql: "DELETE FROM attempt_minutes WHERE minute < (SELECT MAX(minute) FROM attempt_minutes) - 1440")
-            return purged
+            return purged.count
         }
     }
 }

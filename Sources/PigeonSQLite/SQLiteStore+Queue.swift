@@ -6,12 +6,14 @@ extension SQLiteStore: MessageQueue {
     public func enqueue(_ messages: [NewMessage], now: Date) async throws -> [EnqueueResult] {
         try await writes.perform { db in
             let inserter = try MessageInserter(db: db, now: now)
-            return try messages.map { message in
+            let results = try messages.map { message in
                 if let key = message.idempotencyKey, let existing = try Self.existing(key, for: message, db: db) {
                     return existing
                 }
-                return .created(try inserter.insert(message))
+                return EnqueueResult.created(try inserter.insert(message))
             }
+            try inserter.finish(db)
+            return results
         }
     }
 
