@@ -18,6 +18,8 @@ public final class Engine: Sendable {
         public var reaper: LeaseReaper.Configuration
         /// Retention settings.
         public var retention: RetentionJob.Configuration
+        /// Webhook processing settings.
+        public var webhooks: WebhookProcessor.Configuration
         /// The sender used when a message names none.
         public var defaultSenderID: String
 
@@ -25,13 +27,14 @@ public final class Engine: Sendable {
             policy: DeliveryPolicy = DeliveryPolicy(), errorTable: ErrorTable = .meta,
             dispatcher: DispatcherConfiguration = DispatcherConfiguration(workerID: Engine.makeWorkerID()),
             reaper: LeaseReaper.Configuration = .init(), retention: RetentionJob.Configuration = .init(),
-            defaultSenderID: String
+            webhooks: WebhookProcessor.Configuration = .init(), defaultSenderID: String
         ) {
             self.policy = policy
             self.errorTable = errorTable
             self.dispatcher = dispatcher
             self.reaper = reaper
             self.retention = retention
+            self.webhooks = webhooks
             self.defaultSenderID = defaultSenderID
         }
     }
@@ -44,6 +47,10 @@ public final class Engine: Sendable {
     public let reaper: LeaseReaper
     /// Purges ended messages past retention.
     public let retention: RetentionJob
+    /// Stores Meta's webhooks as they arrive.
+    public let webhookIntake: WebhookIntake
+    /// Applies the statuses stored webhooks carry.
+    public let webhooks: WebhookProcessor
 
     public init(
         store: any PigeonStore, transport: any MessageTransport, clock: any PigeonClock, options: Options, logger: Logger,
@@ -52,21 +59,28 @@ public final class Engine: Sendable {
         let lifecycle = Lifecycle(policy: options.policy)
         let signal = WakeSignal()
         let pacer = SenderPacer()
+        let classifier = ErrorClassifier(table: options.errorTable)
+        let webhookSignal = WakeSignal()
         service = MessageService(
             store: store, lifecycle: lifecycle, clock: clock, signal: signal, pacer: pacer,
             defaultSenderID: options.defaultSenderID)
         dispatcher = Dispatcher(
             store: store, transport: transport, lifecycle: lifecycle,
-            classifier: ErrorClassifier(table: options.errorTable), pacer: pacer, clock: clock, signal: signal,
+            classifier: classifier, pacer: pacer, clock: clock, signal: signal,
             configuration: options.dispatcher, logger: logger, random: random)
         reaper = LeaseReaper(
             store: store, lifecycle: lifecycle, clock: clock, signal: signal, configuration: options.reaper, logger: logger,
             random: random)
         retention = RetentionJob(store: store, clock: clock, configuration: options.retention, logger: logger)
+        webhookIntake = WebhookIntake(store: store, clock: clock, signal: webhookSignal)
+        webhooks = WebhookProcessor(
+            store: store, settlement: StatusSettlement(lifecycle: lifecycle, classifier: classifier),
+            effects: EffectRunner(senders: store, pacer: pacer, logger: logger), clock: clock, signal: webhookSignal,
+            dispatch: signal, configuration: options.webhooks, logger: logger, random: random)
     }
 
     /// The long-running services, in start order.
-    public var services: [any Service] { [reaper, retention, dispatcher] }
+    public var services: [any Service] { [reaper, retention, webhooks, dispatcher] }
 
     /// A lease owner name unique to this process: host, pid and a random suffix.
     public static func makeWorkerID() -> String {

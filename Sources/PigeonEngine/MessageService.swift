@@ -46,10 +46,10 @@ public final class MessageService: Sendable {
         return results
     }
 
-    /// A message with its attempts, or `nil`.
-    public func message(_ id: MessageID) async throws -> (MessageRecord, [AttemptRecord])? {
+    /// A message with its attempts and the status events Meta reported, or `nil`.
+    public func message(_ id: MessageID) async throws -> MessageDetail? {
         guard let record = try await store.message(id) else { return nil }
-        return (record, try await store.attempts(of: id))
+        return MessageDetail(record: record, history: try await store.attempts(of: id), events: try await store.events(of: id))
     }
 
     /// A page of messages.
@@ -118,4 +118,14 @@ public struct EngineStats: Sendable {
     public var pausedSenders: [SenderState]
     /// Senders held by this process's pacer after throttling, with the time each is released.
     public var throttledSenders: [String: Date]
+}
+
+/// A message with everything known about it.
+public struct MessageDetail: Sendable {
+    /// The message.
+    public var record: MessageRecord
+    /// Its attempts, oldest first.
+    public var history: [AttemptRecord]
+    /// The statuses Meta reported for it, in Meta's timestamp order.
+    public var events: [MessageEvent]
 }

@@ -3,14 +3,21 @@ import PigeonEngine
 
 /// Pigeon's HTTP API: the router with every route and middleware.
 public enum PigeonAPI {
-    /// The router for `service`, guarded by `apiKey`.
-    public static func router(service: MessageService, apiKey: String) -> Router<PigeonRequestContext> {
+    /// The router for `engine`, guarded by `apiKey`; Meta's webhooks are checked with `verifyToken` and
+    /// `appSecret` (intake is refused while either is unset).
+    public static func router(
+        engine: Engine, apiKey: String, webhookVerifyToken: String? = nil, metaAppSecret: String? = nil
+    ) -> Router<PigeonRequestContext> {
+        let service = engine.service
         let router = Router(context: PigeonRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: APIKeyMiddleware(apiKey: apiKey))
         MessageRoutes(service: service).register(on: router)
         OperatorRoutes(service: service).register(on: router)
         SystemRoutes(service: service).register(on: router)
+        WebhookRoutes(
+            settings: .init(intake: engine.webhookIntake, verifyToken: webhookVerifyToken, appSecret: metaAppSecret)
+        ).register(on: router)
         return router
     }
 }

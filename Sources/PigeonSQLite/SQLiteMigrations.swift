@@ -111,6 +111,44 @@ enum SQLiteMigrations {
                     DROP INDEX attempts_started;
                     """)
         }
+        // Meta's webhooks: each body as received (kept until processed and past retention), and the status
+        // events they carry, one per (wamid, status), matched to their message.
+        migrator.registerMigration("v5_webhooks") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE webhooks (
+                      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                      received_at INTEGER NOT NULL,
+                      body BLOB NOT NULL,
+                      processed_at INTEGER,
+                      problems TEXT
+                    );
+                    CREATE INDEX webhooks_unprocessed ON webhooks(seq) WHERE processed_at IS NULL;
+                    CREATE INDEX webhooks_processed ON webhooks(received_at) WHERE processed_at IS NOT NULL;
+
+                    CREATE TABLE message_events (
+                      id INTEGER PRIMARY KEY AUTOINCREMENT,
+                      wamid TEXT NOT NULL,
+                      status TEXT NOT NULL,
+                      message_seq INTEGER REFERENCES messages(seq) ON DELETE CASCADE,
+                      outcome TEXT NOT NULL CHECK (outcome IN ('pending','applied','recorded','unmatched')),
+                      meta_timestamp INTEGER,
+                      recipient_id TEXT,
+                      callback_data TEXT,
+                      error_code INTEGER,
+                      error_title TEXT,
+                      error_details TEXT,
+                      pricing TEXT,
+                      conversation TEXT,
+                      received_at INTEGER NOT NULL,
+                      next_match_at INTEGER,
+                      match_tries INTEGER NOT NULL DEFAULT 0,
+                      UNIQUE (wamid, status)
+                    );
+                    CREATE INDEX message_events_message ON message_events(message_seq) WHERE message_seq IS NOT NULL;
+                    CREATE INDEX message_events_pending ON message_events(next_match_at) WHERE outcome = 'pending';
+                    """)
+        }
         return migrator
     }
 }

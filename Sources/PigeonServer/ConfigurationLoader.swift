@@ -91,6 +91,18 @@ extension ServerConfiguration {
             }
             config.maxInFlight = value
         }
+        if let token = env["PIGEON_WEBHOOK_VERIFY_TOKEN"] {
+            guard !token.isEmpty else {
+                throw ConfigurationError("PIGEON_WEBHOOK_VERIFY_TOKEN", "is empty: set the verify token entered in Meta's App Dashboard, or unset it")
+            }
+            config.webhookVerifyToken = token
+        }
+        if let secret = env["PIGEON_META_APP_SECRET"] {
+            guard !secret.isEmpty else {
+                throw ConfigurationError("PIGEON_META_APP_SECRET", "is empty: set your Meta app's secret (App Dashboard, Settings, Basic), or unset it")
+            }
+            config.metaAppSecret = secret
+        }
         return config
     }
 

@@ -114,7 +114,9 @@ public enum PigeonRuntime {
         let engine = Engine(store: store, transport: transport, clock: SystemClock(), options: options, logger: logger)
         let host = config.host
         let app = Application(
-            router: PigeonAPI.router(service: engine.service, apiKey: apiKey),
+            router: PigeonAPI.router(
+                engine: engine, apiKey: apiKey, webhookVerifyToken: config.webhookVerifyToken,
+                metaAppSecret: config.metaAppSecret),
             configuration: .init(address: .hostname(host, port: config.port), serverName: "pigeon"),
             services: [CheckpointService(store: store, logger: logger)] + engine.services,
             onServerRunning: { channel in

@@ -52,6 +52,10 @@ public struct ServerConfiguration: Sendable {
     public var errorCodesFile: String?
     /// `PIGEON_MAX_IN_FLIGHT`: concurrent sends per process (default 1024).
     public var maxInFlight: Int = DispatcherConfiguration.defaultMaxInFlight
+    /// `PIGEON_WEBHOOK_VERIFY_TOKEN`: the token Meta echoes in the webhook handshake.
+    public var webhookVerifyToken: String?
+    /// `PIGEON_META_APP_SECRET`: the key Meta signs webhooks with. Never logged.
+    public var metaAppSecret: String?
 
     public static let defaultHost = "127.0.0.1"
     public static let defaultPort = 8080

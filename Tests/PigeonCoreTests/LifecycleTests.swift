@@ -17,6 +17,7 @@ import Testing
         [.claim(owner: "w", leaseUntil: now.adding(.seconds(30))), .accepted(wamid: "wamid.1"), .leaseExpired(jitter: 0.5)]
             + ErrorClass.allCases.map { .failed(Self.error($0), jitter: 0.5) }
             + [MessageStatus.sent, .delivered, .read].map { .reported($0, wamid: "wamid.2") }
+            + ErrorClass.allCases.map { .reportedFailure(Self.error($0), jitter: 0.5) }
             + [.operatorRetry(maxAttempts: nil), .cancel]
     }
 
@@ -27,6 +28,12 @@ import Testing
         case .claim: MessageStatus.claimable.contains(status) ? "moved" : "rejected"
         case .accepted, .failed, .leaseExpired: status == .sending ? "moved" : "rejected"
         case .reported(let reported, _): (reported.deliveryRank! > (status.deliveryRank ?? 0)) ? "moved" : "unchanged"
+        case .reportedFailure:
+            switch status {
+            case .sent, .queued, .retryScheduled: "moved"
+            case .sending: "rejected"
+            case .delivered, .read, .failed, .cancelled: "unchanged"
+            }
         case .operatorRetry: status == .failed ? "moved" : "rejected"
         case .cancel: MessageStatus.claimable.contains(status) ? "moved" : "rejected"
         }

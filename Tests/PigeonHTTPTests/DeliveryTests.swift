@@ -139,16 +139,9 @@ import Testing
     }
 
     @Test func aTimeoutLeavesTheAttemptInDoubtAndItIsResentAfterTheQuietPeriod() async throws {
-        var options = Harness.Options()
-        options.requestTimeout = .milliseconds(300)
-        options.inDoubtAfter = .seconds(60)
-        try await Harness.run(options) { h in
-            try await h.script(#"{"times": 1, "delay_ms": 1500}"#)
-            let id = try await h.send()
-            try await h.dispatch()
-            let reply = try await h.message(id)
-            #expect(reply["status"] as? String == "retry_scheduled")
-            #expect(try await h.outcomes(id) == ["in_doubt"])
+        try await Harness.run(.quickTimeouts) { h in
+            let id = try await h.sendInDoubt()
+            #expect(try await h.message(id)["status"] as? String == "retry_scheduled")
             h.clock.advance(by: .seconds(59))
             #expect(try await h.dispatch() == 0)
             h.clock.advance(by: .seconds(1))

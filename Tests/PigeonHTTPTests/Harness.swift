@@ -17,6 +17,8 @@ import WhatsAppCloud
 final class Harness: Sendable {
     static let apiKey = "test-api-key-0123456789"
     static let sender = "100000000000001"
+    static let webhookVerifyToken = "verify-me-123"
+    static let appSecret = "test-app-secret"
 
     let clock: ManualClock
     let simulator: MetaSimulator
@@ -42,6 +44,25 @@ final class Harness: Sendable {
         var inDoubtAfter: Duration = .seconds(60)
         var requestTimeout: Duration = .seconds(10)
         var leaseTimeout: Duration = .seconds(30)
+        /// Whether the webhook verify token and app secret are configured.
+        var webhookSecrets = true
+
+        /// Sends time out after 300 ms and an in-doubt attempt is resent after 60 s.
+        static var quickTimeouts: Options {
+            var options = Options()
+            options.requestTimeout = .milliseconds(300)
+            options.inDoubtAfter = .seconds(60)
+            return options
+        }
+    }
+
+    /// Sends one message whose first attempt times out (the simulator answers after 1.5 s): it is in doubt.
+    func sendInDoubt() async throws -> String {
+        try await script(#"{"times": 1, "delay_ms": 1500}"#)
+        let id = try await send()
+        try await dispatch()
+        #expect(try await outcomes(id) == ["in_doubt"])
+        return id
     }
 
     /// Runs `body` with a fresh harness, then stops both servers.
@@ -65,7 +86,9 @@ final class Harness: Sendable {
             logger: logger, random: { 0.5 })
         let apiServer = await RunningServer(logger: logger) { onRunning in
             Application(
-                router: PigeonAPI.router(service: engine.service, apiKey: apiKey),
+                router: PigeonAPI.router(
+                    engine: engine, apiKey: apiKey, webhookVerifyToken: options.webhookSecrets ? webhookVerifyToken : nil,
+                    metaAppSecret: options.webhookSecrets ? appSecret : nil),
                 configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                 onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: logger)
         }
@@ -114,6 +137,21 @@ final class Harness: Sendable {
     /// Runs every due message once.
     @discardableResult
     func dispatch() async throws -> Int { try await engine.dispatcher.runOnce() }
+
+    /// Posts a webhook body to `/webhooks/meta`, signed with the app secret unless `signature` says otherwise.
+    func webhook(_ body: String, signature: String? = nil, signed: Bool = true) async throws -> JSONClient.Reply {
+        let header = signature ?? MetaSignature.header(for: body, secret: Harness.appSecret)
+        return try await call(.POST, "/webhooks/meta", json: body, headers: signed ? ["X-Hub-Signature-256": header] : [:], auth: nil)
+    }
+
+    /// Applies every stored webhook and due pending event; returns how many moved a message.
+    @discardableResult
+    func processWebhooks() async throws -> Int { try await engine.webhooks.runOnce() }
+
+    /// The status events of a message.
+    func events(_ id: String) async throws -> [[String: Any]] {
+        try await message(id)["events"] as? [[String: Any]] ?? []
+    }
 
     /// The outcomes in a message's history.
     func outcomes(_ id: String) async throws -> [String] {

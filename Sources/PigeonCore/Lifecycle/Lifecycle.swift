@@ -12,6 +12,7 @@ import Foundation
 ///                      │ failed: permanent, or budget exhausted
 ///                      └──────────────> failed ──operator retry──> queued
 /// queued / retry_scheduled ──cancel──> cancelled
+/// sent ──reported failure (webhook)──> as a failed attempt; after delivered or read it changes nothing
 /// ```
 public struct Lifecycle: Sendable {
     /// Timing rules for failures.
@@ -46,6 +47,16 @@ public struct Lifecycle: Sendable {
             return failed(state.released(), classification, jitter: jitter, now: now)
         case .reported(let status, let wamid):
             return reported(state, status: status, wamid: wamid)
+        case .reportedFailure(let classification, let jitter):
+            switch state.status {
+            case .sent, .queued, .retryScheduled:
+                return failed(state.released(), classification, jitter: jitter, now: now)
+            case .delivered, .read, .failed, .cancelled:
+                // Recorded as an event, never acted on: the message reached the user or is already settled.
+                return .unchanged
+            case .sending:
+                return .rejected(reason: "an attempt is in flight; its outcome is recorded first")
+            }
         case .operatorRetry(let maxAttempts):
             guard state.status == .failed else {
                 return .rejected(reason: "only failed messages can be retried; this one is \(state.status.rawValue)")

@@ -12,6 +12,8 @@ public enum LifecycleEvent: Sendable, Hashable {
     case leaseExpired(jitter: Double)
     /// A status reported by Meta (webhook): `sent`, `delivered` or `read`.
     case reported(MessageStatus, wamid: String?)
+    /// Meta reported (webhook) that a message it had accepted failed; `jitter` as for `failed`.
+    case reportedFailure(Classification, jitter: Double)
     /// An operator retries a dead-lettered message with a fresh budget (optionally a new size).
     case operatorRetry(maxAttempts: Int?)
     /// An operator cancels a message that has not been sent.
@@ -25,6 +27,7 @@ public enum LifecycleEvent: Sendable, Hashable {
         case .failed: "failed"
         case .leaseExpired: "lease_expired"
         case .reported: "reported"
+        case .reportedFailure: "reported_failure"
         case .operatorRetry: "retry"
         case .cancel: "cancel"
         }

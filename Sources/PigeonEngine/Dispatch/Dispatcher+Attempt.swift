@@ -80,7 +80,7 @@ extension Dispatcher {
                     "lease lost before the outcome was recorded; another worker owns it now", metadata: Self.metadata(item.record))
                 continue
             }
-            await carryOut(item.effects, sender: item.record.senderID, now: item.completion.finishedAt)
+            await effects.carryOut(item.effects, sender: item.record.senderID, now: item.completion.finishedAt)
             log(record: item.record, state: state, classification: item.classification)
             if item.classification == nil { pacer.succeeded(item.record.senderID, now: item.completion.finishedAt) }
             if MessageStatus.claimable.contains(state.status) { wake = true }
@@ -97,25 +97,6 @@ extension Dispatcher {
 
     static func metadata(_ record: MessageRecord) -> Logger.Metadata {
         ["message": "\(record.id)", "attempt": "\(record.state.attempts)", "sender": "\(record.senderID)"]
-    }
-
-    private func carryOut(_ effects: [LifecycleEffect], sender: String, now: Date) async {
-        for effect in effects {
-            switch effect {
-            case .pauseSender(let error):
-                do {
-                    try await store.pauseSender(sender, because: error, now: now)
-                    logger.error(
-                        "sender paused: Meta reported a sender-level error; its messages stay queued until POST /v1/senders/\(sender)/resume",
-                        metadata: ["sender": "\(sender)", "code": "\(error.code.map(String.init) ?? "-")", "title": "\(error.title)"])
-                } catch {
-                    logger.error("pausing sender failed", metadata: ["sender": "\(sender)", "error": "\(error)"])
-                }
-            case .slowSender:
-                let until = pacer.throttled(sender, now: now)
-                logger.warning("sender throttled by Meta; holding sends", metadata: ["sender": "\(sender)", "until": "\(until)"])
-            }
-        }
     }
 
     private func log(record: MessageRecord, state: MessageState, classification: Classification?) {

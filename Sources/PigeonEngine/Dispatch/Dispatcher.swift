@@ -18,6 +18,7 @@ public final class Dispatcher: Service {
     let configuration: DispatcherConfiguration
     let logger: Logger
     let random: @Sendable () -> Double
+    let effects: EffectRunner
 
     /// Messages whose lease this worker holds (sending, or outcome not yet recorded) and when it was last set.
     let inFlight = Mutex<[MessageID: Date]>([:])
@@ -49,6 +50,7 @@ public final class Dispatcher: Service {
         self.configuration = configuration
         self.logger = logger
         self.random = random
+        effects = EffectRunner(senders: store, pacer: pacer, logger: logger)
     }
 
     /// Number of messages leased by this worker now.

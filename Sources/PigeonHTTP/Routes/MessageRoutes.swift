@@ -46,8 +46,8 @@ struct MessageRoutes {
         case .created(let record):
             return JSONBody.response(MessageView.accepted(record), status: .accepted)
         case .replayed(let record):
-            let history = try await service.message(record.id)
-            return JSONBody.response(MessageView.message(history?.0 ?? record, history: history?.1), status: .ok)
+            let detail = try await service.message(record.id)
+            return JSONBody.response(detail.map { MessageView.message($0) } ?? MessageView.message(record), status: .ok)
         case .conflict(let existing):
             throw Self.conflict(existing)
         }
@@ -100,8 +100,8 @@ struct MessageRoutes {
 
     private func show(_ context: PigeonRequestContext) async throws -> Response {
         let id = try Self.messageID(context)
-        guard let (record, history) = try await service.message(id) else { throw APIError.notFound(id.rawValue) }
-        return JSONBody.response(MessageView.message(record, history: history))
+        guard let detail = try await service.message(id) else { throw APIError.notFound(id.rawValue) }
+        return JSONBody.response(MessageView.message(detail))
     }
 
     private func list(_ request: Request) async throws -> Response {

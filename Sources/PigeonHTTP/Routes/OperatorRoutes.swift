@@ -29,8 +29,8 @@ struct OperatorRoutes {
         case .rejected(let reason):
             throw APIError(.conflict, "invalid_state", "message \(id) cannot be \(action): \(reason)")
         case .moved, .unchanged:
-            guard let (record, history) = try await service.message(id) else { throw APIError.notFound(id.rawValue) }
-            return JSONBody.response(MessageView.message(record, history: history))
+            guard let detail = try await service.message(id) else { throw APIError.notFound(id.rawValue) }
+            return JSONBody.response(MessageView.message(detail))
         }
     }
 

@@ -6,6 +6,8 @@ import Hummingbird
 struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Paths reachable without a key.
     static var publicPaths: Set<String> { ["/healthz", "/readyz"] }
+    /// Prefixes of paths that authenticate otherwise (Meta's webhooks: verify token and signature).
+    static var publicPrefixes: [String] { ["/webhooks/"] }
 
     private let expectedDigest: [UInt8]
 
@@ -14,7 +16,10 @@ struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if Self.publicPaths.contains(request.uri.path) { return try await next(request, context) }
+        let path = request.uri.path
+        if Self.publicPaths.contains(path) || Self.publicPrefixes.contains(where: path.hasPrefix) {
+            return try await next(request, context)
+        }
         guard let header = request.headers[.authorization] else {
             throw Self.unauthorized("missing_api_key", "send the API key as the header Authorization: Bearer <PIGEON_API_KEY>")
         }
@@ -22,9 +27,7 @@ struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
             throw Self.unauthorized("invalid_authorization", "the Authorization header must be \"Bearer <PIGEON_API_KEY>\"")
         }
         let presented = Array(SHA256.hash(data: Array(header.dropFirst(7).utf8)))
-        var difference: UInt8 = 0
-        for (a, b) in zip(presented, expectedDigest) { difference |= a ^ b }
-        guard difference == 0 else {
+        guard SignatureCheck.equal(presented, expectedDigest) else {
             throw Self.unauthorized("invalid_api_key", "the API key is not valid; use the one Pigeon printed at first start or PIGEON_API_KEY")
         }
         return try await next(request, context)

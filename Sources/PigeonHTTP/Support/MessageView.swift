@@ -1,9 +1,18 @@
 import Foundation
 import PigeonCore
+import PigeonEngine
 
 /// The JSON shapes of messages and attempts in API responses (snake_case, ISO 8601 dates).
 enum MessageView {
-    static func message(_ record: MessageRecord, history: [AttemptRecord]? = nil) -> [String: Any] {
+    /// A message with its history and events.
+    static func message(_ detail: MessageDetail) -> [String: Any] {
+        var view = message(detail.record)
+        view["history"] = detail.history.map(attempt)
+        view["events"] = detail.events.map(event)
+        return view
+    }
+
+    static func message(_ record: MessageRecord) -> [String: Any] {
         let state = record.state
         var view: [String: Any] = [
             "id": record.id.rawValue,
@@ -24,7 +33,6 @@ enum MessageView {
             "sent_at": JSONBody.date(record.sentAt),
             "message": (try? JSONSerialization.jsonObject(with: Data(record.payload.utf8))) ?? record.payload,
         ]
-        if let history { view["history"] = history.map(attempt) }
         return view
     }
 
@@ -50,6 +58,20 @@ enum MessageView {
             "error_title": JSONBody.value(attempt.error?.title),
             "error_details": JSONBody.value(attempt.error?.details),
             "duration_ms": JSONBody.value(attempt.durationMs),
+        ]
+    }
+
+    static func event(_ event: MessageEvent) -> [String: Any] {
+        let report = event.report
+        let error = report.errors.first
+        return [
+            "status": report.status,
+            "timestamp": JSONBody.date(report.timestamp),
+            "received_at": JSONBody.date(event.receivedAt),
+            "outcome": event.outcome.rawValue,
+            "wamid": report.wamid,
+            "error": error.map { ["code": $0.code, "title": $0.title, "details": JSONBody.value($0.details)] } ?? NSNull(),
+            "pricing": report.pricing.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } ?? NSNull(),
         ]
     }
 

@@ -1,0 +1,125 @@
+import Foundation
+import Logging
+import PigeonCore
+import ServiceLifecycle
+
+/// Turns stored webhooks into status events on their messages, in batches, after they were acknowledged:
+/// parses each body, settles its statuses through `StatusSettlement` (one transaction per batch, which also
+/// marks the bodies processed), carries out effects, and places events that arrived before their message
+/// was known once it is.
+public struct WebhookProcessor: Service {
+    /// Settings with named defaults.
+    public struct Configuration: Sendable {
+        /// Longest wait between passes when nothing wakes the processor (default 1 s): pending events are
+        /// tried again on this beat.
+        public var interval: Duration
+        /// Most webhooks or pending events handled per transaction (default 500).
+        public var batchSize: Int
+        /// How long an event may wait for its message before it is marked unmatched (default 7 days, as long
+        /// as Meta keeps retrying a webhook).
+        public var giveUpAfter: Duration
+
+        public init(interval: Duration = .seconds(1), batchSize: Int = 500, giveUpAfter: Duration = .seconds(7 * 86_400)) {
+            self.interval = interval
+            self.batchSize = batchSize
+            self.giveUpAfter = giveUpAfter
+        }
+    }
+
+    let store: any WebhookInbox
+    let settlement: StatusSettlement
+    let effects: EffectRunner
+    let clock: any PigeonClock
+    /// Notified by the intake when a webhook is stored.
+    let signal: WakeSignal
+    /// The dispatcher's signal, for messages a status made due again.
+    let dispatch: WakeSignal
+    let configuration: Configuration
+    let logger: Logger
+    let random: @Sendable () -> Double
+
+    init(
+        store: any WebhookInbox, settlement: StatusSettlement, effects: EffectRunner, clock: any PigeonClock,
+        signal: WakeSignal, dispatch: WakeSignal, configuration: Configuration, logger: Logger,
+        random: @escaping @Sendable () -> Double
+    ) {
+        self.store = store
+        self.settlement = settlement
+        self.effects = effects
+        self.clock = clock
+        self.signal = signal
+        self.dispatch = dispatch
+        self.configuration = configuration
+        self.logger = logger
+        self.random = random
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    _ = try await runOnce()
+                } catch {
+                    logger.error("processing webhooks failed; will try again", metadata: ["error": "\(error)"])
+                }
+                await Waiting.untilSignal(signal, orDeadline: clock.now().adding(configuration.interval), clock: clock)
+            }
+        }
+    }
+
+    /// One pass: every stored webhook, then every pending event that is due. Returns how many statuses
+    /// moved a message.
+    public func runOnce() async throws -> Int {
+        var moved = 0
+        while true {
+            let webhooks = try await store.unprocessedWebhooks(limit: configuration.batchSize)
+            guard !webhooks.isEmpty else { break }
+            var reports: [StatusReport] = []
+            var processed: [(seq: Int64, problems: String?)] = []
+            for webhook in webhooks {
+                let parsed = MetaWebhook(parsing: webhook.body)
+                reports += parsed.statuses
+                let problems = parsed.problems.isEmpty ? nil : parsed.problems.joined(separator: "; ")
+                if let problems {
+                    logger.warning(
+                        "a signed webhook was malformed; it is stored and what could be read was applied",
+                        metadata: ["webhook": "\(webhook.seq)", "problems": "\(problems)"])
+                }
+                processed.append((webhook.seq, problems))
+            }
+            let now = clock.now()
+            moved += await handle(try await store.settle(reports, processed: processed, now: now, decide: decide(now: now)))
+            if webhooks.count < configuration.batchSize { break }
+        }
+        let now = clock.now()
+        moved += await handle(
+            try await store.settlePending(
+                now: now, limit: configuration.batchSize, giveUpAfter: configuration.giveUpAfter, decide: decide(now: now)))
+        return moved
+    }
+
+    private func decide(now: Date) -> @Sendable (MessageState, StatusReport) -> StatusDecision {
+        let settlement = self.settlement
+        let random = self.random
+        return { state, report in settlement.decide(state, report, now: now, jitter: random()) }
+    }
+
+    private func handle(_ settled: [SettledStatus]) async -> Int {
+        var wake = false
+        for change in settled {
+            await effects.carryOut(change.effects, sender: change.message.senderID, now: clock.now())
+            if MessageStatus.claimable.contains(change.state.status) { wake = true }
+            if change.report.isFailure {
+                let classification = settlement.classification(of: change.report)
+                logger.warning(
+                    "Meta reported a sent message failed",
+                    metadata: [
+                        "message": "\(change.message.id)", "code": "\(classification.code.map(String.init) ?? "-")",
+                        "class": "\(classification.errorClass.rawValue)", "status": "\(change.state.status.rawValue)",
+                    ])
+            }
+        }
+        if wake { dispatch.notify() }
+        return settled.count
+    }
+}

@@ -1,0 +1,112 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import PigeonEngine
+
+/// Meta's webhook endpoint. `GET /webhooks/meta` answers the subscription handshake; `POST /webhooks/meta`
+/// checks `X-Hub-Signature-256` over the raw body, stores the body durably and only then answers 200.
+/// Neither needs the API key: Meta authenticates with the verify token and the app secret.
+struct WebhookRoutes {
+    /// What the endpoint needs from the configuration.
+    struct Settings: Sendable {
+        /// Where verified bodies go.
+        var intake: WebhookIntake
+        /// `PIGEON_WEBHOOK_VERIFY_TOKEN`: what Meta must echo in the handshake.
+        var verifyToken: String?
+        /// `PIGEON_META_APP_SECRET`: the key of Meta's signatures.
+        var appSecret: String?
+    }
+
+    /// Largest body accepted: Meta sends up to 3 MB.
+    static let maxBodyBytes = 4 * 1024 * 1024
+    static let path = "/webhooks/meta"
+    static let signatureHeader = HTTPField.Name("X-Hub-Signature-256")!
+
+    let settings: Settings
+
+    func register(on router: Router<PigeonRequestContext>) {
+        router.get(RouterPath(stringLiteral: Self.path)) { request, _ in try handshake(request) }
+        router.post(RouterPath(stringLiteral: Self.path)) { request, _ in try await receive(request) }
+    }
+
+    private func handshake(_ request: Request) throws -> Response {
+        guard let expected = settings.verifyToken else {
+            throw APIError(
+                .forbidden, "webhooks_not_configured",
+                "set PIGEON_WEBHOOK_VERIFY_TOKEN to the verify token entered in Meta's App Dashboard")
+        }
+        let query = request.uri.queryParameters
+        guard query["hub.mode"].map(String.init) == "subscribe" else {
+            throw APIError(.forbidden, "invalid_handshake", "hub.mode must be subscribe")
+        }
+        guard let token = query["hub.verify_token"].map(String.init), SignatureCheck.equal(Array(token.utf8), Array(expected.utf8)) else {
+            throw APIError(.forbidden, "invalid_verify_token", "hub.verify_token does not match PIGEON_WEBHOOK_VERIFY_TOKEN")
+        }
+        let challenge = query["hub.challenge"].map(String.init) ?? ""
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: challenge)))
+    }
+
+    private func receive(_ request: Request) async throws -> Response {
+        guard let secret = settings.appSecret else {
+            throw APIError(
+                .serviceUnavailable, "webhooks_not_configured",
+                "webhook intake is off until PIGEON_META_APP_SECRET is set: unsigned events are never accepted")
+        }
+        guard let header = request.headers[Self.signatureHeader] else {
+            throw APIError(.unauthorized, "missing_signature", "the X-Hub-Signature-256 header is missing")
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: Self.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "body_too_large", "the body is larger than \(Self.maxBodyBytes / 1024 / 1024) MiB")
+        }
+        let bytes = Data(body.readableBytesView)
+        guard SignatureCheck.valid(header: header, body: bytes, secret: secret) else {
+            throw APIError(.forbidden, "invalid_signature", "X-Hub-Signature-256 does not match the body signed with the app secret")
+        }
+        try await settings.intake.accept(bytes)
+        return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: "EVENT_RECEIVED")))
+    }
+}
+
+/// Meta's `X-Hub-Signature-256`: `sha256=` and the hex HMAC-SHA256 of the raw body keyed by the app secret.
+enum SignatureCheck {
+    /// The header value for `body` signed with `secret`.
+    static func header(body: Data, secret: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
+        return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Whether `header` is the signature of `body` under `secret`, compared in constant time.
+    static func valid(header: String, body: Data, secret: String) -> Bool {
+        guard header.hasPrefix("sha256="), let presented = bytes(hex: header.dropFirst(7)) else { return false }
+        return HMAC<SHA256>.isValidAuthenticationCode(presented, authenticating: body, using: SymmetricKey(data: Data(secret.utf8)))
+    }
+
+    /// Constant-time equality of two byte strings (the length is not secret).
+    static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for (x, y) in zip(a, b) { difference |= x ^ y }
+        return difference == 0
+    }
+
+    private static func bytes(hex: Substring) -> [UInt8]? {
+        guard hex.count == 64 else { return nil }
+        var result: [UInt8] = []
+        result.reserveCapacity(32)
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
+            result.append(byte)
+            index = next
+        }
+        return result
+    }
+}

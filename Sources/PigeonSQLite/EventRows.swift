@@ -1,0 +1,111 @@
+import Foundation
+import GRDB
+import PigeonCore
+
+/// Rows of `message_events`: storing a status report, and placing it on its message.
+enum EventRows {
+    /// A stored event still to place: its row id and how often matching was tried.
+    struct Pending {
+        var id: Int64
+        var tries: Int
+    }
+
+    /// A stored event as read back.
+    struct Stored {
+        var pending: Pending
+        var report: StatusReport
+        var receivedAt: Date
+        var outcome: EventOutcome
+    }
+
+    /// The columns `stored(from:)` reads, in this order.
+    static let columns = """
+        id, match_tries, wamid, status, meta_timestamp, recipient_id, callback_data, error_code, error_title,
+        error_details, pricing, conversation, received_at, outcome
+        """
+
+    static func stored(from row: RawStatement) -> Stored {
+        var errors: [GraphError] = []
+        if let code = row.optionalInt(7) {
+            errors.append(GraphError(code: code, title: row.string(8), details: row.optionalString(9)))
+        }
+        let report = StatusReport(
+            wamid: row.string(2), status: row.string(3), timestamp: SQLiteRows.date(row.optionalInt64(4)),
+            recipientID: row.optionalString(5), callbackData: row.optionalString(6), errors: errors,
+            pricing: row.optionalString(10), conversation: row.optionalString(11))
+        return Stored(
+            pending: Pending(id: row.int64(0), tries: row.int(1)), report: report,
+            receivedAt: Date(millisecondsSince1970: row.int64(12)),
+            outcome: EventOutcome(rawValue: row.string(13)) ?? .pending)
+    }
+
+    /// Stores `report` as a pending event; nil when Meta already reported this status for this wamid.
+    static func insert(_ report: StatusReport, now: Date, db: Database) throws -> Pending? {
+        let error = report.errors.first
+        let statement = RawStatement(
+            try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO message_events (wamid, status, outcome, meta_timestamp, recipient_id,
+                      callback_data, error_code, error_title, error_details, pricing, conversation, received_at,
+                      next_match_at)
+                    VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)
+                    """), in: db)
+        statement.bind(report.wamid, at: 1)
+        statement.bind(report.status, at: 2)
+        statement.bind(report.timestamp.map { Int64($0.timeIntervalSince1970 * 1000) }, at: 3)
+        statement.bind(report.recipientID, at: 4)
+        statement.bind(report.callbackData, at: 5)
+        statement.bind(error?.code, at: 6)
+        statement.bind(error?.title, at: 7)
+        statement.bind(error?.details, at: 8)
+        statement.bind(report.pricing, at: 9)
+        statement.bind(report.conversation, at: 10)
+        statement.bind(now.millisecondsSince1970, at: 11)
+        guard try statement.execute() == 1 else { return nil }
+        return Pending(id: statement.lastInsertedRowID, tries: 0)
+    }
+
+    /// Finds the event's message (by wamid, else by callback data) and applies `decide`'s transition; an
+    /// event with no message yet, or told to wait, is tried again later with backoff. Returns the change
+    /// when the message moved.
+    static func place(
+        event: Pending, report: StatusReport, now: Date, db: Database,
+        decide: (MessageState, StatusReport) -> StatusDecision
+    ) throws -> SettledStatus? {
+        guard let message = try message(for: report, db: db),
+            case .apply(let transition) = decide(message.state, report)
+        else {
+            try db.execute(
+                sql: "UPDATE message_events SET next_match_at = ?, match_tries = match_tries + 1 WHERE id = ?",
+                arguments: [now.adding(retryDelay(tries: event.tries)).millisecondsSince1970, event.id])
+            return nil
+        }
+        var settled: SettledStatus?
+        if case .moved(let state, let effects) = transition,
+            try SQLiteStateWrites.write(db, [StateWrite(seq: message.seq, old: message.state, new: state)], now: now)
+                .contains(message.seq)
+        {
+            settled = SettledStatus(message: message, state: state, effects: effects, report: report)
+        }
+        try db.execute(
+            sql: "UPDATE message_events SET outcome = ?, message_seq = ?, next_match_at = NULL WHERE id = ?",
+            arguments: [(settled == nil ? EventOutcome.recorded : .applied).rawValue, message.seq, event.id])
+        return settled
+    }
+
+    private static func message(for report: StatusReport, db: Database) throws -> MessageRecord? {
+        if let message = try SQLiteRows.message(
+            db, sql: "SELECT \(SQLiteRows.messageColumns) FROM messages WHERE wamid = ?", arguments: [report.wamid])
+        {
+            return message
+        }
+        guard let id = report.callbackData else { return nil }
+        return try SQLiteRows.message(
+            db, sql: "SELECT \(SQLiteRows.messageColumns) FROM messages WHERE id = ?", arguments: [id])
+    }
+
+    /// 1 s, 2 s, 4 s … capped at 5 minutes.
+    static func retryDelay(tries: Int) -> Duration {
+        .seconds(min(300, 1 << min(tries, 9)))
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import GRDB
+import PigeonCore
+
+extension SQLiteStore: WebhookInbox {
+    public func saveWebhook(_ body: Data, receivedAt: Date) async throws {
+        try await writes.perform { db in
+            try db.execute(
+                sql: "INSERT INTO webhooks (received_at, body) VALUES (?, ?)",
+                arguments: [receivedAt.millisecondsSince1970, body])
+        }
+    }
+
+    public func unprocessedWebhooks(limit: Int) async throws -> [RawWebhook] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT seq, body, received_at FROM webhooks INDEXED BY webhooks_unprocessed
+                        WHERE processed_at IS NULL ORDER BY seq LIMIT ?
+                        """),
+                arguments: [limit]
+            ).map { RawWebhook(seq: $0[0], body: $0[1], receivedAt: Date(millisecondsSince1970: $0[2])) }
+        }
+    }
+
+    public func settle(
+        _ reports: [StatusReport], processed: [(seq: Int64, problems: String?)], now: Date,
+        decide: @escaping @Sendable (MessageState, StatusReport) -> StatusDecision
+    ) async throws -> [SettledStatus] {
+        try await writes.perform { db in
+            var settled: [SettledStatus] = []
+            for report in reports {
+                guard let event = try EventRows.insert(report, now: now, db: db) else { continue }
+                if let change = try EventRows.place(event: event, report: report, now: now, db: db, decide: decide) {
+                    settled.append(change)
+                }
+            }
+            let statement = try db.cachedStatement(sql: "UPDATE webhooks SET processed_at = ?, problems = ? WHERE seq = ?")
+            for webhook in processed {
+                try statement.execute(arguments: [now.millisecondsSince1970, webhook.problems, webhook.seq])
+            }
+            return settled
+        }
+    }
+
+    public func settlePending(
+        now: Date, limit: Int, giveUpAfter: Duration,
+        decide: @escaping @Sendable (MessageState, StatusReport) -> StatusDecision
+    ) async throws -> [SettledStatus] {
+        try await writes.perform { db in
+            try db.execute(
+                sql: """
+                    UPDATE message_events SET outcome = 'unmatched', next_match_at = NULL
+                    WHERE outcome = 'pending' AND next_match_at <= ?1 AND received_at < ?2
+                    """,
+                arguments: [now.millisecondsSince1970, now.adding(.zero - giveUpAfter).millisecondsSince1970])
+            let due = try SQLiteRows.fetch(
+                db,
+                sql: """
+                    SELECT \(EventRows.columns) FROM message_events INDEXED BY message_events_pending
+                    WHERE outcome = 'pending' AND next_match_at <= ? ORDER BY next_match_at LIMIT ?
+                    """,
+                arguments: [now.millisecondsSince1970, limit], decode: EventRows.stored(from:))
+            var settled: [SettledStatus] = []
+            for event in due {
+                if let change = try EventRows.place(event: event.pending, report: event.report, now: now, db: db, decide: decide) {
+                    settled.append(change)
+                }
+            }
+            return settled
+        }
+    }
+
+    public func events(of id: MessageID) async throws -> [MessageEvent] {
+        try await pool.read { db in
+            try SQLiteRows.fetch(
+                db,
+                sql: """
+                    SELECT \(EventRows.columns) FROM message_events
+                    WHERE message_seq = (SELECT seq FROM messages WHERE id = ?)
+                    ORDER BY meta_timestamp, id
+                    """,
+                arguments: [id.rawValue], decode: EventRows.stored(from:)
+            ).map { MessageEvent(report: $0.report, receivedAt: $0.receivedAt, outcome: $0.outcome) }
+        }
+    }
+
+    public func purgeWebhooks(before cutoff: Date, limit: Int) async throws -> Int {
+        try await writes.perform { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM webhooks WHERE seq IN (
+                      SELECT seq FROM webhooks INDEXED BY webhooks_processed
+                      WHERE processed_at IS NOT NULL AND received_at < ? LIMIT ?)
+                    """,
+                arguments: [cutoff.millisecondsSince1970, limit])
+            return db.changesCount
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+
+@testable import PigeonCore
+
+/// Webhook statuses: parsing Meta's envelope leniently, and the rules that apply a status to a message.
+@Suite struct StatusSettlementTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+    let settlement = StatusSettlement(
+        lifecycle: Lifecycle(policy: DeliveryPolicy(retry: RetryPolicy(schedule: [.seconds(10)], jitter: 0))),
+        classifier: ErrorClassifier())
+
+    @Test func aWebhookIsParsedWithEveryStatusFieldAndItsProblems() {
+        let body = #"""
+            {"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
+              "messaging_product":"whatsapp","metadata":{"phone_number_id":"100"},
+              "messages":[{"from":"15550001111","id":"wamid.in","timestamp":"1","type":"text","text":{"body":"hi"}}],
+              "statuses":[
+                {"id":"wamid.A","status":"failed","timestamp":"1800000001","recipient_id":"15550001111",
+                 "biz_opaque_callback_data":"msg_1","errors":[{"code":131049,"title":"Healthy ecosystem","error_data":{"details":"limit"}}]},
+                {"id":"wamid.B","status":"delivered","timestamp":"1800000002","pricing":{"category":"marketing","billable":true}},
+                {"status":"read"}, 7]}}]}, {"nochanges":true}]}
+            """#
+        let webhook = MetaWebhook(parsing: Data(body.utf8))
+        #expect(webhook.inboundMessages == 1)
+        #expect(webhook.statuses.count == 2)
+        let failed = webhook.statuses[0]
+        #expect(failed.wamid == "wamid.A")
+        #expect(failed.isFailure)
+        #expect(failed.callbackData == "msg_1")
+        #expect(failed.recipientID == "15550001111")
+        #expect(failed.timestamp == Date(timeIntervalSince1970: 1_800_000_001))
+        #expect(failed.errors == [GraphError(code: 131049, title: "Healthy ecosystem", details: "limit")])
+        #expect(webhook.statuses[1].deliveryStatus == .delivered)
+        #expect(webhook.statuses[1].pricing == #"{"billable":true,"category":"marketing"}"#)
+        #expect(webhook.problems.count == 3, "\(webhook.problems)")
+        #expect(MetaWebhook(parsing: Data("[]".utf8)).problems == ["the body is not a JSON object"])
+    }
+
+    func state(_ status: MessageStatus) -> MessageState {
+        MessageState(status: status, attempts: 1, countedAttempts: 0, maxAttempts: 3, wamid: "wamid.A")
+    }
+
+    @Test func deliveryStatusesMoveUpAndWaitForAnAttemptInFlight() {
+        let read = StatusReport(wamid: "wamid.A", status: "read")
+        #expect(settlement.decide(state(.sent), read, now: now, jitter: 0).transition?.state?.status == .read)
+        #expect(settlement.decide(state(.read), StatusReport(wamid: "wamid.A", status: "delivered"), now: now, jitter: 0) == .apply(.unchanged))
+        #expect(settlement.decide(state(.sending), read, now: now, jitter: 0) == .wait)
+        #expect(settlement.decide(state(.sent), StatusReport(wamid: "wamid.A", status: "played"), now: now, jitter: 0) == .apply(.unchanged))
+    }
+
+    @Test func anAsyncFailureIsClassifiedByItsCodeLikeASynchronousOne() {
+        func failure(_ code: Int) -> StatusReport {
+            StatusReport(wamid: "wamid.A", status: "failed", errors: [GraphError(code: code, title: "x")])
+        }
+        let transient = settlement.decide(state(.sent), failure(131000), now: now, jitter: 0).transition?.state
+        #expect(transient?.status == .retryScheduled)
+        #expect(transient?.nextAttemptAt == now.adding(.seconds(10)))
+        #expect(transient?.countedAttempts == 1)
+        let permanent = settlement.decide(state(.sent), failure(131026), now: now, jitter: 0).transition?.state
+        #expect(permanent?.status == .failed)
+        #expect(permanent?.failureReason == .permanentError)
+        let media = settlement.decide(state(.sent), failure(131053), now: now, jitter: 0).transition?.state
+        #expect(media?.status == .retryScheduled)
+        #expect(media?.mediaRetried == true)
+        guard case .apply(.moved(let paused, let effects)) = settlement.decide(state(.sent), failure(131031), now: now, jitter: 0) else {
+            Issue.record("a sender-level failure did not move the message")
+            return
+        }
+        #expect(paused.status == .queued)
+        #expect(effects.count == 1)
+        for settled in [MessageStatus.delivered, .read, .failed, .cancelled] {
+            #expect(settlement.decide(state(settled), failure(131026), now: now, jitter: 0) == .apply(.unchanged))
+        }
+        let bare = settlement.classification(of: StatusReport(wamid: "wamid.A", status: "failed"))
+        #expect(bare.errorClass == .transient)
+    }
+}
+
+extension StatusDecision {
+    var transition: Transition? {
+        if case .apply(let transition) = self { return transition }
+        return nil
+    }
+}
