@@ -8,6 +8,8 @@
 #   ERR_PCT=0 scripts/bench.sh                        # no injected errors
 #   MODE=backlog MESSAGES=1000000 BATCH=1000 scripts/bench.sh  # memory while a backlog grows: the upstream
 #                                                     # pauses the sender (code 190), so everything stays queued
+#   MODE=webhooks ERR_PCT=0 MESSAGES=20000 scripts/bench.sh  # then three signed status webhooks per sent
+#                                                     # message (sent, delivered, read), one per POST
 #
 # Needs ../shared/bench (beside this repository) and nginx (apt-get install -y nginx-light).
 # Writes pigeon's log and an RSS sample (KiB, one per second) under $WORK (default /tmp/pigeon-bench).
@@ -21,6 +23,7 @@ BATCH="${BATCH:-100}"
 CONCURRENCY="${CONCURRENCY:-8}"
 RATE="${RATE:-0}"
 KEY="bench-key-0123456789abcdef"
+SECRET="bench-app-secret"
 
 if [[ ! -x "$SHARED/start.sh" ]]; then
   echo "missing: $SHARED/start.sh (the fake Graph API). Put the shared/ folder beside this repository, or set SHARED_BENCH." >&2
@@ -51,7 +54,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PIGEON_PORT="$PORT" PIGEON_API_KEY="$KEY" PIGEON_DATABASE_URL="$WORK/pigeon.sqlite" \
+PIGEON_PORT="$PORT" PIGEON_API_KEY="$KEY" PIGEON_META_APP_SECRET="$SECRET" PIGEON_DATABASE_URL="$WORK/pigeon.sqlite" \
 PIGEON_META_BASE_URL="$UPSTREAM" PIGEON_META_ACCESS_TOKEN=bench-token PIGEON_META_PHONE_NUMBER_ID=123456789 \
 PIGEON_RETRY_SCHEDULE="${RETRY_SCHEDULE:-100ms,200ms,400ms,800ms,1600ms}" PIGEON_LOG_LEVEL=error \
   "$BIN" serve >"$WORK/pigeon.log" 2>&1 &
@@ -69,6 +72,10 @@ if [[ "${MODE:-throughput}" == backlog ]]; then
 else
   "$BIN" bench --url "http://127.0.0.1:$PORT" --api-key "$KEY" --messages "$MESSAGES" --batch "$BATCH" \
     --concurrency "$CONCURRENCY" --rate "$RATE"
+  if [[ "${MODE:-throughput}" == webhooks ]]; then
+    "$BIN" bench-webhooks --url "http://127.0.0.1:$PORT" --api-key "$KEY" --app-secret "$SECRET" \
+      --messages "$MESSAGES" --concurrency "${WEBHOOK_CONCURRENCY:-32}"
+  fi
 fi
 CPU=$(awk '{print ($14 + $15) / 100}' "/proc/$PIGEON_PID/stat")
 python3 -c "print(f'pigeon CPU: {$CPU:.1f} s in all = {$CPU / $MESSAGES * 1e6:.0f} us per message')"

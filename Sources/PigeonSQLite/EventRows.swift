@@ -75,9 +75,8 @@ enum EventRows {
         guard let message = try message(for: report, db: db),
             case .apply(let transition) = decide(message.state, report)
         else {
-            try db.execute(
-                sql: "UPDATE message_events SET next_match_at = ?, match_tries = match_tries + 1 WHERE id = ?",
-                arguments: [now.adding(retryDelay(tries: event.tries)).millisecondsSince1970, event.id])
+            try db.cachedStatement(sql: "UPDATE message_events SET next_match_at = ?, match_tries = match_tries + 1 WHERE id = ?")
+                .execute(arguments: [now.adding(retryDelay(tries: event.tries)).millisecondsSince1970, event.id])
             return nil
         }
         var settled: SettledStatus?
@@ -87,9 +86,8 @@ enum EventRows {
         {
             settled = SettledStatus(message: message, state: state, effects: effects, report: report)
         }
-        try db.execute(
-            sql: "UPDATE message_events SET outcome = ?, message_seq = ?, next_match_at = NULL WHERE id = ?",
-            arguments: [(settled == nil ? EventOutcome.recorded : .applied).rawValue, message.seq, event.id])
+        try db.cachedStatement(sql: "UPDATE message_events SET outcome = ?, message_seq = ?, next_match_at = NULL WHERE id = ?")
+            .execute(arguments: [(settled == nil ? EventOutcome.recorded : .applied).rawValue, message.seq, event.id])
         return settled
     }
 

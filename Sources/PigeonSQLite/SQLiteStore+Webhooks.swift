@@ -5,9 +5,8 @@ import PigeonCore
 extension SQLiteStore: WebhookInbox {
     public func saveWebhook(_ body: Data, receivedAt: Date) async throws {
         try await writes.perform { db in
-            try db.execute(
-                sql: "INSERT INTO webhooks (received_at, body) VALUES (?, ?)",
-                arguments: [receivedAt.millisecondsSince1970, body])
+            try db.cachedStatement(sql: "INSERT INTO webhooks (received_at, body) VALUES (?, ?)")
+                .execute(arguments: [receivedAt.millisecondsSince1970, body])
         }
     }
 

@@ -37,11 +37,44 @@ struct BenchAPI: Sendable {
 
     /// Messages that reached a final status (sent or later, failed, cancelled).
     func settledCount() async throws -> Int {
+        let counts = try await statusCounts()
+        return ["sent", "delivered", "read", "failed", "cancelled"].reduce(0) { $0 + (counts[$1] ?? 0) }
+    }
+
+    /// Messages per status, from `/v1/stats`.
+    func statusCounts() async throws -> [String: Int] {
         let (status, data) = try await request("/v1/stats")
         guard status == 200, let stats = try JSONSerialization.jsonObject(with: data) as? [String: Any],
             let counts = stats["messages"] as? [String: Int]
         else { throw BenchError("GET /v1/stats answered \(status): \(String(decoding: data.prefix(300), as: UTF8.self))") }
-        return ["sent", "delivered", "read", "failed", "cancelled"].reduce(0) { $0 + (counts[$1] ?? 0) }
+        return counts
+    }
+
+    /// The wamid of up to `limit` messages in `status`, newest first.
+    func wamids(status: String, limit: Int) async throws -> [String] {
+        var wamids: [String] = []
+        var cursor: String?
+        repeat {
+            let (code, data) = try await request("/v1/messages?status=\(status)&limit=1000" + (cursor.map { "&cursor=\($0)" } ?? ""))
+            guard code == 200, let page = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw BenchError("listing messages answered \(code)")
+            }
+            wamids += (page["messages"] as? [[String: Any]] ?? []).compactMap { $0["wamid"] as? String }
+            cursor = page["next_cursor"] as? String
+        } while cursor != nil && wamids.count < limit
+        return Array(wamids.prefix(limit))
+    }
+
+    /// Posts a webhook body to `/webhooks/meta` with its signature; returns the HTTP status.
+    func postWebhook(_ body: String, signature: String) async throws -> Int {
+        var request = HTTPClientRequest(url: url + "/webhooks/meta")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "X-Hub-Signature-256", value: signature)
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await http.execute(request, timeout: .seconds(60))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        return Int(response.status.code)
     }
 
     /// Calls `body` with (created_at, sent_at or updated_at) of every message in `status` created after `createdAfter`.

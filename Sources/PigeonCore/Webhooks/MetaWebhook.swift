@@ -73,9 +73,7 @@ public struct MetaWebhook: Sendable, Hashable {
     }
 
     private static func compact(_ value: Any?) -> String? {
-        guard let value, JSONSerialization.isValidJSONObject(value),
-            let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])
-        else { return nil }
-        return String(decoding: data, as: UTF8.self)
+        guard let value, value is [String: Any] else { return nil }
+        return try? CanonicalJSON.string(value)
     }
 }
