@@ -221,6 +221,19 @@ import Testing
         }
     }
 
+    @Test func webhookBodiesAreKeptUntilProcessedAndPurgedOnlyPastTheCutoff() async throws {
+        let store = try database.open()
+        try await store.saveWebhook(Data("{}".utf8), receivedAt: t0)
+        try await store.saveWebhook(Data("[1]".utf8), receivedAt: t0.addingTimeInterval(100))
+        let stored = try await store.unprocessedWebhooks(limit: 10)
+        #expect(stored.map { String(decoding: $0.body, as: UTF8.self) } == ["{}", "[1]"])
+        #expect(try await store.purgeWebhooks(before: t0.addingTimeInterval(1000), limit: 10) == 0, "an unprocessed body was purged")
+        _ = try await store.settle([], processed: [(stored[0].seq, nil), (stored[1].seq, "not an object")], now: t0) { _, _ in .wait }
+        #expect(try await store.unprocessedWebhooks(limit: 10).isEmpty)
+        #expect(try await store.purgeWebhooks(before: t0.addingTimeInterval(50), limit: 10) == 1)
+        #expect(try await store.purgeWebhooks(before: t0.addingTimeInterval(1000), limit: 10) == 1)
+    }
+
     @Test func generatedSettingsAreStoredOnce() async throws {
         let store = try database.open()
         let first = try await store.setting("api_key") { "one" }

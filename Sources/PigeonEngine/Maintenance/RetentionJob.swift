@@ -4,7 +4,8 @@ import PigeonCore
 import ServiceLifecycle
 
 /// Deletes `failed` and `cancelled` messages (with their history) once they are older than the retention
-/// period, never earlier. Other statuses are kept.
+/// period, never earlier. Other statuses are kept. Webhook bodies, once processed, are kept for the same
+/// period (their events stay with their messages).
 public struct RetentionJob: Service {
     /// Settings with named defaults.
     public struct Configuration: Sendable {
@@ -32,12 +33,12 @@ public struct RetentionJob: Service {
     /// The statuses that are purged.
     public static let purgedStatuses: [MessageStatus] = [.failed, .cancelled]
 
-    let store: any MessageAdministration
+    let store: any MessageAdministration & WebhookInbox
     let clock: any PigeonClock
     let configuration: Configuration
     let logger: Logger
 
-    public init(store: any MessageAdministration, clock: any PigeonClock, configuration: Configuration, logger: Logger) {
+    public init(store: any MessageAdministration & WebhookInbox, clock: any PigeonClock, configuration: Configuration, logger: Logger) {
         self.store = store
         self.clock = clock
         self.configuration = configuration
@@ -57,6 +58,10 @@ public struct RetentionJob: Service {
             try await store.purge(statuses: Self.purgedStatuses, before: cutoff, limit: configuration.batchSize)
         }
         if total > 0 { logger.info("purged ended messages past retention", metadata: ["count": "\(total)"]) }
+        let webhooks = try await Periodic.drain(batchSize: configuration.batchSize) {
+            try await store.purgeWebhooks(before: cutoff, limit: configuration.batchSize)
+        }
+        if webhooks > 0 { logger.info("purged processed webhook bodies past retention", metadata: ["count": "\(webhooks)"]) }
         return total
     }
 }
