@@ -7,11 +7,19 @@ import Logging
 ///
 /// - `POST /_sim/rules` adds a rule (`SimulatorRule` as JSON), `GET /_sim/rules` lists, `DELETE /_sim/rules` clears;
 /// - `GET /_sim/requests` lists what was received (`?to=` filters), `DELETE /_sim/requests` forgets it;
-/// - `POST /_sim/reset` clears both.
+/// - `POST /_sim/webhooks` sets where statuses are reported (`SimulatorWebhooks` as JSON), `GET` shows it,
+///   `DELETE` stops them;
+/// - `POST /_sim/reset` clears rules and requests.
 public struct MetaSimulator: Sendable {
     let state = SimulatorState()
+    let logger: Logger
 
-    public init() {}
+    public init(logger: Logger = Logger(label: "pigeon.simulator")) {
+        self.logger = logger
+    }
+
+    /// Reports the statuses of accepted messages by signed webhook (nil: no webhooks).
+    public func sendWebhooks(_ configuration: SimulatorWebhooks?) { state.webhooks = configuration }
 
     /// Every request received so far.
     public var received: [ReceivedRequest] { state.received }
@@ -77,19 +85,27 @@ public struct MetaSimulator: Sendable {
                     status: .init(code: status), headers: [.contentType: "text/html"],
                     body: ResponseBody(byteBuffer: ByteBuffer(string: "<html><body>\(status)</body></html>")))
             } else {
-                response = success(to: to!, type: type!, received: &received)
+                response = success(to: to!, type: type!, received: &received, asyncError: rule.asyncError)
             }
         } else {
-            response = success(to: to!, type: type!, received: &received)
+            response = success(to: to!, type: type!, received: &received, asyncError: nil)
         }
         received.responseStatus = Int(response.status.code)
         state.record(received)
         return response
     }
 
-    private func success(to: String, type: String, received: inout ReceivedRequest) -> Response {
+    private func success(
+        to: String, type: String, received: inout ReceivedRequest, asyncError: SimulatorRule.GraphErrorSpec?
+    ) -> Response {
         let wamid = state.nextWamid()
         received.wamid = wamid
+        if let webhooks = state.webhooks {
+            WebhookEmitter(configuration: webhooks, logger: logger).emit(
+                for: .init(
+                    wamid: wamid, phoneNumberID: received.phoneNumberID, to: to, callbackData: received.callbackData,
+                    asyncError: asyncError))
+        }
         var message: [String: Any] = ["id": wamid]
         if type == "template" { message["message_status"] = "accepted" }
         return Self.json([

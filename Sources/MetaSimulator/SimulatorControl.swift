@@ -38,6 +38,24 @@ struct SimulatorControl {
             state.clearReceived()
             return MetaSimulator.json(["cleared": true])
         }
+        router.post("/_sim/webhooks") { request, _ in
+            let bytes = try await request.body.collect(upTo: 64 * 1024)
+            guard let configuration = try? JSONDecoder().decode(SimulatorWebhooks.self, from: Data(buffer: bytes)) else {
+                return MetaSimulator.json(
+                    ["error": "send {\"url\": \"http://127.0.0.1:8080/webhooks/meta\", \"secret\": \"<app secret>\"} and optionally statuses, delay_ms, duplicate, reorder"],
+                    status: .badRequest)
+            }
+            state.webhooks = configuration
+            return try Self.encode(configuration.redacted, status: .created)
+        }
+        router.get("/_sim/webhooks") { _, _ in
+            guard let configuration = state.webhooks else { return MetaSimulator.json(["webhooks": "off"]) }
+            return try Self.encode(configuration.redacted)
+        }
+        router.delete("/_sim/webhooks") { _, _ in
+            state.webhooks = nil
+            return MetaSimulator.json(["webhooks": "off"])
+        }
         router.post("/_sim/reset") { _, _ in
             state.clearRules()
             state.clearReceived()

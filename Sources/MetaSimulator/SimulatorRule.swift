@@ -2,7 +2,8 @@
 ///
 /// A rule matches by recipient and/or type (absent fields match everything) and applies to the first
 /// `times` matching requests (always, when `times` is absent); then it is used up and requests succeed.
-/// It can answer a Graph error, a bare HTTP status, wait before answering, or drop the connection.
+/// It can answer a Graph error, a bare HTTP status, wait before answering, drop the connection, or accept
+/// and later report an asynchronous failure by webhook.
 public struct SimulatorRule: Codable, Sendable, Hashable {
     /// A Graph error to answer with.
     public struct GraphErrorSpec: Codable, Sendable, Hashable {
@@ -45,10 +46,12 @@ public struct SimulatorRule: Codable, Sendable, Hashable {
     public var delayMs: Int?
     /// Close the connection without an answer.
     public var drop: Bool?
+    /// Accept the message, then report it `failed` with this error by webhook (an asynchronous failure).
+    public var asyncError: GraphErrorSpec?
 
     public init(
         to: String? = nil, type: String? = nil, times: Int? = nil, error: GraphErrorSpec? = nil, httpStatus: Int? = nil,
-        delayMs: Int? = nil, drop: Bool? = nil
+        delayMs: Int? = nil, drop: Bool? = nil, asyncError: GraphErrorSpec? = nil
     ) {
         self.to = to
         self.type = type
@@ -57,6 +60,7 @@ public struct SimulatorRule: Codable, Sendable, Hashable {
         self.httpStatus = httpStatus
         self.delayMs = delayMs
         self.drop = drop
+        self.asyncError = asyncError
     }
 
     enum CodingKeys: String, CodingKey {
@@ -64,6 +68,7 @@ public struct SimulatorRule: Codable, Sendable, Hashable {
         case httpStatus = "http_status"
         case delayMs = "delay_ms"
         case drop
+        case asyncError = "async_error"
     }
 
     func matches(to recipient: String?, type messageType: String?) -> Bool {

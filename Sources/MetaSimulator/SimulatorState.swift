@@ -42,6 +42,7 @@ final class SimulatorState: Sendable {
         var received: [ReceivedRequest] = []
         var nextWamid = 1
         var nextMediaID = 1_000_000_000_000_000
+        var webhooks: SimulatorWebhooks?
     }
     private let state = Mutex(State())
 
@@ -69,6 +70,12 @@ final class SimulatorState: Sendable {
             }
             return rule
         }
+    }
+
+    /// Where accepted messages' statuses are posted, if anywhere.
+    var webhooks: SimulatorWebhooks? {
+        get { state.withLock { $0.webhooks } }
+        set { state.withLock { $0.webhooks = newValue } }
     }
 
     func nextWamid() -> String {

@@ -29,9 +29,15 @@ public enum PigeonRuntime {
             try await client.shutdown()
             return
         }
+        // The sandbox's simulator reports statuses by webhook, signed with the configured app secret or, when
+        // there is none, with one made up for this run (kept in memory only).
+        var config = config
+        let secret = config.metaAppSecret ?? generateAPIKey()
+        config.metaAppSecret = secret
         try await withThrowingTaskGroup(of: Void.self) { group in
             let (ports, continuation) = AsyncStream<Int>.makeStream()
-            let simulator = MetaSimulator().application(port: 0, logger: Logger(label: "pigeon.sandbox")) { port in
+            let meta = MetaSimulator(logger: Logger(label: "pigeon.sandbox"))
+            let simulator = meta.application(port: 0, logger: Logger(label: "pigeon.sandbox")) { port in
                 continuation.yield(port)
                 continuation.finish()
             }
@@ -40,10 +46,13 @@ public enum PigeonRuntime {
             guard let port = await ports.first(where: { _ in true }) else { return }
             let baseURL = "http://127.0.0.1:\(port)"
             logger.warning(
-                "SANDBOX MODE: PIGEON_META_ACCESS_TOKEN is not set, so messages go to Pigeon's built-in simulator and nothing reaches WhatsApp. Set PIGEON_META_ACCESS_TOKEN and PIGEON_META_PHONE_NUMBER_ID to send for real.",
+                "SANDBOX MODE: PIGEON_META_ACCESS_TOKEN is not set, so messages go to Pigeon's built-in simulator and nothing reaches WhatsApp; the simulator reports sent, delivered and read by signed webhook to /webhooks/meta. Set PIGEON_META_ACCESS_TOKEN and PIGEON_META_PHONE_NUMBER_ID to send for real.",
                 metadata: ["simulator": "\(baseURL)", "sender": "\(config.defaultSenderID)"])
             let client = try CloudAPIClient(configuration: cloudConfiguration(config, baseURL: baseURL, token: "sandbox"))
-            try await runAPI(config, store: store, transport: client, errorTable: errorTable, apiKey: apiKey, logger: logger)
+            let webhookHost = ["0.0.0.0", "::"].contains(config.host) ? "127.0.0.1" : config.host
+            try await runAPI(config, store: store, transport: client, errorTable: errorTable, apiKey: apiKey, logger: logger) { port in
+                meta.sendWebhooks(SimulatorWebhooks(url: "http://\(webhookHost):\(port)/webhooks/meta", secret: secret))
+            }
             try await client.shutdown()
             await sandbox.triggerGracefulShutdown()
         }
@@ -102,7 +111,7 @@ public enum PigeonRuntime {
 
     static func runAPI(
         _ config: ServerConfiguration, store: SQLiteStore, transport: any MessageTransport, errorTable: ErrorTable,
-        apiKey: String, logger: Logger
+        apiKey: String, logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }
     ) async throws {
         let options = Engine.Options(
             policy: DeliveryPolicy(retry: RetryPolicy(schedule: config.retrySchedule), inDoubtAfter: config.inDoubtAfter),
@@ -121,6 +130,7 @@ public enum PigeonRuntime {
             services: [CheckpointService(store: store, logger: logger)] + engine.services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? config.port
+                onRunning(port)
                 logger.notice("Pigeon listening on http://\(host):\(port)", metadata: ["database": "\(store.path)"])
             },
             logger: logger)

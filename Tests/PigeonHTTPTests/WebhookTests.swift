@@ -188,4 +188,54 @@ import Testing
             #expect(try await h.store.unprocessedWebhooks(limit: 10).isEmpty)
         }
     }
+
+    /// Has the simulator report statuses to this harness's webhook endpoint.
+    func simulatorReports(_ h: Harness, _ options: String = "") async throws {
+        let reply = try await h.call(
+            .POST, "/_sim/webhooks", json: #"{"url": "\#(h.apiURL)/webhooks/meta", "secret": "\#(Harness.appSecret)", "delay_ms": 0\#(options)}"#,
+            auth: nil, base: h.simulatorURL)
+        #expect(reply.status == 201, "\(reply.text)")
+        #expect(!reply.text.contains(Harness.appSecret), "the control API showed the secret")
+    }
+
+    /// Processes webhooks as they arrive until `id` reaches `status` (the simulator posts them in the
+    /// background); gives up after five seconds.
+    func processUntil(_ h: Harness, _ id: String, is status: String) async throws -> Bool {
+        for _ in 0..<100 {
+            try await h.processWebhooks()
+            if try await h.message(id)["status"] as? String == status { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    @Test func theSimulatorReportsSignedStatusesAndTheLoopCloses() async throws {
+        try await Harness.run { h in
+            try await simulatorReports(h, #", "duplicate": true, "reorder": true"#)
+            let id = try await h.send()
+            try await h.dispatch()
+            #expect(try await processUntil(h, id, is: "read"))
+            try await Task.sleep(for: .milliseconds(200))  // the duplicates of the last webhooks
+            try await h.processWebhooks()
+            let events = try await h.events(id)
+            #expect(Set(events.compactMap { $0["status"] as? String }) == ["sent", "delivered", "read"])
+            #expect(events.count == 3, "duplicates were stored as events")
+            #expect(try await h.message(id)["status"] as? String == "read")
+        }
+    }
+
+    @Test func theSimulatorsAsyncFailureDeadLettersThroughTheWebhook() async throws {
+        try await Harness.run { h in
+            try await simulatorReports(h)
+            try await h.script(#"{"to": "+15550001111", "times": 1, "async_error": {"code": 131026, "title": "Message undeliverable"}}"#)
+            let id = try await h.send()
+            try await h.dispatch()
+            #expect(try await h.message(id)["status"] as? String == "sent")
+            #expect(try await processUntil(h, id, is: "failed"))
+            let reply = try await h.message(id)
+            #expect(reply["failure_reason"] as? String == "permanent_error")
+            #expect((reply["last_error"] as? [String: Any])?["title"] as? String == "Message undeliverable")
+            #expect(try await h.events(id).last?["status"] as? String == "failed")
+        }
+    }
 }
