@@ -90,6 +90,7 @@ let package = Package(
         .target(
             name: "PigeonTestSupport",
             dependencies: [
+                "MetaSimulator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),

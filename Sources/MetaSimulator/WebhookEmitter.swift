@@ -57,33 +57,14 @@ struct WebhookEmitter: Sendable {
 
     /// One status of `message` in Meta's webhook envelope.
     static func body(for message: Accepted, status: String, second: Int) -> String {
-        var item: [String: Any] = [
-            "id": message.wamid, "status": status, "recipient_id": SimulatorRule.digits(message.to),
-            "timestamp": String(Int(Date().timeIntervalSince1970) + second),
-        ]
-        if let callback = message.callbackData { item["biz_opaque_callback_data"] = callback }
-        if status == "sent" || status == "delivered" {
-            item["pricing"] = ["billable": true, "pricing_model": "PMP", "category": "utility", "type": "regular"]
-        }
-        if status == "failed", let error = message.asyncError {
+        let error = status == "failed" ? message.asyncError.map { error in
             let title = error.title ?? "Simulated error"
-            item["errors"] = [["code": error.code, "title": title, "message": title, "error_data": ["details": error.details ?? title]]]
-        }
-        let envelope: [String: Any] = [
-            "object": "whatsapp_business_account",
-            "entry": [[
-                "id": "102290129340398",
-                "changes": [[
-                    "field": "messages",
-                    "value": [
-                        "messaging_product": "whatsapp",
-                        "metadata": ["display_phone_number": "15550783881", "phone_number_id": message.phoneNumberID],
-                        "statuses": [item],
-                    ] as [String: Any],
-                ]],
-            ]],
-        ]
-        let data = (try? JSONSerialization.data(withJSONObject: envelope, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+            return (code: error.code, title: title, details: error.details ?? title)
+        } : nil
+        return StatusWebhookBody.json(
+            [.init(
+                wamid: message.wamid, status: status, timestamp: Int(Date().timeIntervalSince1970) + second,
+                recipientID: SimulatorRule.digits(message.to), callbackData: message.callbackData, error: error)],
+            phoneNumberID: message.phoneNumberID)
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import MetaSimulator
 
 /// Meta's webhook signature computed the way Meta documents it, independently of Pigeon's own code:
 /// `sha256=` followed by the lowercase hex HMAC-SHA256 of the raw body, keyed by the app secret.
@@ -31,34 +32,11 @@ public enum MetaWebhookBody {
 
     /// A body with `statuses` for phone number `phoneNumberID`.
     public static func statuses(_ statuses: [Status], phoneNumberID: String = "100000000000001") -> String {
-        let items = statuses.map { status -> [String: Any] in
-            var item: [String: Any] = [
-                "id": status.wamid, "status": status.status, "timestamp": String(status.timestamp),
-                "recipient_id": "15550001111",
-            ]
-            if let callback = status.callbackData { item["biz_opaque_callback_data"] = callback }
-            if status.status == "sent" || status.status == "delivered" {
-                item["pricing"] = ["billable": true, "pricing_model": "PMP", "category": "utility", "type": "regular"]
-            }
-            if let code = status.errorCode {
-                item["errors"] = [["code": code, "title": "Error \(code)", "message": "Error \(code)", "error_data": ["details": "details of \(code)"]]]
-            }
-            return item
-        }
-        let body: [String: Any] = [
-            "object": "whatsapp_business_account",
-            "entry": [[
-                "id": "102290129340398",
-                "changes": [[
-                    "field": "messages",
-                    "value": [
-                        "messaging_product": "whatsapp",
-                        "metadata": ["display_phone_number": "15550783881", "phone_number_id": phoneNumberID],
-                        "statuses": items,
-                    ] as [String: Any],
-                ]],
-            ]],
-        ]
-        return String(decoding: try! JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]), as: UTF8.self)
+        StatusWebhookBody.json(
+            statuses.map { status in
+                StatusWebhookBody.Status(
+                    wamid: status.wamid, status: status.status, timestamp: status.timestamp, callbackData: status.callbackData,
+                    error: status.errorCode.map { (code: $0, title: "Error \($0)", details: "details of \($0)") })
+            }, phoneNumberID: phoneNumberID)
     }
 }
