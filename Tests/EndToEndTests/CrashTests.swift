@@ -165,4 +165,61 @@ import Testing
         await simulatorServer.stop()
         try? FileManager.default.removeItem(at: directory)
     }
+
+    @Test func aStatusWebhookSettlesTheAttemptOfAKilledProcessAndItIsNeverResent() async throws {
+        let simulator = MetaSimulator()
+        // Meta takes 3 s to answer this send: the child is killed while the call is in flight.
+        simulator.addRule(SimulatorRule(times: 1, delayMs: 3000))
+        let logger = RunningServer.quietLogger
+        let simulatorServer = await RunningServer(logger: logger) { onRunning in
+            simulator.application(port: 0, logger: logger, onRunning: onRunning)
+        }
+        var env = environment(simulatorURL: simulatorServer.url)
+        env["PIGEON_META_APP_SECRET"] = "crash-app-secret"
+        env["PIGEON_IN_DOUBT_AFTER"] = "10m"
+        let child = try PigeonProcess(environment: env, logURL: directory.appendingPathComponent("killed.log"))
+        let first = "http://127.0.0.1:\(try await child.start())"
+        let sent = try await client.call(
+            .POST, first + "/v1/messages", json: #"{"to": "+15550001111", "text": {"body": "in flight"}}"#, bearer: Self.apiKey)
+        let id = try #require(sent["id"] as? String)
+        let deadline = ContinuousClock.now + .seconds(10)
+        var inFlight = ""
+        while inFlight != "sending" && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            inFlight = try await client.call(.GET, first + "/v1/messages/\(id)", bearer: Self.apiKey)["status"] as? String ?? ""
+        }
+        #expect(inFlight == "sending")
+        try await Task.sleep(for: .milliseconds(500))  // the request is now inside the simulator's 3 s delay
+        child.kill()
+
+        let survivor = try PigeonProcess(environment: env, logURL: directory.appendingPathComponent("survivor.log"))
+        let url = "http://127.0.0.1:\(try await survivor.start())"
+        var status = ""
+        while status != "retry_scheduled" && ContinuousClock.now < deadline + .seconds(10) {
+            status = try await client.call(.GET, url + "/v1/messages/\(id)", bearer: Self.apiKey)["status"] as? String ?? ""
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(status == "retry_scheduled", "the killed attempt was not reclaimed as in doubt")
+
+        // Meta did accept it: the status names Pigeon's id as callback data and a wamid Pigeon never saw.
+        let body = MetaWebhookBody.statuses([.init(wamid: "wamid.after-crash", status: "delivered", callbackData: id)])
+        let reply = try await client.call(
+            .POST, url + "/webhooks/meta", json: body,
+            headers: ["X-Hub-Signature-256": MetaSignature.header(for: body, secret: "crash-app-secret")])
+        #expect(reply.status == 200)
+        var message = try await client.call(.GET, url + "/v1/messages/\(id)", bearer: Self.apiKey)
+        while message["status"] as? String != "delivered" && ContinuousClock.now < deadline + .seconds(20) {
+            try await Task.sleep(for: .milliseconds(50))
+            message = try await client.call(.GET, url + "/v1/messages/\(id)", bearer: Self.apiKey)
+        }
+        #expect(message["status"] as? String == "delivered")
+        #expect(message["wamid"] as? String == "wamid.after-crash")
+        #expect(message.history.compactMap { $0["outcome"] as? String } == ["in_doubt"])
+        // The simulator records the killed request once its 3 s delay is over; nothing may follow it.
+        while simulator.received.isEmpty && ContinuousClock.now < deadline + .seconds(25) { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(simulator.received.count == 1, "the settled message was sent again")
+        #expect(survivor.terminate() == 0)
+        await simulatorServer.stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
 }
