@@ -61,13 +61,14 @@ public final class Engine: Sendable {
         let pacer = SenderPacer()
         let classifier = ErrorClassifier(table: options.errorTable)
         let webhookSignal = WakeSignal()
+        let waiters = OutcomeWaiters()
         service = MessageService(
-            store: store, lifecycle: lifecycle, clock: clock, signal: signal, pacer: pacer,
+            store: store, lifecycle: lifecycle, clock: clock, signal: signal, pacer: pacer, waiters: waiters,
             defaultSenderID: options.defaultSenderID)
         dispatcher = Dispatcher(
             store: store, transport: transport, lifecycle: lifecycle,
             classifier: classifier, pacer: pacer, clock: clock, signal: signal,
-            configuration: options.dispatcher, logger: logger, random: random)
+            configuration: options.dispatcher, logger: logger, waiters: waiters, random: random)
         reaper = LeaseReaper(
             store: store, lifecycle: lifecycle, clock: clock, signal: signal, configuration: options.reaper, logger: logger,
             random: random)

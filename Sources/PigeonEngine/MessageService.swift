@@ -11,6 +11,7 @@ public final class MessageService: Sendable {
     let clock: any PigeonClock
     let signal: WakeSignal
     let pacer: SenderPacer
+    let waiters: OutcomeWaiters
     /// The sender used when a request names none.
     public let defaultSenderID: String
     /// Most messages a bulk retry moves in one call.
@@ -18,8 +19,9 @@ public final class MessageService: Sendable {
 
     public init(
         store: any PigeonStore, lifecycle: Lifecycle, clock: any PigeonClock, signal: WakeSignal, pacer: SenderPacer,
-        defaultSenderID: String
+        waiters: OutcomeWaiters = OutcomeWaiters(), defaultSenderID: String
     ) {
+        self.waiters = waiters
         self.store = store
         self.lifecycle = lifecycle
         self.clock = clock
@@ -44,6 +46,20 @@ public final class MessageService: Sendable {
         let results = try await store.enqueue(messages, now: clock.now())
         if results.contains(where: { if case .created = $0 { true } else { false } }) { signal.notify() }
         return results
+    }
+
+    /// Stores `message`, then waits up to `timeout` for its first attempt's outcome: the state it reached
+    /// (`sent`, `failed`, `retry_scheduled` …), or `nil` when the attempt did not finish in time. A replayed
+    /// or conflicting idempotency key returns at once.
+    public func acceptAndWait(_ message: NewMessage, timeout: Duration) async throws -> (EnqueueResult, MessageState?) {
+        var result: EnqueueResult?
+        let state = try await waiters.wait(for: message.id, timeout: timeout) {
+            let accepted = try await accept([message])[0]
+            result = accepted
+            if case .created = accepted { return true }
+            return false
+        }
+        return (result!, state)
     }
 
     /// A message with its attempts and the status events Meta reported, or `nil`.

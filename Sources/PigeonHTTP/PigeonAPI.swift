@@ -4,9 +4,11 @@ import PigeonEngine
 /// Pigeon's HTTP API: the router with every route and middleware.
 public enum PigeonAPI {
     /// The router for `engine`, guarded by `apiKey`; Meta's webhooks are checked with `verifyToken` and
-    /// `appSecret` (intake is refused while either is unset).
+    /// `appSecret` (intake is refused while either is unset); the drop-in endpoint waits up to
+    /// `inlineSendTimeout` for a message's first attempt.
     public static func router(
-        engine: Engine, apiKey: String, webhookVerifyToken: String? = nil, metaAppSecret: String? = nil
+        engine: Engine, apiKey: String, webhookVerifyToken: String? = nil, metaAppSecret: String? = nil,
+        inlineSendTimeout: Duration = .seconds(2)
     ) -> Router<PigeonRequestContext> {
         let service = engine.service
         let router = Router(context: PigeonRequestContext.self)
@@ -15,6 +17,7 @@ public enum PigeonAPI {
         MessageRoutes(service: service).register(on: router)
         OperatorRoutes(service: service).register(on: router)
         SystemRoutes(service: service).register(on: router)
+        CloudAPIRoutes(service: service, inlineTimeout: inlineSendTimeout).register(on: router)
         WebhookRoutes(
             settings: .init(intake: engine.webhookIntake, verifyToken: webhookVerifyToken, appSecret: metaAppSecret)
         ).register(on: router)

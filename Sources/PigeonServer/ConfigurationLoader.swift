@@ -91,18 +91,11 @@ extension ServerConfiguration {
             }
             config.maxInFlight = value
         }
-        if let token = env["PIGEON_WEBHOOK_VERIFY_TOKEN"] {
-            guard !token.isEmpty else {
-                throw ConfigurationError("PIGEON_WEBHOOK_VERIFY_TOKEN", "is empty: set the verify token entered in Meta's App Dashboard, or unset it")
-            }
-            config.webhookVerifyToken = token
+        if let text = env["PIGEON_INLINE_SEND_TIMEOUT"] {
+            config.inlineSendTimeout = try duration("PIGEON_INLINE_SEND_TIMEOUT", text)
         }
-        if let secret = env["PIGEON_META_APP_SECRET"] {
-            guard !secret.isEmpty else {
-                throw ConfigurationError("PIGEON_META_APP_SECRET", "is empty: set your Meta app's secret (App Dashboard, Settings, Basic), or unset it")
-            }
-            config.metaAppSecret = secret
-        }
+        config.webhookVerifyToken = env["PIGEON_WEBHOOK_VERIFY_TOKEN"]
+        config.metaAppSecret = env["PIGEON_META_APP_SECRET"]
         return config
     }
 

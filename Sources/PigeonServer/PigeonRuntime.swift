@@ -125,7 +125,7 @@ public enum PigeonRuntime {
         let app = Application(
             router: PigeonAPI.router(
                 engine: engine, apiKey: apiKey, webhookVerifyToken: config.webhookVerifyToken,
-                metaAppSecret: config.metaAppSecret),
+                metaAppSecret: config.metaAppSecret, inlineSendTimeout: config.inlineSendTimeout),
             configuration: .init(address: .hostname(host, port: config.port), serverName: "pigeon"),
             services: [CheckpointService(store: store, logger: logger)] + engine.services,
             onServerRunning: { channel in

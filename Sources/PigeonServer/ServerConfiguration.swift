@@ -52,6 +52,8 @@ public struct ServerConfiguration: Sendable {
     public var errorCodesFile: String?
     /// `PIGEON_MAX_IN_FLIGHT`: concurrent sends per process (default 1024).
     public var maxInFlight: Int = DispatcherConfiguration.defaultMaxInFlight
+    /// `PIGEON_INLINE_SEND_TIMEOUT`: how long the drop-in endpoint waits for a message's first attempt (default 2 s).
+    public var inlineSendTimeout: Duration = .seconds(2)
     /// `PIGEON_WEBHOOK_VERIFY_TOKEN`: the token Meta echoes in the webhook handshake.
     public var webhookVerifyToken: String?
     /// `PIGEON_META_APP_SECRET`: the key Meta signs webhooks with. Never logged.

@@ -17,6 +17,9 @@ import Testing
         #expect(config.logFormat == .text)
         #expect(config.isSandbox)
         #expect(config.apiKey == nil)
+        #expect(config.inlineSendTimeout == .seconds(2))
+        #expect(config.webhookVerifyToken == nil)
+        #expect(config.metaAppSecret == nil)
     }
 
     @Test func everyVariableIsRead() throws {
@@ -26,6 +29,7 @@ import Testing
             "PIGEON_META_API_VERSION": "v21.0", "PIGEON_META_ACCESS_TOKEN": "EAAG", "PIGEON_META_PHONE_NUMBER_ID": "1234",
             "PIGEON_RETRY_SCHEDULE": "500ms,5s", "PIGEON_LEASE_TIMEOUT": "10s", "PIGEON_IN_DOUBT_AFTER": "1m",
             "PIGEON_RETENTION_DAYS": "7", "PIGEON_LOG_FORMAT": "json", "PIGEON_SQLITE_SYNCHRONOUS": "normal",
+            "PIGEON_INLINE_SEND_TIMEOUT": "500ms", "PIGEON_WEBHOOK_VERIFY_TOKEN": "tok", "PIGEON_META_APP_SECRET": "shh",
         ])
         #expect(config.host == "0.0.0.0")
         #expect(config.port == 9000)
@@ -40,6 +44,9 @@ import Testing
         #expect(config.retentionDays == 7)
         #expect(config.logFormat == .json)
         #expect(!config.sqliteSynchronousFull)
+        #expect(config.inlineSendTimeout == .milliseconds(500))
+        #expect(config.webhookVerifyToken == "tok")
+        #expect(config.metaAppSecret == "shh")
     }
 
     @Test(arguments: [
@@ -49,6 +56,7 @@ import Testing
         ("PIGEON_LEASE_TIMEOUT", "30"), ("PIGEON_IN_DOUBT_AFTER", "-1m"), ("PIGEON_RETENTION_DAYS", "0"),
         ("PIGEON_LOG_FORMAT", "xml"), ("PIGEON_LOG_LEVEL", "loud"), ("PIGEON_SQLITE_SYNCHRONOUS", "off"),
         ("PIGEON_MAX_IN_FLIGHT", "0"), ("PIGEON_META_PHONE_NUMBER_ID", "+1 555 000"),
+        ("PIGEON_INLINE_SEND_TIMEOUT", "soon"),
     ])
     func invalidValuesNameTheVariable(variable: String, value: String) {
         do {

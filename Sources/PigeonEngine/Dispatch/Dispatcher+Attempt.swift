@@ -80,6 +80,7 @@ extension Dispatcher {
                     "lease lost before the outcome was recorded; another worker owns it now", metadata: Self.metadata(item.record))
                 continue
             }
+            waiters.recorded(item.record.id, state)
             await effects.carryOut(item.effects, sender: item.record.senderID, now: item.completion.finishedAt)
             log(record: item.record, state: state, classification: item.classification)
             if item.classification == nil { pacer.succeeded(item.record.senderID, now: item.completion.finishedAt) }

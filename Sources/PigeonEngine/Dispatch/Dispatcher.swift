@@ -19,6 +19,8 @@ public final class Dispatcher: Service {
     let logger: Logger
     let random: @Sendable () -> Double
     let effects: EffectRunner
+    /// Told of every recorded outcome, for callers waiting on one.
+    let waiters: OutcomeWaiters
 
     /// Messages whose lease this worker holds (sending, or outcome not yet recorded) and when it was last set.
     let inFlight = Mutex<[MessageID: Date]>([:])
@@ -37,9 +39,10 @@ public final class Dispatcher: Service {
     public init(
         store: any MessageQueue & SenderRegistry, transport: any MessageTransport, lifecycle: Lifecycle,
         classifier: ErrorClassifier, pacer: SenderPacer, clock: any PigeonClock, signal: WakeSignal,
-        configuration: DispatcherConfiguration, logger: Logger,
+        configuration: DispatcherConfiguration, logger: Logger, waiters: OutcomeWaiters = OutcomeWaiters(),
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
+        self.waiters = waiters
         self.store = store
         self.transport = transport
         self.lifecycle = lifecycle

@@ -24,14 +24,18 @@ struct MessageRoutes {
         router.get("/v1/messages") { request, _ in try await list(request) }
     }
 
-    private func create(_ request: Request) async throws -> Response {
+    /// The validated message in a one-message request body; every problem is a 4xx that says what to fix.
+    static func message(in request: Request, validator: MessageValidator) async throws -> MessageRequest {
         let bytes = try await RequestBody.json(request, limit: RequestBody.maxMessageBytes)
-        var parsed: MessageRequest
         do {
-            parsed = try validator.validate(json: bytes)
+            return try validator.validate(json: bytes)
         } catch {
             throw APIError(.badRequest, error.code, error.message)
         }
+    }
+
+    private func create(_ request: Request) async throws -> Response {
+        var parsed = try await Self.message(in: request, validator: validator)
         if let header = request.headers[Self.idempotencyHeader] {
             guard !header.isEmpty, header.count <= MessageValidator.maxIdempotencyKeyLength else {
                 throw APIError(.badRequest, "invalid_idempotency_key", "the Idempotency-Key header must have 1 to \(MessageValidator.maxIdempotencyKeyLength) characters")

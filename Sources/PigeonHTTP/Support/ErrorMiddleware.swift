@@ -1,24 +1,27 @@
 import Hummingbird
 import Logging
 
-/// Turns every error into Pigeon's JSON error shape. `APIError`s are shown as they are; Hummingbird's
-/// HTTP errors keep their status; anything else is a 500 whose details go only to the log.
+/// Turns every error into Pigeon's JSON error shape (Meta's, on the drop-in Graph paths). `APIError`s are
+/// shown as they are; Hummingbird's HTTP errors keep their status; anything else is a 500 whose details go
+/// only to the log.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let render: (APIError) -> Response =
+            CloudAPIRoutes.isGraphPath(request.uri.path) ? CloudAPIShapes.metaError : { $0.response() }
         do {
             return try await next(request, context)
         } catch let error as APIError {
-            return error.response()
+            return render(error)
         } catch let error as HTTPError {
             let code = error.status == .notFound ? "not_found" : "http_\(error.status.code)"
             let message =
                 error.status == .notFound
                 ? "no route for \(request.method) \(request.uri.path); see GET /openapi.yaml for the API"
                 : (error.body ?? error.status.reasonPhrase)
-            return APIError(error.status, code, message).response()
+            return render(APIError(error.status, code, message))
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
-            return APIError(.internalServerError, "internal_error", "Pigeon could not complete the request; see its log").response()
+            return render(APIError(.internalServerError, "internal_error", "Pigeon could not complete the request; see its log"))
         }
     }
 }

@@ -1,0 +1,89 @@
+import Foundation
+import PigeonCore
+import PigeonTestSupport
+import Testing
+
+/// The drop-in Cloud API endpoint: an app that calls `POST /{version}/{phone_number_id}/messages` gets Meta's
+/// own shapes back, with Pigeon's durability behind them.
+@Suite struct DropInTests {
+    static let path = "/v23.0/\(Harness.sender)/messages"
+    static let text = #"{"messaging_product": "whatsapp", "recipient_type": "individual", "to": "15550001111", "type": "text", "text": {"body": "hi"}}"#
+
+    /// Posts `body` to the drop-in endpoint while running the dispatcher, as `serve` would.
+    func post(_ h: Harness, _ body: String = DropInTests.text, path: String = DropInTests.path) async throws -> JSONClient.Reply {
+        try await withThrowingTaskGroup(of: JSONClient.Reply?.self) { group in
+            group.addTask { try await h.call(.POST, path, json: body) }
+            group.addTask {
+                for _ in 0..<200 {
+                    try await h.dispatch()
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                return nil
+            }
+            let reply = try await group.next()!!
+            group.cancelAll()
+            return reply
+        }
+    }
+
+    @Test func anAcceptedMessageAnswersMetasShapeWithTheRealWamid() async throws {
+        try await Harness.run { h in
+            let reply = try await post(h)
+            #expect(reply.status == 200, "\(reply.text)")
+            #expect(reply["messaging_product"] as? String == "whatsapp")
+            let wamid = try #require(((reply["messages"] as? [[String: Any]])?.first)?["id"] as? String)
+            #expect(wamid.hasPrefix("wamid."))
+            #expect(((reply["contacts"] as? [[String: Any]])?.first)?["input"] as? String == "15550001111")
+            let received = try #require(h.simulator.received.first)
+            #expect(received.wamid == wamid)
+            #expect(received.phoneNumberID == Harness.sender)
+            let stored = try await h.message(try #require(received.callbackData))
+            #expect(stored["status"] as? String == "sent")
+            #expect(stored["wamid"] as? String == wamid)
+        }
+    }
+
+    @Test func aPermanentRejectionAnswersMetasErrorAndStatus() async throws {
+        try await Harness.run { h in
+            try await h.script(#"{"to": "15550001111", "error": {"code": 131026, "http_status": 400, "title": "Message undeliverable", "details": "not on WhatsApp"}}"#)
+            let reply = try await post(h)
+            #expect(reply.status == 400)
+            let error = try #require(reply["error"] as? [String: Any])
+            #expect(error["code"] as? Int == 131026)
+            #expect(error["message"] as? String == "(#131026) Message undeliverable")
+            #expect((error["error_data"] as? [String: Any])?["details"] as? String == "not on WhatsApp")
+        }
+    }
+
+    @Test func aTransientFailureKeepsTheMessageQueuedUnderPigeonsID() async throws {
+        try await Harness.run { h in
+            try await h.script(#"{"to": "15550001111", "times": 1, "error": {"code": 131000, "http_status": 500}}"#)
+            let reply = try await post(h)
+            #expect(reply.status == 200, "\(reply.text)")
+            let id = try #require(((reply["messages"] as? [[String: Any]])?.first)?["id"] as? String)
+            #expect(id.hasPrefix("msg_"))
+            #expect(try await h.message(id)["status"] as? String == "retry_scheduled")
+            h.clock.advance(by: .seconds(1))
+            #expect(try await h.dispatch() == 1)
+            #expect(try await h.message(id)["status"] as? String == "sent")
+        }
+    }
+
+    @Test func badInputAndAuthFailuresLookLikeMetasErrors() async throws {
+        try await Harness.run { h in
+            let missingTo = try await h.call(.POST, Self.path, json: #"{"messaging_product": "whatsapp", "type": "text", "text": {"body": "x"}}"#)
+            #expect(missingTo.status == 400)
+            #expect((missingTo["error"] as? [String: Any])?["code"] as? Int == 100)
+            let product = try await h.call(.POST, Self.path, json: #"{"messaging_product": "sms", "to": "15550001111", "type": "text", "text": {"body": "x"}}"#)
+            #expect((product["error"] as? [String: Any])?["code"] as? Int == 100)
+            let noKey = try await h.call(.POST, Self.path, json: Self.text, auth: nil)
+            #expect(noKey.status == 401)
+            #expect((noKey["error"] as? [String: Any])?["code"] as? Int == 190)
+            let badPhone = try await h.call(.POST, "/v23.0/not-a-number/messages", json: Self.text)
+            #expect(badPhone.status == 400)
+            #expect((badPhone["error"] as? [String: Any])?["type"] as? String == "OAuthException")
+            let stats = try await h.call(.GET, "/v1/stats")
+            #expect((stats["messages"] as? [String: Int])?.values.reduce(0, +) == 0, "bad input stored something")
+        }
+    }
+}
