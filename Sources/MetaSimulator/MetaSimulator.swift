@@ -2,8 +2,8 @@ import Foundation
 import Hummingbird
 import Logging
 
-/// A fake of Meta's Graph API for tests, demos and the sandbox: `POST /{version}/{phone_number_id}/messages`
-/// and `/media` with Meta's response shapes, faults scripted by rules, and a control API under `/_sim`:
+/// A fake of Meta's Graph API for tests, demos and the sandbox: `POST /{version}/{phone_number_id}/messages`,
+/// `POST …/media` and `GET /{version}/{media_id}` with Meta's response shapes, faults scripted by rules, and a control API under `/_sim`:
 ///
 /// - `POST /_sim/rules` adds a rule (`SimulatorRule` as JSON), `GET /_sim/rules` lists, `DELETE /_sim/rules` clears;
 /// - `GET /_sim/requests` lists what was received (`?to=` filters), `DELETE /_sim/requests` forgets it;
@@ -35,8 +35,24 @@ public struct MetaSimulator: Sendable {
             try await sendMessage(request, context: context)
         }
         router.post("/:version/:phone/media") { request, _ in
-            _ = try await request.body.collect(upTo: 100 * 1024 * 1024)
-            return Self.json(["id": state.nextMediaID()])
+            guard request.headers[.authorization]?.hasPrefix("Bearer ") == true else {
+                return Self.graphError(code: 190, status: 401, title: "Invalid OAuth access token", details: "missing bearer token")
+            }
+            let body = try await request.body.collect(upTo: 100 * 1024 * 1024)
+            return Self.json(["id": state.storeMedia(bytes: body.readableBytes)])
+        }
+        router.get("/:version/:phone") { request, context in
+            let id = context.parameters.get("phone") ?? ""  // a media id (the router needs one name per depth)
+            guard request.headers[.authorization]?.hasPrefix("Bearer ") == true else {
+                return Self.graphError(code: 190, status: 401, title: "Invalid OAuth access token", details: "missing bearer token")
+            }
+            guard let size = state.mediaSize(id) else {
+                return Self.graphError(code: 100, status: 400, title: "Invalid parameter", details: "no media with id \(id)")
+            }
+            return Self.json([
+                "messaging_product": "whatsapp", "id": id, "url": "https://lookaside.simulator.invalid/\(id)",
+                "mime_type": "application/octet-stream", "sha256": String(repeating: "0", count: 64), "file_size": size,
+            ])
         }
         SimulatorControl(state: state).register(on: router)
         return router

@@ -43,6 +43,7 @@ final class SimulatorState: Sendable {
         var nextWamid = 1
         var nextMediaID = 1_000_000_000_000_000
         var webhooks: SimulatorWebhooks?
+        var media: [String: Int] = [:]
     }
     private let state = Mutex(State())
 
@@ -85,12 +86,18 @@ final class SimulatorState: Sendable {
         }
     }
 
-    func nextMediaID() -> String {
+    /// Keeps an uploaded file's size under a new media id.
+    func storeMedia(bytes: Int) -> String {
         state.withLock { state in
             defer { state.nextMediaID += 1 }
-            return String(state.nextMediaID)
+            let id = String(state.nextMediaID)
+            state.media[id] = bytes
+            return id
         }
     }
+
+    /// The size of uploaded media `id`, if it exists.
+    func mediaSize(_ id: String) -> Int? { state.withLock { $0.media[id] } }
 
     func record(_ request: ReceivedRequest) {
         state.withLock { state in

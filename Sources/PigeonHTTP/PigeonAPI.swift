@@ -1,4 +1,5 @@
 import Hummingbird
+import PigeonCore
 import PigeonEngine
 
 /// Pigeon's HTTP API: the router with every route and middleware.
@@ -8,7 +9,7 @@ public enum PigeonAPI {
     /// `inlineSendTimeout` for a message's first attempt.
     public static func router(
         engine: Engine, apiKey: String, webhookVerifyToken: String? = nil, metaAppSecret: String? = nil,
-        inlineSendTimeout: Duration = .seconds(2)
+        inlineSendTimeout: Duration = .seconds(2), graphProxy: (any GraphProxy)? = nil
     ) -> Router<PigeonRequestContext> {
         let service = engine.service
         let router = Router(context: PigeonRequestContext.self)
@@ -17,7 +18,7 @@ public enum PigeonAPI {
         MessageRoutes(service: service).register(on: router)
         OperatorRoutes(service: service).register(on: router)
         SystemRoutes(service: service).register(on: router)
-        CloudAPIRoutes(service: service, inlineTimeout: inlineSendTimeout).register(on: router)
+        CloudAPIRoutes(service: service, inlineTimeout: inlineSendTimeout, proxy: graphProxy).register(on: router)
         WebhookRoutes(
             settings: .init(intake: engine.webhookIntake, verifyToken: webhookVerifyToken, appSecret: metaAppSecret)
         ).register(on: router)

@@ -125,7 +125,8 @@ public enum PigeonRuntime {
         let app = Application(
             router: PigeonAPI.router(
                 engine: engine, apiKey: apiKey, webhookVerifyToken: config.webhookVerifyToken,
-                metaAppSecret: config.metaAppSecret, inlineSendTimeout: config.inlineSendTimeout),
+                metaAppSecret: config.metaAppSecret, inlineSendTimeout: config.inlineSendTimeout,
+                graphProxy: transport as? any GraphProxy),
             configuration: .init(address: .hostname(host, port: config.port), serverName: "pigeon"),
             services: [CheckpointService(store: store, logger: logger)] + engine.services,
             onServerRunning: { channel in

@@ -86,4 +86,26 @@ import Testing
             #expect((stats["messages"] as? [String: Int])?.values.reduce(0, +) == 0, "bad input stored something")
         }
     }
+
+    @Test func mediaUploadsAndLookupsPassThroughToMetaWithPigeonsToken() async throws {
+        try await Harness.run { h in
+            let boundary = "test-boundary"
+            let form = "--\(boundary)\r\nContent-Disposition: form-data; name=\"messaging_product\"\r\n\r\nwhatsapp\r\n"
+                + "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nhello media\r\n"
+                + "--\(boundary)--\r\n"
+            let upload = try await h.call(
+                .POST, "/v23.0/\(Harness.sender)/media", json: form, contentType: "multipart/form-data; boundary=\(boundary)")
+            #expect(upload.status == 200, "\(upload.text)")
+            let id = try #require(upload["id"] as? String)
+            let lookup = try await h.call(.GET, "/v23.0/\(id)")
+            #expect(lookup.status == 200, "\(lookup.text)")
+            #expect(lookup["id"] as? String == id)
+            #expect((lookup["file_size"] as? Int ?? 0) > 0)
+            let missing = try await h.call(.GET, "/v23.0/999")
+            #expect(missing.status == 400)
+            #expect((missing["error"] as? [String: Any])?["code"] as? Int == 100)
+            #expect(try await h.call(.GET, "/v23.0/\(id)", auth: nil).status == 401, "a lookup went through without the API key")
+            #expect(try await h.call(.GET, "/v1/messages").status == 200, "the pass-through shadowed the message listing")
+        }
+    }
 }

@@ -88,7 +88,7 @@ final class Harness: Sendable {
             Application(
                 router: PigeonAPI.router(
                     engine: engine, apiKey: apiKey, webhookVerifyToken: options.webhookSecrets ? webhookVerifyToken : nil,
-                    metaAppSecret: options.webhookSecrets ? appSecret : nil),
+                    metaAppSecret: options.webhookSecrets ? appSecret : nil, graphProxy: client),
                 configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                 onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: logger)
         }

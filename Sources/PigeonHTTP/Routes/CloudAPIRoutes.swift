@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import PigeonCore
 import PigeonEngine
 
@@ -8,14 +9,45 @@ import PigeonEngine
 /// the inline timeout: accepted → Meta's success shape with the real wamid; permanent rejection → Meta's
 /// error shape and status; anything else (transient failure, throttling, a paused sender, no answer in
 /// time) → a Meta-shaped 200 whose message id is Pigeon's, and the message stays queued.
+///
+/// `POST /{version}/{phone_number_id}/media` and `GET /{version}/{media_id}` are passed through to Meta with
+/// Pigeon's token.
 struct CloudAPIRoutes {
     let service: MessageService
     let inlineTimeout: Duration
+    let proxy: (any GraphProxy)?
     let validator = MessageValidator()
 
     func register(on router: Router<PigeonRequestContext>) {
-        router.post("/:version/:phone/messages") { request, context in try await send(request, context: context) }
+        // `node` is a Graph node id: a phone number id, or a media id (one name at one depth, for the router).
+        router.post("/:version/:node/messages") { request, context in try await send(request, context: context) }
+        router.post("/:version/:node/media") { request, context in try await passThrough(request, context: context) }
+        router.get("/:version/:node") { request, context in try await passThrough(request, context: context) }
     }
+
+    private func passThrough(_ request: Request, context: PigeonRequestContext) async throws -> Response {
+        guard let version = context.parameters.get("version"), Self.isVersion(version) else {
+            throw APIError(.notFound, "not_found", "no route for \(request.uri.path)")
+        }
+        guard let proxy else {
+            throw APIError(.serviceUnavailable, "no_upstream", "this Pigeon has no Meta connection to pass the request to")
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: Self.maxMediaBytes)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "body_too_large", "media is limited to \(Self.maxMediaBytes / 1024 / 1024) MB")
+        }
+        let answer = try await proxy.forward(
+            method: request.method.rawValue, path: request.uri.path + (request.uri.query.map { "?\($0)" } ?? ""),
+            contentType: request.headers[.contentType], body: Array(body.readableBytesView))
+        var headers: HTTPFields = [:]
+        if let type = answer.contentType { headers[.contentType] = type }
+        return Response(status: .init(code: answer.status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+
+    /// Largest media upload passed through (Meta accepts up to 100 MB).
+    static let maxMediaBytes = 100 * 1024 * 1024
 
     /// Whether `path` is a Graph-style path whose errors must look like Meta's.
     static func isGraphPath(_ path: String) -> Bool {
@@ -32,7 +64,7 @@ struct CloudAPIRoutes {
         guard let version = context.parameters.get("version"), Self.isVersion(version) else {
             throw APIError(.notFound, "not_found", "no route for \(request.uri.path): use /v23.0/<phone number id>/messages")
         }
-        let phone = context.parameters.get("phone") ?? ""
+        let phone = context.parameters.get("node") ?? ""
         guard !phone.isEmpty, phone.allSatisfy(\.isNumber) else {
             throw APIError(.badRequest, "invalid_phone_number_id", "the path must name a numeric phone number id: /\(version)/<phone number id>/messages")
         }
