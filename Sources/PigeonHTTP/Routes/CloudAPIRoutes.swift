@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import NIOCore
 import PigeonCore
 import PigeonEngine
 
@@ -32,12 +31,7 @@ struct CloudAPIRoutes {
         guard let proxy else {
             throw APIError(.serviceUnavailable, "no_upstream", "this Pigeon has no Meta connection to pass the request to")
         }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: Self.maxMediaBytes)
-        } catch is NIOTooManyBytesError {
-            throw APIError(.contentTooLarge, "body_too_large", "media is limited to \(Self.maxMediaBytes / 1024 / 1024) MB")
-        }
+        let body = try await RequestBody.bytes(request, limit: Self.maxMediaBytes, hint: "Meta accepts media up to 100 MB")
         let answer = try await proxy.forward(
             method: request.method.rawValue, path: request.uri.path + (request.uri.query.map { "?\($0)" } ?? ""),
             contentType: request.headers[.contentType], body: Array(body.readableBytesView))

@@ -59,12 +59,7 @@ struct WebhookRoutes {
         guard let header = request.headers[Self.signatureHeader] else {
             throw APIError(.unauthorized, "missing_signature", "the X-Hub-Signature-256 header is missing")
         }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: Self.maxBodyBytes)
-        } catch is NIOTooManyBytesError {
-            throw APIError(.contentTooLarge, "body_too_large", "the body is larger than \(Self.maxBodyBytes / 1024 / 1024) MiB")
-        }
+        let body = try await RequestBody.bytes(request, limit: Self.maxBodyBytes, hint: "Meta sends at most 3 MB")
         let bytes = Data(body.readableBytesView)
         guard SignatureCheck.valid(header: header, body: bytes, secret: secret) else {
             throw APIError(.forbidden, "invalid_signature", "X-Hub-Signature-256 does not match the body signed with the app secret")

@@ -12,12 +12,7 @@ enum RequestBody {
     /// The body's bytes; requires `Content-Type: application/json` unless `optional` and empty.
     static func json(_ request: Request, limit: Int, optional: Bool = false) async throws -> [UInt8] {
         let contentType = request.headers[.contentType]
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch is NIOTooManyBytesError {
-            throw APIError(.contentTooLarge, "body_too_large", "the body is larger than \(limit / 1024) KiB; send less (split a batch into several)")
-        }
+        let buffer = try await bytes(request, limit: limit, hint: "send less (split a batch into several)")
         if optional && buffer.readableBytes == 0 { return [] }
         guard let contentType, contentType.lowercased().split(separator: ";").first?.trimmingCharacters(in: .whitespaces) == "application/json" else {
             throw APIError(
@@ -28,6 +23,16 @@ enum RequestBody {
             throw APIError(.badRequest, "empty_body", "the body is empty; send a JSON object")
         }
         return Array(buffer.readableBytesView)
+    }
+
+    /// The whole body, up to `limit` bytes; a larger one is a 413 that ends with `hint`.
+    static func bytes(_ request: Request, limit: Int, hint: String) async throws -> ByteBuffer {
+        do {
+            return try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            let size = limit >= 1 << 20 ? "\(limit >> 20) MiB" : "\(limit >> 10) KiB"
+            throw APIError(.contentTooLarge, "body_too_large", "the body is larger than \(size); \(hint)")
+        }
     }
 
     /// Parses `bytes` as a JSON object.
