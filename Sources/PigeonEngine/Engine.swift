@@ -20,6 +20,8 @@ public final class Engine: Sendable {
         public var retention: RetentionJob.Configuration
         /// Webhook processing settings.
         public var webhooks: WebhookProcessor.Configuration
+        /// Where and how events are forwarded to the application; nil when they are not.
+        public var forwarding: (transport: any ForwardTransport, configuration: Forwarder.Configuration)?
         /// The sender used when a message names none.
         public var defaultSenderID: String
 
@@ -27,8 +29,10 @@ public final class Engine: Sendable {
             policy: DeliveryPolicy = DeliveryPolicy(), errorTable: ErrorTable = .meta,
             dispatcher: DispatcherConfiguration = DispatcherConfiguration(workerID: Engine.makeWorkerID()),
             reaper: LeaseReaper.Configuration = .init(), retention: RetentionJob.Configuration = .init(),
-            webhooks: WebhookProcessor.Configuration = .init(), defaultSenderID: String
+            webhooks: WebhookProcessor.Configuration = .init(),
+            forwarding: (transport: any ForwardTransport, configuration: Forwarder.Configuration)? = nil, defaultSenderID: String
         ) {
+            self.forwarding = forwarding
             self.policy = policy
             self.errorTable = errorTable
             self.dispatcher = dispatcher
@@ -51,6 +55,8 @@ public final class Engine: Sendable {
     public let webhookIntake: WebhookIntake
     /// Applies the statuses stored webhooks carry.
     public let webhooks: WebhookProcessor
+    /// Delivers events to the application, when forwarding is configured.
+    public let forwarder: Forwarder?
 
     public init(
         store: any PigeonStore, transport: any MessageTransport, clock: any PigeonClock, options: Options, logger: Logger,
@@ -74,14 +80,23 @@ public final class Engine: Sendable {
             random: random)
         retention = RetentionJob(store: store, clock: clock, configuration: options.retention, logger: logger)
         webhookIntake = WebhookIntake(store: store, clock: clock, signal: webhookSignal)
+        let forwardSignal = WakeSignal()
+        forwarder = options.forwarding.map {
+            Forwarder(
+                store: store, transport: $0.transport, clock: clock, signal: forwardSignal, configuration: $0.configuration,
+                logger: logger, random: random)
+        }
+        var webhookOptions = options.webhooks
+        webhookOptions.forwarding = options.forwarding != nil
         webhooks = WebhookProcessor(
             store: store, settlement: StatusSettlement(lifecycle: lifecycle, classifier: classifier),
             effects: EffectRunner(senders: store, pacer: pacer, logger: logger), clock: clock, signal: webhookSignal,
-            dispatch: signal, configuration: options.webhooks, logger: logger, random: random)
+            dispatch: signal, forwards: forwarder == nil ? nil : forwardSignal, configuration: webhookOptions, logger: logger,
+            random: random)
     }
 
     /// The long-running services, in start order.
-    public var services: [any Service] { [reaper, retention, webhooks, dispatcher] }
+    public var services: [any Service] { [reaper, retention, webhooks, dispatcher] + (forwarder.map { [$0] } ?? []) }
 
     /// A lease owner name unique to this process: host, pid and a random suffix.
     public static func makeWorkerID() -> String {

@@ -62,6 +62,22 @@ public final class MessageService: Sendable {
         return (result!, state)
     }
 
+    /// Records that the application knows `id` by Pigeon's id (the drop-in endpoint answered with it), so
+    /// forwarded statuses carry that id instead of Meta's.
+    public func rememberClientID(_ id: MessageID) async throws {
+        try await store.rememberClientID(id)
+    }
+
+    /// A page of forwards to the application, newest first.
+    public func forwards(status: ForwardStatus?, limit: Int, cursor: Int64?) async throws -> (forwards: [ForwardRecord], next: Int64?) {
+        try await store.forwards(status: status, limit: limit, cursor: cursor)
+    }
+
+    /// Gives a dead-lettered forward a fresh budget; nil if there is none with this id, false if it is not failed.
+    public func retryForward(_ id: Int64) async throws -> Bool? {
+        try await store.retryForward(id, now: clock.now())
+    }
+
     /// A message with its attempts and the status events Meta reported, or `nil`.
     public func message(_ id: MessageID) async throws -> MessageDetail? {
         guard let record = try await store.message(id) else { return nil }

@@ -18,6 +18,7 @@ public enum PigeonAPI {
         MessageRoutes(service: service).register(on: router)
         OperatorRoutes(service: service).register(on: router)
         SystemRoutes(service: service).register(on: router)
+        ForwardRoutes(service: service).register(on: router)
         CloudAPIRoutes(service: service, inlineTimeout: inlineSendTimeout, proxy: graphProxy).register(on: router)
         WebhookRoutes(
             settings: .init(intake: engine.webhookIntake, verifyToken: webhookVerifyToken, appSecret: metaAppSecret)

@@ -149,6 +149,34 @@ enum SQLiteMigrations {
                     CREATE INDEX message_events_pending ON message_events(next_match_at) WHERE outcome = 'pending';
                     """)
         }
+        // Forwards to the application (statuses and inbound messages in Meta's format), delivered in order per
+        // key under leases; the ids of messages the drop-in endpoint answered with Pigeon's id; inbound
+        // messages already seen (Meta delivers webhooks more than once).
+        migrator.registerMigration("v6_forwards") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE forwards (
+                      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                      key TEXT NOT NULL,
+                      body BLOB NOT NULL,
+                      status TEXT NOT NULL CHECK (status IN ('queued','sending','retry_scheduled','delivered','failed')),
+                      attempts INTEGER NOT NULL DEFAULT 0,
+                      next_attempt_at INTEGER,
+                      lease_owner TEXT,
+                      lease_expires_at INTEGER,
+                      last_error TEXT,
+                      last_http_status INTEGER,
+                      created_at INTEGER NOT NULL,
+                      updated_at INTEGER NOT NULL,
+                      delivered_at INTEGER
+                    );
+                    CREATE INDEX forwards_due ON forwards(next_attempt_at) WHERE status IN ('queued','retry_scheduled');
+                    CREATE INDEX forwards_open ON forwards(key, seq) WHERE status IN ('queued','sending','retry_scheduled');
+                    CREATE INDEX forwards_status ON forwards(status, seq);
+                    CREATE TABLE client_ids (message_id TEXT PRIMARY KEY) WITHOUT ROWID;
+                    CREATE TABLE inbound_seen (wamid TEXT PRIMARY KEY, received_at INTEGER NOT NULL) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

@@ -24,15 +24,25 @@ extension SQLiteStore: WebhookInbox {
     }
 
     public func settle(
-        _ reports: [StatusReport], processed: [(seq: Int64, problems: String?)], now: Date,
-        decide: @escaping @Sendable (MessageState, StatusReport) -> StatusDecision
+        _ reports: [StatusReport], inbound: [InboundMessage], processed: [(seq: Int64, problems: String?)], now: Date,
+        forwarding: Bool, decide: @escaping @Sendable (MessageState, StatusReport) -> StatusDecision
     ) async throws -> [SettledStatus] {
         try await writes.perform { db in
             var settled: [SettledStatus] = []
             for report in reports {
                 guard let event = try EventRows.insert(report, now: now, db: db) else { continue }
+                if forwarding { try Self.forwardStatus(report, now: now, db: db) }
                 if let change = try EventRows.place(event: event, report: report, now: now, db: db, decide: decide) {
                     settled.append(change)
+                }
+            }
+            if forwarding {
+                for message in inbound {
+                    try db.cachedStatement(sql: "INSERT OR IGNORE INTO inbound_seen (wamid, received_at) VALUES (?, ?)")
+                        .execute(arguments: [message.wamid, now.millisecondsSince1970])
+                    if db.changesCount == 1 {
+                        try Self.enqueueForward(key: "from:" + message.from, body: message.body, now: now, db: db)
+                    }
                 }
             }
             let statement = try db.cachedStatement(sql: "UPDATE webhooks SET processed_at = ?, problems = ? WHERE seq = ?")
@@ -41,6 +51,20 @@ extension SQLiteStore: WebhookInbox {
             }
             return settled
         }
+    }
+
+    /// Queues a status for the application: keyed by Pigeon's message id (so a message's statuses arrive in
+    /// order), carrying the id the application knows.
+    static func forwardStatus(_ report: StatusReport, now: Date, db: Database) throws {
+        var id = report.wamid
+        if let callback = report.callbackData,
+            try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM client_ids WHERE message_id = ?)"), arguments: [callback]) == true
+        {
+            id = callback
+        }
+        try enqueueForward(
+            key: report.callbackData ?? report.wamid, body: ForwardBody.status(report, id: id, phoneNumberID: nil), now: now, db: db)
     }
 
     public func settlePending(
@@ -94,7 +118,15 @@ extension SQLiteStore: WebhookInbox {
                       WHERE processed_at IS NOT NULL AND received_at < ? LIMIT ?)
                     """,
                 arguments: [cutoff.millisecondsSince1970, limit])
-            return db.changesCount
+            let purged = db.changesCount
+            try db.execute(
+                sql: """
+                    DELETE FROM forwards WHERE seq IN (
+                      SELECT seq FROM forwards INDEXED BY forwards_status WHERE status = 'delivered' AND updated_at < ? LIMIT ?)
+                    """,
+                arguments: [cutoff.millisecondsSince1970, limit])
+            try db.execute(sql: "DELETE FROM inbound_seen WHERE received_at < ?", arguments: [cutoff.millisecondsSince1970])
+            return purged
         }
     }
 }

@@ -96,6 +96,17 @@ extension ServerConfiguration {
         }
         config.webhookVerifyToken = env["PIGEON_WEBHOOK_VERIFY_TOKEN"]
         config.metaAppSecret = env["PIGEON_META_APP_SECRET"]
+        config.forwardSecret = env["PIGEON_FORWARD_SECRET"]
+        if let url = env["PIGEON_FORWARD_URL"] {
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+                throw ConfigurationError("PIGEON_FORWARD_URL", "\"\(url)\" is not an http(s) URL such as https://app.example.com/webhooks/whatsapp")
+            }
+            guard config.forwardSecret != nil || config.metaAppSecret != nil else {
+                throw ConfigurationError(
+                    "PIGEON_FORWARD_URL", "forwarded events are signed: set PIGEON_FORWARD_SECRET (or PIGEON_META_APP_SECRET) to the secret your app checks")
+            }
+            config.forwardURL = url
+        }
         return config
     }
 

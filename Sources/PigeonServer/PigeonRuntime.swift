@@ -113,12 +113,24 @@ public enum PigeonRuntime {
         _ config: ServerConfiguration, store: SQLiteStore, transport: any MessageTransport, errorTable: ErrorTable,
         apiKey: String, logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }
     ) async throws {
+        let forwarder = config.forwardURL.map { url in
+            WebhookForwarder(url: url, secret: config.forwardSecret ?? config.metaAppSecret ?? "")
+        }
+        if let url = config.forwardURL { logger.info("forwarding statuses and inbound messages", metadata: ["url": "\(url)"]) }
         let options = Engine.Options(
             policy: DeliveryPolicy(retry: RetryPolicy(schedule: config.retrySchedule), inDoubtAfter: config.inDoubtAfter),
             errorTable: errorTable,
             dispatcher: DispatcherConfiguration(
                 workerID: Engine.makeWorkerID(), maxInFlight: config.maxInFlight, leaseTimeout: config.leaseTimeout),
             retention: .init(retention: .seconds(Int64(config.retentionDays) * 86400)),
+            forwarding: forwarder.map { forwarder in
+                (
+                    forwarder,
+                    Forwarder.Configuration(
+                        workerID: Engine.makeWorkerID(), retry: RetryPolicy(schedule: config.retrySchedule),
+                        leaseTimeout: config.leaseTimeout)
+                )
+            },
             defaultSenderID: config.defaultSenderID)
         let engine = Engine(store: store, transport: transport, clock: SystemClock(), options: options, logger: logger)
         let host = config.host
@@ -138,6 +150,7 @@ public enum PigeonRuntime {
         try await ServiceGroup(
             configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         ).run()
+        try? await forwarder?.shutdown()
         logger.notice("Pigeon stopped")
     }
 }

@@ -54,6 +54,10 @@ public struct ServerConfiguration: Sendable {
     public var maxInFlight: Int = DispatcherConfiguration.defaultMaxInFlight
     /// `PIGEON_INLINE_SEND_TIMEOUT`: how long the drop-in endpoint waits for a message's first attempt (default 2 s).
     public var inlineSendTimeout: Duration = .seconds(2)
+    /// `PIGEON_FORWARD_URL`: where statuses and inbound messages are forwarded, in Meta's format.
+    public var forwardURL: String?
+    /// `PIGEON_FORWARD_SECRET`: signs forwarded events (default: the app secret). Never logged.
+    public var forwardSecret: String?
     /// `PIGEON_WEBHOOK_VERIFY_TOKEN`: the token Meta echoes in the webhook handshake.
     public var webhookVerifyToken: String?
     /// `PIGEON_META_APP_SECRET`: the key Meta signs webhooks with. Never logged.

@@ -19,6 +19,7 @@ final class Harness: Sendable {
     static let sender = "100000000000001"
     static let webhookVerifyToken = "verify-me-123"
     static let appSecret = "test-app-secret"
+    static let forwardSecret = "test-forward-secret"
 
     let clock: ManualClock
     let simulator: MetaSimulator
@@ -27,10 +28,14 @@ final class Harness: Sendable {
     let apiURL: String
     let simulatorURL: String
     let client = JSONClient()
+    /// The application's webhook handler, when forwarding.
+    let app: AppReceiver?
 
     private init(
-        clock: ManualClock, simulator: MetaSimulator, store: SQLiteStore, engine: Engine, apiURL: String, simulatorURL: String
+        clock: ManualClock, simulator: MetaSimulator, store: SQLiteStore, engine: Engine, apiURL: String, simulatorURL: String,
+        app: AppReceiver?
     ) {
+        self.app = app
         self.simulator = simulator
         self.clock = clock
         self.store = store
@@ -46,6 +51,8 @@ final class Harness: Sendable {
         var leaseTimeout: Duration = .seconds(30)
         /// Whether the webhook verify token and app secret are configured.
         var webhookSecrets = true
+        /// Forward events to an `AppReceiver` (signed with `forwardSecret`).
+        var forwarding = false
 
         /// Sends time out after 300 ms and an in-doubt attempt is resent after 60 s.
         static var quickTimeouts: Options {
@@ -77,11 +84,16 @@ final class Harness: Sendable {
         }
         let client = try CloudAPIClient(
             configuration: .init(baseURL: simulatorServer.url, accessToken: "test-token", requestTimeout: options.requestTimeout))
+        let app = options.forwarding ? await AppReceiver.start() : nil
+        let forwarder = app.map { WebhookForwarder(url: $0.url, secret: forwardSecret) }
         let engine = Engine(
             store: store, transport: client, clock: clock,
             options: .init(
                 policy: DeliveryPolicy(retry: RetryPolicy(schedule: options.schedule), inDoubtAfter: options.inDoubtAfter),
                 dispatcher: DispatcherConfiguration(workerID: "test-worker", leaseTimeout: options.leaseTimeout),
+                forwarding: forwarder.map {
+                    ($0, Forwarder.Configuration(workerID: "test-forwarder", retry: RetryPolicy(schedule: options.schedule, jitter: 0)))
+                },
                 defaultSenderID: sender),
             logger: logger, random: { 0.5 })
         let apiServer = await RunningServer(logger: logger) { onRunning in
@@ -94,7 +106,7 @@ final class Harness: Sendable {
         }
         let harness = Harness(
             clock: clock, simulator: simulator, store: store, engine: engine, apiURL: apiServer.url,
-            simulatorURL: simulatorServer.url)
+            simulatorURL: simulatorServer.url, app: app)
         var failure: (any Error)?
         do {
             try await body(harness)
@@ -103,6 +115,8 @@ final class Harness: Sendable {
         }
         await apiServer.stop()
         await simulatorServer.stop()
+        await app?.server.stop()
+        try? await forwarder?.shutdown()
         try? await client.shutdown()
         try? FileManager.default.removeItem(at: directory)
         if let failure { throw failure }

@@ -228,7 +228,9 @@ import Testing
         let stored = try await store.unprocessedWebhooks(limit: 10)
         #expect(stored.map { String(decoding: $0.body, as: UTF8.self) } == ["{}", "[1]"])
         #expect(try await store.purgeWebhooks(before: t0.addingTimeInterval(1000), limit: 10) == 0, "an unprocessed body was purged")
-        _ = try await store.settle([], processed: [(stored[0].seq, nil), (stored[1].seq, "not an object")], now: t0) { _, _ in .wait }
+        _ = try await store.settle(
+            [], inbound: [], processed: [(stored[0].seq, nil), (stored[1].seq, "not an object")], now: t0, forwarding: false
+        ) { _, _ in .wait }
         #expect(try await store.unprocessedWebhooks(limit: 10).isEmpty)
         #expect(try await store.purgeWebhooks(before: t0.addingTimeInterval(50), limit: 10) == 1)
         #expect(try await store.purgeWebhooks(before: t0.addingTimeInterval(1000), limit: 10) == 1)

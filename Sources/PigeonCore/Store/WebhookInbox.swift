@@ -74,10 +74,12 @@ public protocol WebhookInbox: Sendable {
     /// In one transaction: stores `reports` as events (a repeated (wamid, status) is dropped), matches each to
     /// its message by wamid or else by callback data (a Pigeon message id), applies what `decide` returns,
     /// and marks the webhooks `processed` done, with their `problems` (nil when none). A report with no
-    /// message yet, or told to wait, stays pending until `settlePending` places it.
+    /// message yet, or told to wait, stays pending until `settlePending` places it. With `forwarding`, every
+    /// new status and every `inbound` message not seen before is queued for the application, in the same
+    /// transaction.
     func settle(
-        _ reports: [StatusReport], processed: [(seq: Int64, problems: String?)], now: Date,
-        decide: @escaping @Sendable (MessageState, StatusReport) -> StatusDecision
+        _ reports: [StatusReport], inbound: [InboundMessage], processed: [(seq: Int64, problems: String?)], now: Date,
+        forwarding: Bool, decide: @escaping @Sendable (MessageState, StatusReport) -> StatusDecision
     ) async throws -> [SettledStatus]
 
     /// Tries again up to `limit` pending events that are due (backing off per event); events still unmatched
@@ -90,6 +92,7 @@ public protocol WebhookInbox: Sendable {
     /// The status events of a message, in the order Meta timestamped them.
     func events(of id: MessageID) async throws -> [MessageEvent]
 
-    /// Deletes processed webhook bodies received before `cutoff`; returns how many.
+    /// Deletes processed webhook bodies received before `cutoff` (and delivered forwards, and the record of
+    /// inbound messages seen); returns how many bodies.
     func purgeWebhooks(before cutoff: Date, limit: Int) async throws -> Int
 }

@@ -5,14 +5,16 @@ import Foundation
 public struct MetaWebhook: Sendable, Hashable {
     /// The statuses, in payload order.
     public var statuses: [StatusReport] = []
+    /// The inbound user messages, each as its own webhook body in Meta's envelope (for forwarding).
+    public var inbound: [InboundMessage] = []
     /// How many inbound user messages the payload carried.
-    public var inboundMessages = 0
+    public var inboundMessages: Int { inbound.count }
     /// What was wrong with the payload, for the log and the stored event.
     public var problems: [String] = []
 
-    public init(statuses: [StatusReport] = [], inboundMessages: Int = 0, problems: [String] = []) {
+    public init(statuses: [StatusReport] = [], inbound: [InboundMessage] = [], problems: [String] = []) {
         self.statuses = statuses
-        self.inboundMessages = inboundMessages
+        self.inbound = inbound
         self.problems = problems
     }
 
@@ -36,7 +38,20 @@ public struct MetaWebhook: Sendable, Hashable {
                     problems.append("entry[\(e)].changes[\(c)] has no value object")
                     continue
                 }
-                inboundMessages += (value["messages"] as? [Any])?.count ?? 0
+                let phoneNumberID = (value["metadata"] as? [String: Any])?["phone_number_id"] as? String
+                for item in (value["messages"] as? [[String: Any]]) ?? [] {
+                    guard let wamid = item["id"] as? String else {
+                        problems.append("entry[\(e)].changes[\(c)].value.messages has a message without id")
+                        continue
+                    }
+                    var single = value
+                    single["messages"] = [item]
+                    single.removeValue(forKey: "statuses")
+                    inbound.append(
+                        InboundMessage(
+                            wamid: wamid, from: item["from"] as? String ?? "",
+                            body: Self.envelope(entry: entry["id"] as? String, value: single)))
+                }
                 for (s, item) in ((value["statuses"] as? [Any]) ?? []).enumerated() {
                     let path = "entry[\(e)].changes[\(c)].value.statuses[\(s)]"
                     guard let object = item as? [String: Any] else {
@@ -44,7 +59,9 @@ public struct MetaWebhook: Sendable, Hashable {
                         continue
                     }
                     switch Self.status(object) {
-                    case .success(let report): statuses.append(report)
+                    case .success(var report):
+                        report.phoneNumberID = phoneNumberID
+                        statuses.append(report)
                     case .failure(let problem): problems.append("\(path): \(problem.reason)")
                     }
                 }
@@ -53,6 +70,15 @@ public struct MetaWebhook: Sendable, Hashable {
     }
 
     private struct Problem: Error { let reason: String }
+
+    /// `value` alone in Meta's envelope.
+    static func envelope(entry: String?, value: [String: Any]) -> Data {
+        let envelope: [String: Any] = [
+            "object": "whatsapp_business_account",
+            "entry": [["id": entry ?? "pigeon", "changes": [["field": "messages", "value": value]]]],
+        ]
+        return Data(((try? CanonicalJSON.string(envelope)) ?? "{}").utf8)
+    }
 
     private static func status(_ object: [String: Any]) -> Result<StatusReport, Problem> {
         guard let wamid = object["id"] as? String, !wamid.isEmpty else { return .failure(Problem(reason: "no id")) }
@@ -76,4 +102,14 @@ public struct MetaWebhook: Sendable, Hashable {
         guard let value, value is [String: Any] else { return nil }
         return try? CanonicalJSON.string(value)
     }
+}
+
+/// An inbound user message from a webhook, ready to forward.
+public struct InboundMessage: Sendable, Hashable {
+    /// Its wamid (Meta may deliver it more than once).
+    public var wamid: String
+    /// The user's WhatsApp id.
+    public var from: String
+    /// A webhook body in Meta's envelope carrying just this message (with the contacts and metadata).
+    public var body: Data
 }

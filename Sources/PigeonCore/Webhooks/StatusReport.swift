@@ -18,11 +18,14 @@ public struct StatusReport: Sendable, Hashable {
     public var pricing: String?
     /// `conversation`, as compact JSON.
     public var conversation: String?
+    /// The business phone number (`metadata.phone_number_id` of the webhook), when known.
+    public var phoneNumberID: String?
 
     public init(
         wamid: String, status: String, timestamp: Date? = nil, recipientID: String? = nil, callbackData: String? = nil,
-        errors: [GraphError] = [], pricing: String? = nil, conversation: String? = nil
+        errors: [GraphError] = [], pricing: String? = nil, conversation: String? = nil, phoneNumberID: String? = nil
     ) {
+        self.phoneNumberID = phoneNumberID
         self.wamid = wamid
         self.status = status
         self.timestamp = timestamp

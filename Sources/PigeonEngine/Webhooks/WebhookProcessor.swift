@@ -19,10 +19,17 @@ public struct WebhookProcessor: Service {
         /// as Meta keeps retrying a webhook).
         public var giveUpAfter: Duration
 
-        public init(interval: Duration = .seconds(1), batchSize: Int = 500, giveUpAfter: Duration = .seconds(7 * 86_400)) {
+        /// Whether statuses and inbound messages are queued for the application (`PIGEON_FORWARD_URL` is set).
+        public var forwarding: Bool
+
+        public init(
+            interval: Duration = .seconds(1), batchSize: Int = 500, giveUpAfter: Duration = .seconds(7 * 86_400),
+            forwarding: Bool = false
+        ) {
             self.interval = interval
             self.batchSize = batchSize
             self.giveUpAfter = giveUpAfter
+            self.forwarding = forwarding
         }
     }
 
@@ -34,15 +41,18 @@ public struct WebhookProcessor: Service {
     let signal: WakeSignal
     /// The dispatcher's signal, for messages a status made due again.
     let dispatch: WakeSignal
+    /// The forwarder's signal, when forwarding is on.
+    let forwards: WakeSignal?
     let configuration: Configuration
     let logger: Logger
     let random: @Sendable () -> Double
 
     init(
         store: any WebhookInbox, settlement: StatusSettlement, effects: EffectRunner, clock: any PigeonClock,
-        signal: WakeSignal, dispatch: WakeSignal, configuration: Configuration, logger: Logger,
+        signal: WakeSignal, dispatch: WakeSignal, forwards: WakeSignal?, configuration: Configuration, logger: Logger,
         random: @escaping @Sendable () -> Double
     ) {
+        self.forwards = forwards
         self.store = store
         self.settlement = settlement
         self.effects = effects
@@ -75,10 +85,12 @@ public struct WebhookProcessor: Service {
             let webhooks = try await store.unprocessedWebhooks(limit: configuration.batchSize)
             guard !webhooks.isEmpty else { break }
             var reports: [StatusReport] = []
+            var inbound: [InboundMessage] = []
             var processed: [(seq: Int64, problems: String?)] = []
             for webhook in webhooks {
                 let parsed = MetaWebhook(parsing: webhook.body)
                 reports += parsed.statuses
+                inbound += parsed.inbound
                 let problems = parsed.problems.isEmpty ? nil : parsed.problems.joined(separator: "; ")
                 if let problems {
                     logger.warning(
@@ -88,7 +100,11 @@ public struct WebhookProcessor: Service {
                 processed.append((webhook.seq, problems))
             }
             let now = clock.now()
-            moved += await handle(try await store.settle(reports, processed: processed, now: now, decide: decide(now: now)))
+            moved += await handle(
+                try await store.settle(
+                    reports, inbound: inbound, processed: processed, now: now, forwarding: configuration.forwarding,
+                    decide: decide(now: now)))
+            if configuration.forwarding && (!reports.isEmpty || !inbound.isEmpty) { forwards?.notify() }
             if webhooks.count < configuration.batchSize { break }
         }
         let now = clock.now()

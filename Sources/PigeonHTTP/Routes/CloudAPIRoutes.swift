@@ -69,23 +69,27 @@ struct CloudAPIRoutes {
         guard case .created(let record) = result else {
             throw APIError(.internalServerError, "internal_error", "the message was not stored")
         }
-        return CloudAPIShapes.answer(for: record, after: state)
+        let answer = CloudAPIShapes.answer(for: record, after: state)
+        if answer.usesPigeonID { try await service.rememberClientID(record.id) }
+        return answer.response
     }
 }
 
 /// Meta's response and error bodies, as the drop-in endpoint answers them.
 enum CloudAPIShapes {
-    /// The answer for a stored message whose first attempt reached `state` (nil: not in time).
-    static func answer(for record: MessageRecord, after state: MessageState?) -> Response {
+    /// The answer for a stored message whose first attempt reached `state` (nil: not in time), and whether
+    /// it gave the application Pigeon's id.
+    static func answer(for record: MessageRecord, after state: MessageState?) -> (response: Response, usesPigeonID: Bool) {
         if let state, state.status.deliveryRank != nil, let wamid = state.wamid {
-            return accepted(record, id: wamid)
+            return (accepted(record, id: wamid), false)
         }
         if let state, state.status == .failed, let error = state.lastError {
-            return metaError(
+            let response = metaError(
                 code: error.code ?? 100, status: error.httpStatus ?? 400, title: error.title, details: error.details,
                 trace: record.id.rawValue)
+            return (response, false)
         }
-        return accepted(record, id: record.id.rawValue)
+        return (accepted(record, id: record.id.rawValue), true)
     }
 
     /// Meta's success shape with message id `id`.

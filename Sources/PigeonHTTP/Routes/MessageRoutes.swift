@@ -24,6 +24,25 @@ struct MessageRoutes {
         router.get("/v1/messages") { request, _ in try await list(request) }
     }
 
+    /// `limit` (1 to `maxPageSize`, default `defaultPageSize`) and `cursor` (a previous page's `next_cursor`).
+    static func pagination(_ query: Parameters) throws -> (limit: Int, cursor: Int64?) {
+        var limit = Self.defaultPageSize
+        if let text = query.get("limit") {
+            guard let value = Int(text), (1...Self.maxPageSize).contains(value) else {
+                throw APIError(.badRequest, "invalid_limit", "limit must be a whole number from 1 to \(Self.maxPageSize)")
+            }
+            limit = value
+        }
+        var cursor: Int64?
+        if let text = query.get("cursor") {
+            guard let value = Int64(text), value > 0 else {
+                throw APIError(.badRequest, "invalid_cursor", "cursor must be the next_cursor value of a previous page")
+            }
+            cursor = value
+        }
+        return (limit, cursor)
+    }
+
     /// The validated message in a one-message request body; every problem is a 4xx that says what to fix.
     static func message(in request: Request, validator: MessageValidator) async throws -> MessageRequest {
         let bytes = try await RequestBody.json(request, limit: RequestBody.maxMessageBytes)
@@ -117,20 +136,7 @@ struct MessageRoutes {
             }
             filter.status = parsed
         }
-        var limit = Self.defaultPageSize
-        if let text = query.get("limit") {
-            guard let value = Int(text), (1...Self.maxPageSize).contains(value) else {
-                throw APIError(.badRequest, "invalid_limit", "limit must be a whole number from 1 to \(Self.maxPageSize)")
-            }
-            limit = value
-        }
-        var cursor: Int64?
-        if let text = query.get("cursor") {
-            guard let value = Int64(text), value > 0 else {
-                throw APIError(.badRequest, "invalid_cursor", "cursor must be the next_cursor value of a previous page")
-            }
-            cursor = value
-        }
+        let (limit, cursor) = try Self.pagination(query)
         let page = try await service.list(filter, limit: limit, cursor: cursor)
         return JSONBody.response([
             "messages": page.messages.map { MessageView.message($0) },
