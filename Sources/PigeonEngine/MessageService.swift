@@ -138,7 +138,8 @@ public final class MessageService: Sendable {
         return EngineStats(
             delivery: try await store.stats(windowStart: now.adding(.zero - window)),
             pausedSenders: try await store.pausedSenders(),
-            throttledSenders: pacer.holds(now: now))
+            throttledSenders: pacer.holds(now: now),
+            intake: try await store.intakeStats())
     }
 }
 
@@ -150,6 +151,8 @@ public struct EngineStats: Sendable {
     public var pausedSenders: [SenderState]
     /// Senders held by this process's pacer after throttling, with the time each is released.
     public var throttledSenders: [String: Date]
+    /// What waits in the webhook and forwarding pipeline.
+    public var intake: IntakeStats
 }
 
 /// A message with everything known about it.

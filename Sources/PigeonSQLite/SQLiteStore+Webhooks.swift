@@ -95,6 +95,22 @@ extension SQLiteStore: WebhookInbox {
         }
     }
 
+    public func intakeStats() async throws -> IntakeStats {
+        try await pool.read { db in
+            let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT
+                          (SELECT COUNT(*) FROM webhooks INDEXED BY webhooks_unprocessed WHERE processed_at IS NULL),
+                          (SELECT COUNT(*) FROM message_events INDEXED BY message_events_pending WHERE outcome = 'pending'),
+                          (SELECT COUNT(*) FROM forwards INDEXED BY forwards_status
+                           WHERE status IN ('queued', 'sending', 'retry_scheduled')),
+                          (SELECT COUNT(*) FROM forwards INDEXED BY forwards_status WHERE status = 'failed')
+                        """))!
+            return IntakeStats(unprocessedWebhooks: row[0], pendingEvents: row[1], forwardsWaiting: row[2], forwardsFailed: row[3])
+        }
+    }
+
     public func events(of id: MessageID) async throws -> [MessageEvent] {
         try await pool.read { db in
             try SQLiteRows.fetch(

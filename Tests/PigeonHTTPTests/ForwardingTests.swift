@@ -91,6 +91,9 @@ import Testing
                 try await h.engine.forwarder!.runOnce()
                 h.clock.advance(by: .seconds(1))
             }
+            let stats = try await h.call(.GET, "/v1/stats")
+            #expect((stats["forwards"] as? [String: Int]) == ["waiting": 0, "failed": 1])
+            #expect((stats["webhooks"] as? [String: Int]) == ["unprocessed": 0, "pending_events": 1], "the orphan status waits for its message")
             let failed = try await h.call(.GET, "/v1/forwards?status=failed")
             let forward = try #require((failed["forwards"] as? [[String: Any]])?.first)
             #expect(forward["attempts"] as? Int == 3)

@@ -63,6 +63,25 @@ public struct SettledStatus: Sendable, Hashable {
     }
 }
 
+/// What is waiting in the webhook and forwarding pipeline.
+public struct IntakeStats: Sendable, Hashable {
+    /// Webhook bodies stored but not processed yet.
+    public var unprocessedWebhooks: Int
+    /// Status events waiting for their message (unknown id, or an attempt in flight).
+    public var pendingEvents: Int
+    /// Forwards queued, in flight or scheduled for a retry.
+    public var forwardsWaiting: Int
+    /// Forwards dead-lettered (`GET /v1/forwards?status=failed`).
+    public var forwardsFailed: Int
+
+    public init(unprocessedWebhooks: Int, pendingEvents: Int, forwardsWaiting: Int, forwardsFailed: Int) {
+        self.unprocessedWebhooks = unprocessedWebhooks
+        self.pendingEvents = pendingEvents
+        self.forwardsWaiting = forwardsWaiting
+        self.forwardsFailed = forwardsFailed
+    }
+}
+
 /// Durable intake of Meta's webhooks and the status events they carry.
 public protocol WebhookInbox: Sendable {
     /// Stores a webhook body; returns once it is durable.
@@ -88,6 +107,9 @@ public protocol WebhookInbox: Sendable {
         now: Date, limit: Int, giveUpAfter: Duration,
         decide: @escaping @Sendable (MessageState, StatusReport) -> StatusDecision
     ) async throws -> [SettledStatus]
+
+    /// What is waiting in the webhook and forwarding pipeline, for `/v1/stats`.
+    func intakeStats() async throws -> IntakeStats
 
     /// The status events of a message, in the order Meta timestamped them.
     func events(of id: MessageID) async throws -> [MessageEvent]

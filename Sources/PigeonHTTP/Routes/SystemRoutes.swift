@@ -38,6 +38,8 @@ struct SystemRoutes {
                 ]
             },
             "throttled_senders": stats.throttledSenders.sorted { $0.key < $1.key }.map { ["id": $0.key, "until": JSONBody.date($0.value)] },
+            "webhooks": ["unprocessed": stats.intake.unprocessedWebhooks, "pending_events": stats.intake.pendingEvents],
+            "forwards": ["waiting": stats.intake.forwardsWaiting, "failed": stats.intake.forwardsFailed],
         ])
     }
 
