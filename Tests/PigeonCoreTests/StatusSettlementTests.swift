@@ -22,7 +22,8 @@ import Testing
                 {"status":"read"}, 7]}}]}, {"nochanges":true}]}
             """#
         let webhook = MetaWebhook(parsing: Data(body.utf8))
-        #expect(webhook.inboundMessages == 1)
+        #expect(webhook.inbound.map(\.wamid) == ["wamid.in"])
+        #expect(webhook.inbound.first?.from == "15550001111")
         #expect(webhook.statuses.count == 2)
         let failed = webhook.statuses[0]
         #expect(failed.wamid == "wamid.A")

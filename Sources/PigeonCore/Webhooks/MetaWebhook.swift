@@ -7,8 +7,6 @@ public struct MetaWebhook: Sendable, Hashable {
     public var statuses: [StatusReport] = []
     /// The inbound user messages, each as its own webhook body in Meta's envelope (for forwarding).
     public var inbound: [InboundMessage] = []
-    /// How many inbound user messages the payload carried.
-    public var inboundMessages: Int { inbound.count }
     /// What was wrong with the payload, for the log and the stored event.
     public var problems: [String] = []
 

@@ -71,12 +71,6 @@ struct WebhookRoutes {
 
 /// Meta's `X-Hub-Signature-256`: `sha256=` and the hex HMAC-SHA256 of the raw body keyed by the app secret.
 enum SignatureCheck {
-    /// The header value for `body` signed with `secret`.
-    static func header(body: Data, secret: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
-        return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
-    }
-
     /// Whether `header` is the signature of `body` under `secret`, compared in constant time.
     static func valid(header: String, body: Data, secret: String) -> Bool {
         guard header.hasPrefix("sha256="), let presented = bytes(hex: header.dropFirst(7)) else { return false }
