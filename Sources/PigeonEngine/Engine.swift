@@ -51,9 +51,7 @@ public final class Engine: Sendable {
     public let reaper: LeaseReaper
     /// Purges ended messages past retention.
     public let retention: RetentionJob
-    /// Stores Meta's webhooks as they arrive.
-    public let webhookIntake: WebhookIntake
-    /// Applies the statuses stored webhooks carry.
+    /// Receives Meta's webhooks and applies the statuses they carry.
     public let webhooks: WebhookProcessor
     /// Delivers events to the application, when forwarding is configured.
     public let forwarder: Forwarder?
@@ -79,7 +77,6 @@ public final class Engine: Sendable {
             store: store, lifecycle: lifecycle, clock: clock, signal: signal, configuration: options.reaper, logger: logger,
             random: random)
         retention = RetentionJob(store: store, clock: clock, configuration: options.retention, logger: logger)
-        webhookIntake = WebhookIntake(store: store, clock: clock, signal: webhookSignal)
         let forwardSignal = WakeSignal()
         forwarder = options.forwarding.map {
             Forwarder(

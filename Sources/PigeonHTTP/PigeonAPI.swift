@@ -21,7 +21,7 @@ public enum PigeonAPI {
         ForwardRoutes(service: service).register(on: router)
         CloudAPIRoutes(service: service, inlineTimeout: inlineSendTimeout, proxy: graphProxy).register(on: router)
         WebhookRoutes(
-            settings: .init(intake: engine.webhookIntake, verifyToken: webhookVerifyToken, appSecret: metaAppSecret)
+            settings: .init(intake: engine.webhooks, verifyToken: webhookVerifyToken, appSecret: metaAppSecret)
         ).register(on: router)
         return router
     }

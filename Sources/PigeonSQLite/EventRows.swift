@@ -39,30 +39,71 @@ enum EventRows {
             outcome: EventOutcome(rawValue: row.string(13)) ?? .pending)
     }
 
-    /// Stores `report` as a pending event; nil when Meta already reported this status for this wamid.
-    static func insert(_ report: StatusReport, now: Date, db: Database) throws -> Pending? {
+    /// What `record` did with a report.
+    struct Recorded {
+        /// False when Meta already reported this status for this wamid: nothing was stored or changed.
+        var isNew: Bool
+        /// The change, when the report moved its message.
+        var settled: SettledStatus?
+    }
+
+    /// Stores `report` and applies it in one step: its message is looked up first (by wamid, else by callback
+    /// data) so the event row is written once, with its outcome. A report with no message yet, or told to
+    /// wait, is stored pending and tried again after `retryDelay(tries: 0)`.
+    static func record(
+        _ report: StatusReport, now: Date, db: Database, decide: (MessageState, StatusReport) -> StatusDecision
+    ) throws -> Recorded {
+        guard let message = try message(for: report, db: db), case .apply(let transition) = decide(message.state, report) else {
+            let id = try insert(report, outcome: .pending, messageSeq: nil, retryAt: now.adding(retryDelay(tries: 0)), now: now, db: db)
+            return Recorded(isNew: id != nil, settled: nil)
+        }
+        guard case .moved(let state, let effects) = transition else {
+            let id = try insert(report, outcome: .recorded, messageSeq: message.seq, retryAt: nil, now: now, db: db)
+            return Recorded(isNew: id != nil, settled: nil)
+        }
+        guard let id = try insert(report, outcome: .applied, messageSeq: message.seq, retryAt: nil, now: now, db: db) else {
+            return Recorded(isNew: false, settled: nil)
+        }
+        guard try SQLiteStateWrites.write(db, [StateWrite(seq: message.seq, old: message.state, new: state)], now: now)
+            .contains(message.seq)
+        else {
+            try setOutcome(.recorded, messageSeq: message.seq, id: id, db: db)
+            return Recorded(isNew: true, settled: nil)
+        }
+        return Recorded(isNew: true, settled: SettledStatus(message: message, state: state, effects: effects, report: report))
+    }
+
+    /// Stores `report` with `outcome`; nil when Meta already reported this status for this wamid. A pending
+    /// event (`retryAt` set) counts as tried once.
+    private static func insert(
+        _ report: StatusReport, outcome: EventOutcome, messageSeq: Int64?, retryAt: Date?, now: Date, db: Database
+    ) throws -> Int64? {
         let error = report.errors.first
         let statement = RawStatement(
             try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO message_events (wamid, status, outcome, meta_timestamp, recipient_id,
                       callback_data, error_code, error_title, error_details, pricing, conversation, received_at,
-                      next_match_at)
-                    VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)
+                      message_seq, next_match_at, match_tries)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
                     """), in: db)
         statement.bind(report.wamid, at: 1)
         statement.bind(report.status, at: 2)
-        statement.bind(report.timestamp.map { Int64($0.timeIntervalSince1970 * 1000) }, at: 3)
-        statement.bind(report.recipientID, at: 4)
-        statement.bind(report.callbackData, at: 5)
-        statement.bind(error?.code, at: 6)
-        statement.bind(error?.title, at: 7)
-        statement.bind(error?.details, at: 8)
-        statement.bind(report.pricing, at: 9)
-        statement.bind(report.conversation, at: 10)
-        statement.bind(now.millisecondsSince1970, at: 11)
+        statement.bind(outcome.rawValue, at: 3)
+        statement.bind(report.timestamp.map { Int64($0.timeIntervalSince1970 * 1000) }, at: 4)
+        statement.bind(report.recipientID, at: 5)
+        statement.bind(report.callbackData, at: 6)
+        statement.bind(error?.code, at: 7)
+        statement.bind(error?.title, at: 8)
+        statement.bind(error?.details, at: 9)
+        statement.bind(report.pricing, at: 10)
+        statement.bind(report.conversation, at: 11)
+        statement.bind(now.millisecondsSince1970, at: 12)
+        statement.bind(messageSeq, at: 13)
+        statement.bind(retryAt?.millisecondsSince1970, at: 14)
+        statement.bind(retryAt == nil ? 0 : 1, at: 15)
         guard try statement.execute() == 1 else { return nil }
-        return Pending(id: statement.lastInsertedRowID, tries: 0)
+        return statement.lastInsertedRowID
     }
 
     /// Finds the event's message (by wamid, else by callback data) and applies `decide`'s transition; an
@@ -86,9 +127,13 @@ enum EventRows {
         {
             settled = SettledStatus(message: message, state: state, effects: effects, report: report)
         }
-        try db.cachedStatement(sql: "UPDATE message_events SET outcome = ?, message_seq = ?, next_match_at = NULL WHERE id = ?")
-            .execute(arguments: [(settled == nil ? EventOutcome.recorded : .applied).rawValue, message.seq, event.id])
+        try setOutcome(settled == nil ? .recorded : .applied, messageSeq: message.seq, id: event.id, db: db)
         return settled
+    }
+
+    private static func setOutcome(_ outcome: EventOutcome, messageSeq: Int64, id: Int64, db: Database) throws {
+        try db.cachedStatement(sql: "UPDATE message_events SET outcome = ?, message_seq = ?, next_match_at = NULL WHERE id = ?")
+            .execute(arguments: [outcome.rawValue, messageSeq, id])
     }
 
     private static func message(for report: StatusReport, db: Database) throws -> MessageRecord? {

@@ -23,34 +23,55 @@ extension SQLiteStore: WebhookInbox {
         }
     }
 
+    public func receiveWebhook(
+        _ body: Data, carrying webhook: MetaWebhook, receivedAt: Date, forwarding: Bool,
+        decide: @escaping @Sendable (MessageState, StatusReport) -> StatusDecision
+    ) async throws -> [SettledStatus] {
+        try await writes.perform { db in
+            let settled = try Self.settleRows(
+                webhook.statuses, inbound: webhook.inbound, now: receivedAt, forwarding: forwarding, db: db, decide: decide)
+            try db.cachedStatement(sql: "INSERT INTO webhooks (received_at, body, processed_at, problems) VALUES (?1, ?2, ?1, ?3)")
+                .execute(arguments: [receivedAt.millisecondsSince1970, body, webhook.problemSummary])
+            return settled
+        }
+    }
+
     public func settle(
         _ reports: [StatusReport], inbound: [InboundMessage], processed: [(seq: Int64, problems: String?)], now: Date,
         forwarding: Bool, decide: @escaping @Sendable (MessageState, StatusReport) -> StatusDecision
     ) async throws -> [SettledStatus] {
         try await writes.perform { db in
-            var settled: [SettledStatus] = []
-            for report in reports {
-                guard let event = try EventRows.insert(report, now: now, db: db) else { continue }
-                if forwarding { try Self.forwardStatus(report, now: now, db: db) }
-                if let change = try EventRows.place(event: event, report: report, now: now, db: db, decide: decide) {
-                    settled.append(change)
-                }
-            }
-            if forwarding {
-                for message in inbound {
-                    try db.cachedStatement(sql: "INSERT OR IGNORE INTO inbound_seen (wamid, received_at) VALUES (?, ?)")
-                        .execute(arguments: [message.wamid, now.millisecondsSince1970])
-                    if db.changesCount == 1 {
-                        try Self.enqueueForward(key: "from:" + message.from, body: message.body, now: now, db: db)
-                    }
-                }
-            }
+            let settled = try Self.settleRows(reports, inbound: inbound, now: now, forwarding: forwarding, db: db, decide: decide)
             let statement = try db.cachedStatement(sql: "UPDATE webhooks SET processed_at = ?, problems = ? WHERE seq = ?")
             for webhook in processed {
                 try statement.execute(arguments: [now.millisecondsSince1970, webhook.problems, webhook.seq])
             }
             return settled
         }
+    }
+
+    /// Records each report on its message and, with `forwarding`, queues every new status and every inbound
+    /// message not seen before for the application.
+    private static func settleRows(
+        _ reports: [StatusReport], inbound: [InboundMessage], now: Date, forwarding: Bool, db: Database,
+        decide: (MessageState, StatusReport) -> StatusDecision
+    ) throws -> [SettledStatus] {
+        var settled: [SettledStatus] = []
+        for report in reports {
+            let recorded = try EventRows.record(report, now: now, db: db, decide: decide)
+            if forwarding && recorded.isNew { try forwardStatus(report, now: now, db: db) }
+            if let change = recorded.settled { settled.append(change) }
+        }
+        if forwarding {
+            for message in inbound {
+                try db.cachedStatement(sql: "INSERT OR IGNORE INTO inbound_seen (wamid, received_at) VALUES (?, ?)")
+                    .execute(arguments: [message.wamid, now.millisecondsSince1970])
+                if db.changesCount == 1 {
+                    try enqueueForward(key: "from:" + message.from, body: message.body, now: now, db: db)
+                }
+            }
+        }
+        return settled
     }
 
     /// Queues a status for the application: keyed by Pigeon's message id (so a message's statuses arrive in

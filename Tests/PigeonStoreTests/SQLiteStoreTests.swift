@@ -236,6 +236,18 @@ import Testing
         #expect(try await store.purgeWebhooks(before: t0.addingTimeInterval(1000), limit: 10) == 1)
     }
 
+    @Test func aReceivedWebhookIsStoredProcessedWithItsEventsInOneStep() async throws {
+        let store = try database.open()
+        let webhook = MetaWebhook(statuses: [StatusReport(wamid: "wamid.unknown", status: "delivered")], problems: ["entry[1] has no changes array"])
+        for _ in 0..<2 {
+            let settled = try await store.receiveWebhook(Data("{}".utf8), carrying: webhook, receivedAt: t0, forwarding: false) { _, _ in .wait }
+            #expect(settled.isEmpty)
+        }
+        #expect(try await store.unprocessedWebhooks(limit: 10).isEmpty)
+        #expect(try await store.intakeStats().pendingEvents == 1, "a repeated status was stored twice")
+        #expect(try await store.purgeWebhooks(before: t0.addingTimeInterval(1), limit: 10) == 2)
+    }
+
     @Test func generatedSettingsAreStoredOnce() async throws {
         let store = try database.open()
         let first = try await store.setting("api_key") { "one" }

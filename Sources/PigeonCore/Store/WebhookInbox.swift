@@ -84,8 +84,16 @@ public struct IntakeStats: Sendable, Hashable {
 
 /// Durable intake of Meta's webhooks and the status events they carry.
 public protocol WebhookInbox: Sendable {
-    /// Stores a webhook body; returns once it is durable.
+    /// Stores a webhook body unprocessed; returns once it is durable.
     func saveWebhook(_ body: Data, receivedAt: Date) async throws
+
+    /// In one transaction: stores a webhook body as processed (with `webhook.problemSummary`) and settles what
+    /// it carries by `settle`'s rules. Returns once durable. When it throws nothing was stored: store the body
+    /// with `saveWebhook` for a later `settle`.
+    func receiveWebhook(
+        _ body: Data, carrying webhook: MetaWebhook, receivedAt: Date, forwarding: Bool,
+        decide: @escaping @Sendable (MessageState, StatusReport) -> StatusDecision
+    ) async throws -> [SettledStatus]
 
     /// Up to `limit` stored webhooks not yet processed, oldest first.
     func unprocessedWebhooks(limit: Int) async throws -> [RawWebhook]

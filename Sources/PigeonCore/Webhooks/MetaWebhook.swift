@@ -67,6 +67,9 @@ public struct MetaWebhook: Sendable, Hashable {
         }
     }
 
+    /// `problems` in one line, or nil when there were none.
+    public var problemSummary: String? { problems.isEmpty ? nil : problems.joined(separator: "; ") }
+
     private struct Problem: Error { let reason: String }
 
     /// `value` alone in Meta's envelope.

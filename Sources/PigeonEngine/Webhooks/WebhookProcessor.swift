@@ -3,10 +3,11 @@ import Logging
 import PigeonCore
 import ServiceLifecycle
 
-/// Turns stored webhooks into status events on their messages, in batches, after they were acknowledged:
-/// parses each body, settles its statuses through `StatusSettlement` (one transaction per batch, which also
-/// marks the bodies processed), carries out effects, and places events that arrived before their message
-/// was known once it is.
+/// Turns Meta's webhooks into status events on their messages. `receive` is where the HTTP layer hands a
+/// verified body: it is stored and its statuses settled through `StatusSettlement` in one group-committed
+/// transaction, and 200 is answered only after that commit. A body that could not be settled then is stored
+/// unprocessed and `run` settles it later, in batches; `run` also places events that arrived before their
+/// message was known once it is.
 public struct WebhookProcessor: Service {
     /// Settings with named defaults.
     public struct Configuration: Sendable {
@@ -37,7 +38,7 @@ public struct WebhookProcessor: Service {
     let settlement: StatusSettlement
     let effects: EffectRunner
     let clock: any PigeonClock
-    /// Notified by the intake when a webhook is stored.
+    /// Notified when a webhook is stored unprocessed.
     let signal: WakeSignal
     /// The dispatcher's signal, for messages a status made due again.
     let dispatch: WakeSignal
@@ -62,6 +63,26 @@ public struct WebhookProcessor: Service {
         self.configuration = configuration
         self.logger = logger
         self.random = random
+    }
+
+    /// Stores a verified webhook body durably and settles what it carries; returns once the body is durable.
+    /// Should settling fail, the body is still stored, unprocessed, for the next pass of `run`.
+    public func receive(_ body: Data) async throws {
+        let webhook = MetaWebhook(parsing: body)
+        logProblems(of: webhook, seq: nil)
+        let now = clock.now()
+        let settled: [SettledStatus]
+        do {
+            settled = try await store.receiveWebhook(
+                body, carrying: webhook, receivedAt: now, forwarding: configuration.forwarding, decide: decide(now: now))
+        } catch {
+            logger.error("settling a webhook failed; it is stored for another try", metadata: ["error": "\(error)"])
+            try await store.saveWebhook(body, receivedAt: now)
+            signal.notify()
+            return
+        }
+        _ = await handle(settled)
+        if configuration.forwarding && (!webhook.statuses.isEmpty || !webhook.inbound.isEmpty) { forwards?.notify() }
     }
 
     public func run() async throws {
@@ -91,13 +112,8 @@ public struct WebhookProcessor: Service {
                 let parsed = MetaWebhook(parsing: webhook.body)
                 reports += parsed.statuses
                 inbound += parsed.inbound
-                let problems = parsed.problems.isEmpty ? nil : parsed.problems.joined(separator: "; ")
-                if let problems {
-                    logger.warning(
-                        "a signed webhook was malformed; it is stored and what could be read was applied",
-                        metadata: ["webhook": "\(webhook.seq)", "problems": "\(problems)"])
-                }
-                processed.append((webhook.seq, problems))
+                logProblems(of: parsed, seq: webhook.seq)
+                processed.append((webhook.seq, parsed.problemSummary))
             }
             let now = clock.now()
             moved += await handle(
@@ -112,6 +128,13 @@ public struct WebhookProcessor: Service {
             try await store.settlePending(
                 now: now, limit: configuration.batchSize, giveUpAfter: configuration.giveUpAfter, decide: decide(now: now)))
         return moved
+    }
+
+    private func logProblems(of webhook: MetaWebhook, seq: Int64?) {
+        guard let problems = webhook.problemSummary else { return }
+        logger.warning(
+            "a signed webhook was malformed; it is stored and what could be read was applied",
+            metadata: ["webhook": "\(seq.map(String.init) ?? "new")", "problems": "\(problems)"])
     }
 
     private func decide(now: Date) -> @Sendable (MessageState, StatusReport) -> StatusDecision {

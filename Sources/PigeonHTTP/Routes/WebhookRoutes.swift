@@ -6,13 +6,14 @@ import NIOCore
 import PigeonEngine
 
 /// Meta's webhook endpoint. `GET /webhooks/meta` answers the subscription handshake; `POST /webhooks/meta`
-/// checks `X-Hub-Signature-256` over the raw body, stores the body durably and only then answers 200.
+/// checks `X-Hub-Signature-256` over the raw body, stores the body durably (settling its statuses in the
+/// same transaction) and only then answers 200.
 /// Neither needs the API key: Meta authenticates with the verify token and the app secret.
 struct WebhookRoutes {
     /// What the endpoint needs from the configuration.
     struct Settings: Sendable {
         /// Where verified bodies go.
-        var intake: WebhookIntake
+        var intake: WebhookProcessor
         /// `PIGEON_WEBHOOK_VERIFY_TOKEN`: what Meta must echo in the handshake.
         var verifyToken: String?
         /// `PIGEON_META_APP_SECRET`: the key of Meta's signatures.
@@ -64,7 +65,7 @@ struct WebhookRoutes {
         guard SignatureCheck.valid(header: header, body: bytes, secret: secret) else {
             throw APIError(.forbidden, "invalid_signature", "X-Hub-Signature-256 does not match the body signed with the app secret")
         }
-        try await settings.intake.accept(bytes)
+        try await settings.intake.receive(bytes)
         return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: "EVENT_RECEIVED")))
     }
 }

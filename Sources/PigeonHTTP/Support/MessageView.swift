@@ -14,7 +14,7 @@ enum MessageView {
 
     static func message(_ record: MessageRecord) -> [String: Any] {
         let state = record.state
-        var view: [String: Any] = [
+        return [
             "id": record.id.rawValue,
             "status": state.status.rawValue,
             "to": record.recipient,
@@ -33,7 +33,6 @@ enum MessageView {
             "sent_at": JSONBody.date(record.sentAt),
             "message": (try? JSONSerialization.jsonObject(with: Data(record.payload.utf8))) ?? record.payload,
         ]
-        return view
     }
 
     static func error(_ error: Classification) -> [String: Any] {
