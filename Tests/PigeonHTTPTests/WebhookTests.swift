@@ -199,9 +199,11 @@ import Testing
     }
 
     /// Processes webhooks as they arrive until `id` reaches `status` (the simulator posts them in the
-    /// background); gives up after five seconds.
+    /// background, sometimes before the send's outcome is recorded: such a status waits a second on the
+    /// injected clock); gives up after five seconds.
     func processUntil(_ h: Harness, _ id: String, is status: String) async throws -> Bool {
         for _ in 0..<100 {
+            h.clock.advance(by: .seconds(1))
             try await h.processWebhooks()
             if try await h.message(id)["status"] as? String == status { return true }
             try await Task.sleep(for: .milliseconds(50))

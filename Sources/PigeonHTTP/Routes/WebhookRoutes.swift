@@ -9,7 +9,7 @@ import PigeonEngine
 /// checks `X-Hub-Signature-256` over the raw body, stores the body durably (settling its statuses in the
 /// same transaction) and only then answers 200.
 /// Neither needs the API key: Meta authenticates with the verify token and the app secret.
-struct WebhookRoutes {
+struct WebhookRoutes: Sendable {
     /// What the endpoint needs from the configuration.
     struct Settings: Sendable {
         /// Where verified bodies go.
@@ -26,6 +26,13 @@ struct WebhookRoutes {
     static let signatureHeader = HTTPField.Name("X-Hub-Signature-256")!
 
     let settings: Settings
+    /// The app secret's HMAC, keyed once.
+    let signer: SignatureCheck?
+
+    init(settings: Settings) {
+        self.settings = settings
+        signer = settings.appSecret.map(SignatureCheck.init(secret:))
+    }
 
     func register(on router: Router<PigeonRequestContext>) {
         router.get(RouterPath(stringLiteral: Self.path)) { request, _ in try handshake(request) }
@@ -52,7 +59,7 @@ struct WebhookRoutes {
     }
 
     private func receive(_ request: Request) async throws -> Response {
-        guard let secret = settings.appSecret else {
+        guard let signer else {
             throw APIError(
                 .serviceUnavailable, "webhooks_not_configured",
                 "webhook intake is off until PIGEON_META_APP_SECRET is set: unsigned events are never accepted")
@@ -62,7 +69,7 @@ struct WebhookRoutes {
         }
         let body = try await RequestBody.bytes(request, limit: Self.maxBodyBytes, hint: "Meta sends at most 3 MB")
         let bytes = Data(body.readableBytesView)
-        guard SignatureCheck.valid(header: header, body: bytes, secret: secret) else {
+        guard signer.valid(header: header, body: bytes) else {
             throw APIError(.forbidden, "invalid_signature", "X-Hub-Signature-256 does not match the body signed with the app secret")
         }
         try await settings.intake.receive(bytes)
@@ -71,11 +78,23 @@ struct WebhookRoutes {
 }
 
 /// Meta's `X-Hub-Signature-256`: `sha256=` and the hex HMAC-SHA256 of the raw body keyed by the app secret.
-enum SignatureCheck {
-    /// Whether `header` is the signature of `body` under `secret`, compared in constant time.
-    static func valid(header: String, body: Data, secret: String) -> Bool {
-        guard header.hasPrefix("sha256="), let presented = bytes(hex: header.dropFirst(7)) else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(presented, authenticating: body, using: SymmetricKey(data: Data(secret.utf8)))
+///
+/// `@unchecked Sendable`: the keyed HMAC is set once in `init` and never mutated; every check works on a copy.
+final class SignatureCheck: @unchecked Sendable {
+    private let keyed: HMAC<SHA256>
+
+    init(secret: String) {
+        keyed = HMAC<SHA256>(key: SymmetricKey(data: Data(secret.utf8)))
+    }
+
+    /// Whether `header` is the signature of `body`, compared in constant time.
+    func valid(header: String, body: Data) -> Bool {
+        let prefix = "sha256=".utf8
+        let utf8 = header.utf8
+        guard utf8.starts(with: prefix), let presented = Self.bytes(hex: utf8.dropFirst(prefix.count)) else { return false }
+        var hmac = keyed
+        hmac.update(data: body)
+        return Self.equal(Array(hmac.finalize()), presented)
     }
 
     /// Constant-time equality of two byte strings (the length is not secret).
@@ -86,17 +105,30 @@ enum SignatureCheck {
         return difference == 0
     }
 
-    private static func bytes(hex: Substring) -> [UInt8]? {
+    /// The 32 bytes that 64 hex digits spell; nil for anything else.
+    private static func bytes(hex: Substring.UTF8View) -> [UInt8]? {
         guard hex.count == 64 else { return nil }
         var result: [UInt8] = []
         result.reserveCapacity(32)
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
-            result.append(byte)
-            index = next
+        var high: UInt8?
+        for character in hex {
+            guard let nibble = nibble(character) else { return nil }
+            if let first = high {
+                result.append(first << 4 | nibble)
+                high = nil
+            } else {
+                high = nibble
+            }
         }
         return result
+    }
+
+    private static func nibble(_ character: UInt8) -> UInt8? {
+        switch character {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): character - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): character - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }
