@@ -6,6 +6,8 @@
 #
 #   scripts/bench-webhooks.sh                  # 20,000 messages → 60,000 webhooks, 32 connections
 #   MESSAGES=50000 CONN=64 scripts/bench-webhooks.sh
+#   SEND_RATE=1500 scripts/bench-webhooks.sh   # and meanwhile send 1,500 new messages/s for 10 s: the whole loop
+#                                              # (Meta's sizing rule is 3 status webhooks per message sent)
 #
 # Needs ../shared/bench, nginx, wrk and sqlite3 (apt-get install -y nginx-light wrk sqlite3) and python3.
 set -euo pipefail
@@ -14,6 +16,7 @@ SHARED="${SHARED_BENCH:-$ROOT/../shared/bench}"
 WORK="${WORK:-/tmp/pigeon-bench-webhooks}"
 MESSAGES="${MESSAGES:-20000}"
 CONN="${CONN:-32}"
+SEND_RATE="${SEND_RATE:-0}"
 PORT=18096
 KEY="bench-key-0123456789abcdef"
 SECRET="bench-app-secret"
@@ -46,6 +49,11 @@ python3 scripts/webhook-load/sign.py "$WORK/wamids.txt" "$WORK/webhooks.tsv" "$S
 EVENTS=$(wc -l <"$WORK/webhooks.tsv")
 CPU0=$(awk '{print ($14 + $15) / 100}' "/proc/$PIGEON_PID/stat")
 START=$(date +%s.%N)
+if (( SEND_RATE > 0 )); then
+  "$BIN" bench --url "http://127.0.0.1:$PORT" --api-key "$KEY" --messages $((SEND_RATE * 10)) --batch 10 --rate "$SEND_RATE" \
+    >"$WORK/send.txt" 2>&1 &
+  SEND_PID=$!
+fi
 WEBHOOK_FILE="$WORK/webhooks.tsv" wrk -t1 -c"$CONN" -d600s --latency -s scripts/webhook-load/post-webhooks.lua \
   "http://127.0.0.1:$PORT" >"$WORK/wrk.txt" &
 WRK_PID=$!
@@ -58,6 +66,11 @@ END=$(date +%s.%N)
 CPU1=$(awk '{print ($14 + $15) / 100}' "/proc/$PIGEON_PID/stat")
 kill -INT "$WRK_PID" 2>/dev/null || true
 wait "$WRK_PID" 2>/dev/null || true
+if (( SEND_RATE > 0 )); then
+  wait "$SEND_PID" || true
+  echo "while the webhooks arrived, sending at $SEND_RATE messages/s offered:"
+  grep -E "end to end|latency" "$WORK/send.txt" | sed 's/^/  /'
+fi
 echo "machine: $(nproc) cores; $EVENTS webhooks over $CONN connections"
 grep -E "^ +(50|90|99)%" "$WORK/wrk.txt" | sed -E 's/^ +([0-9]+)% +/acknowledgement latency p\1: /' || true
-python3 -c "n=$EVENTS; d=$END-$START; c=$CPU1-$CPU0; print(f'{n} webhooks applied ({n // 3} messages read) in {d:.2f} s = {n/d:,.0f} events/s; pigeon CPU {c:.1f} s = {c/n*1e6:.0f} us per webhook')"
+python3 -c "n=$EVENTS; d=$END-$START; c=$CPU1-$CPU0; s=$SEND_RATE > 0; print(f'{n} webhooks applied ({n // 3} messages read) in {d:.2f} s = {n/d:,.0f} events/s; pigeon CPU {c:.1f} s' + (' (sending included)' if s else f' = {c/n*1e6:.0f} us per webhook'))"
