@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import PigeonCore
 import PigeonTestSupport
 import Testing
@@ -176,7 +177,28 @@ import Testing
         }
     }
 
-    @Test func aSignedButMalformedWebhookIsAcknowledgedStoredAndHarmless() async throws {
+    @Test func aWebhookThatCannotBeSettledIsStillStoredAndSettledLater() async throws {
+        try await Harness.run { h in
+            let (id, wamid) = try await sent(h)
+            // A second connection to the same file makes every event insert fail, as a broken disk page might.
+            let database = try DatabaseQueue(path: h.store.path)
+            try await database.write {
+                try $0.execute(sql: "CREATE TRIGGER refuse_events BEFORE INSERT ON message_events BEGIN SELECT RAISE(ABORT, 'injected'); END")
+            }
+            #expect(try await h.webhook(MetaWebhookBody.statuses([Status(wamid: wamid, status: "read")])).status == 200)
+            #expect(try await h.message(id)["status"] as? String == "sent")
+            #expect(try await h.store.unprocessedWebhooks(limit: 10).count == 1, "the acknowledged body was not kept")
+            await #expect(throws: (any Error).self, "the background pass settled it while events could not be stored") {
+                try await h.processWebhooks()
+            }
+            try await database.write { try $0.execute(sql: "DROP TRIGGER refuse_events") }
+            #expect(try await h.processWebhooks() == 1)
+            #expect(try await h.message(id)["status"] as? String == "read")
+            #expect(try await h.store.unprocessedWebhooks(limit: 10).isEmpty)
+        }
+    }
+
+        @Test func aSignedButMalformedWebhookIsAcknowledgedStoredAndHarmless() async throws {
         try await Harness.run { h in
             let (id, wamid) = try await sent(h)
             let malformed = #"{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"statuses":[{"status":"read"},"#
