@@ -24,6 +24,9 @@ public struct MetaSimulator: Sendable {
     /// Every request received so far.
     public var received: [ReceivedRequest] { state.received }
 
+    /// How many media uploads it has taken.
+    public var mediaUploads: Int { state.mediaCount }
+
     /// Adds a rule directly (for in-process use).
     @discardableResult
     public func addRule(_ rule: SimulatorRule) -> SimulatorRule { state.addRule(rule) }

@@ -96,6 +96,9 @@ final class SimulatorState: Sendable {
         }
     }
 
+    /// How many media uploads were taken.
+    var mediaCount: Int { state.withLock { $0.media.count } }
+
     /// The size of uploaded media `id`, if it exists.
     func mediaSize(_ id: String) -> Int? { state.withLock { $0.media[id] } }
 

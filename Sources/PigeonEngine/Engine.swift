@@ -22,6 +22,8 @@ public final class Engine: Sendable {
         public var webhooks: WebhookProcessor.Configuration
         /// Where and how events are forwarded to the application; nil when they are not.
         public var forwarding: (transport: any ForwardTransport, configuration: Forwarder.Configuration)?
+        /// Where the media library keeps its bytes and how it uploads them; nil when it is unavailable.
+        public var media: (files: MediaFiles, uploader: any MediaUploader)?
         /// The sender used when a message names none.
         public var defaultSenderID: String
 
@@ -30,9 +32,11 @@ public final class Engine: Sendable {
             dispatcher: DispatcherConfiguration = DispatcherConfiguration(workerID: Engine.makeWorkerID()),
             reaper: LeaseReaper.Configuration = .init(), retention: RetentionJob.Configuration = .init(),
             webhooks: WebhookProcessor.Configuration = .init(),
-            forwarding: (transport: any ForwardTransport, configuration: Forwarder.Configuration)? = nil, defaultSenderID: String
+            forwarding: (transport: any ForwardTransport, configuration: Forwarder.Configuration)? = nil,
+            media: (files: MediaFiles, uploader: any MediaUploader)? = nil, defaultSenderID: String
         ) {
             self.forwarding = forwarding
+            self.media = media
             self.policy = policy
             self.errorTable = errorTable
             self.dispatcher = dispatcher
@@ -55,6 +59,8 @@ public final class Engine: Sendable {
     public let webhooks: WebhookProcessor
     /// Delivers events to the application, when forwarding is configured.
     public let forwarder: Forwarder?
+    /// The media library, when it is available.
+    public let media: MediaService?
 
     public init(
         store: any PigeonStore, transport: any MessageTransport, clock: any PigeonClock, options: Options, logger: Logger,
@@ -77,6 +83,11 @@ public final class Engine: Sendable {
             store: store, lifecycle: lifecycle, clock: clock, signal: signal, configuration: options.reaper, logger: logger,
             random: random)
         retention = RetentionJob(store: store, clock: clock, configuration: options.retention, logger: logger)
+        media = options.media.map {
+            MediaService(
+                store: store, files: $0.files, uploader: $0.uploader, clock: clock,
+                configuration: .init(defaultSenderID: options.defaultSenderID, owner: options.dispatcher.workerID), logger: logger)
+        }
         let forwardSignal = WakeSignal()
         forwarder = options.forwarding.map {
             Forwarder(

@@ -19,6 +19,7 @@ public enum PigeonAPI {
         OperatorRoutes(service: service).register(on: router)
         SystemRoutes(service: service).register(on: router)
         ForwardRoutes(service: service).register(on: router)
+        MediaRoutes(media: engine.media).register(on: router)
         CloudAPIRoutes(service: service, inlineTimeout: inlineSendTimeout, proxy: graphProxy).register(on: router)
         WebhookRoutes(
             settings: .init(intake: engine.webhooks, verifyToken: webhookVerifyToken, appSecret: metaAppSecret)

@@ -177,6 +177,44 @@ enum SQLiteMigrations {
                     CREATE TABLE inbound_seen (wamid TEXT PRIMARY KEY, received_at INTEGER NOT NULL) WITHOUT ROWID;
                     """)
         }
+        // The media library: assets (bytes kept beside the database, named by sha256), the current media id
+        // per sender with a lease for single-flight uploads, and every upload tried.
+        migrator.registerMigration("v7_media") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE media_assets (
+                      key TEXT PRIMARY KEY,
+                      sha256 TEXT NOT NULL,
+                      mime_type TEXT NOT NULL,
+                      size INTEGER NOT NULL,
+                      filename TEXT NOT NULL,
+                      created_at INTEGER NOT NULL,
+                      updated_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TABLE media_uploads (
+                      key TEXT NOT NULL REFERENCES media_assets(key) ON DELETE CASCADE,
+                      sender_id TEXT NOT NULL,
+                      media_id TEXT,
+                      uploaded_at INTEGER,
+                      expires_at INTEGER,
+                      upload_owner TEXT,
+                      upload_until INTEGER,
+                      PRIMARY KEY (key, sender_id)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX media_uploads_expiry ON media_uploads(expires_at);
+                    CREATE TABLE media_refreshes (
+                      id INTEGER PRIMARY KEY AUTOINCREMENT,
+                      key TEXT NOT NULL REFERENCES media_assets(key) ON DELETE CASCADE,
+                      sender_id TEXT NOT NULL,
+                      reason TEXT NOT NULL,
+                      at INTEGER NOT NULL,
+                      old_media_id TEXT,
+                      new_media_id TEXT,
+                      error TEXT
+                    );
+                    CREATE INDEX media_refreshes_asset ON media_refreshes(key, sender_id, id);
+                    """)
+        }
         return migrator
     }
 }

@@ -131,6 +131,7 @@ public enum PigeonRuntime {
                         leaseTimeout: config.leaseTimeout)
                 )
             },
+            media: (transport as? any MediaUploader).map { (MediaFiles(besideDatabase: store.path), $0) },
             defaultSenderID: config.defaultSenderID)
         let engine = Engine(store: store, transport: transport, clock: SystemClock(), options: options, logger: logger)
         let host = config.host

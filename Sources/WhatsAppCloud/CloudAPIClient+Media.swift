@@ -4,13 +4,20 @@ import NIOCore
 import NIOFoundationCompat
 import PigeonCore
 
-extension CloudAPIClient {
+extension CloudAPIClient: MediaUploader {
     /// A failed media upload.
-    public enum MediaUploadError: Error, Sendable {
+    public enum MediaUploadError: Error, Sendable, CustomStringConvertible {
         /// Meta answered with a Graph error.
         case graph(GraphError)
         /// Meta answered with something else.
         case unexpected(status: Int, body: String)
+
+        public var description: String {
+            switch self {
+            case .graph(let error): "Meta refused the upload: \(error.code) \(error.title)\(error.details.map { " (\($0))" } ?? "")"
+            case .unexpected(let status, let body): "Meta answered the upload with HTTP \(status): \(body)"
+            }
+        }
     }
 
     /// Uploads `data` as media of `mimeType` for `phoneNumberID` and returns Meta's media id.

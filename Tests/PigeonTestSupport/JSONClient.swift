@@ -27,12 +27,22 @@ public final class JSONClient: Sendable {
         _ method: HTTPMethod, _ url: String, json body: String? = nil, headers: [String: String] = [:], bearer: String? = nil,
         contentType: String? = "application/json", timeout: TimeAmount = .seconds(30)
     ) async throws -> Reply {
+        try await call(
+            method, url, bytes: body.map { ByteBuffer(string: $0) }, headers: headers, bearer: bearer, contentType: contentType,
+            timeout: timeout)
+    }
+
+    /// Sends `bytes` (any content) and returns the status and body text.
+    public func call(
+        _ method: HTTPMethod, _ url: String, bytes body: ByteBuffer?, headers: [String: String] = [:], bearer: String? = nil,
+        contentType: String?, timeout: TimeAmount = .seconds(30)
+    ) async throws -> Reply {
         var request = HTTPClientRequest(url: url)
         request.method = method
         if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
         if body != nil, let contentType { request.headers.add(name: "Content-Type", value: contentType) }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        if let body { request.body = .bytes(body) }
         let response = try await http.execute(request, timeout: timeout)
         let bytes = try await response.body.collect(upTo: 64 << 20)
         return Reply(status: Int(response.status.code), text: String(buffer: bytes))

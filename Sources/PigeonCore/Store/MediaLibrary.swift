@@ -1,0 +1,25 @@
+import Foundation
+
+/// The media library's records: assets, their media id per sender, and every upload tried.
+public protocol MediaLibrary: Sendable {
+    /// Registers `asset` under its key, or replaces the asset's bytes and type (its uploads stay until they
+    /// are uploaded again). Returns true when the key is new.
+    func saveAsset(_ asset: MediaAsset) async throws -> Bool
+
+    /// The asset under `key`, with its uploads and their history.
+    func asset(_ key: String) async throws -> MediaAsset?
+
+    /// Every asset, by key.
+    func assets() async throws -> [MediaAsset]
+
+    /// Deletes the asset under `key` and its records; returns false if there was none.
+    func deleteAsset(_ key: String) async throws -> Bool
+
+    /// Single flight per asset and sender, across processes: takes the right to upload `key` for
+    /// `senderID` until `until`, unless another owner holds an unexpired right. Returns whether it was taken.
+    func beginUpload(key: String, senderID: String, owner: String, until: Date, now: Date) async throws -> Bool
+
+    /// Records an upload that `owner` began: on success the new id becomes current and expires at
+    /// `expiresAt`; either way the attempt joins the history and the right is released.
+    func finishUpload(key: String, senderID: String, owner: String, refresh: MediaRefresh, expiresAt: Date?) async throws
+}

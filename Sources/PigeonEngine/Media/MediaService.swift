@@ -1,0 +1,143 @@
+import Foundation
+import Logging
+import PigeonCore
+import Synchronization
+
+/// The media library's operations: registering an asset (bytes kept, uploaded to its senders), uploading
+/// it again, and finding a sender's current media id. Uploads of one asset to one sender are single
+/// flight: concurrent callers in this process share one upload, and other processes sharing the database
+/// wait for the lease of the one uploading.
+public final class MediaService: Sendable {
+    /// Settings with named defaults.
+    public struct Configuration: Sendable {
+        /// The sender an asset is uploaded to when it names none (the default sender).
+        public var defaultSenderID: String
+        /// How long one upload may hold its asset and sender before another process may take over.
+        public var uploadLease: Duration
+        /// A name for this process in upload leases.
+        public var owner: String
+
+        public init(defaultSenderID: String, uploadLease: Duration = .seconds(120), owner: String) {
+            self.defaultSenderID = defaultSenderID
+            self.uploadLease = uploadLease
+            self.owner = owner
+        }
+    }
+
+    let store: any MediaLibrary
+    let files: MediaFiles
+    let uploader: any MediaUploader
+    let clock: any PigeonClock
+    let configuration: Configuration
+    let logger: Logger
+    /// Uploads under way in this process, by asset and sender.
+    private let flights = Mutex<[String: Task<String?, Never>]>([:])
+
+    init(
+        store: any MediaLibrary, files: MediaFiles, uploader: any MediaUploader, clock: any PigeonClock,
+        configuration: Configuration, logger: Logger
+    ) {
+        self.store = store
+        self.files = files
+        self.uploader = uploader
+        self.clock = clock
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Registers (or replaces) the asset `key`: checks Meta's type and size rules, keeps the bytes, and
+    /// uploads them to `senders` (default: the senders it already has, else the default sender). A failed
+    /// upload does not undo the registration: it shows in the asset's history and is tried again later.
+    public func register(key: String, data: Data, mimeType: String, filename: String?, senders: [String] = []) async throws
+        -> (asset: MediaAsset, created: Bool)
+    {
+        try MediaRules.validate(key: key)
+        try MediaRules.validate(mimeType: mimeType, size: data.count)
+        let sha256 = try files.keep(data)
+        let previous = try await store.asset(key)
+        let now = clock.now()
+        let created = try await store.saveAsset(
+            MediaAsset(
+                key: key, sha256: sha256, mimeType: mimeType, size: data.count, filename: filename ?? Self.filename(key, mimeType),
+                createdAt: previous?.createdAt ?? now, updatedAt: now))
+        let targets = senders.isEmpty ? (previous?.uploads.map(\.senderID) ?? []) : senders
+        for sender in targets.isEmpty ? [configuration.defaultSenderID] : targets {
+            _ = await upload(key: key, senderID: sender, reason: previous == nil ? .registered : .manual)
+        }
+        guard let asset = try await store.asset(key) else { throw CancellationError() }  // deleted meanwhile
+        return (asset, created)
+    }
+
+    /// Uploads `key` again to every sender it has (or the default sender); nil when there is no such asset.
+    public func refresh(key: String, reason: MediaRefreshReason) async throws -> MediaAsset? {
+        guard let asset = try await store.asset(key) else { return nil }
+        let senders = asset.uploads.isEmpty ? [configuration.defaultSenderID] : asset.uploads.map(\.senderID)
+        for sender in senders { _ = await upload(key: key, senderID: sender, reason: reason) }
+        return try await store.asset(key)
+    }
+
+    /// Deletes the asset `key` and its records (its file goes with the next sweep of unused files).
+    public func delete(key: String) async throws -> Bool {
+        try await store.deleteAsset(key)
+    }
+
+    /// The asset `key`, or every asset.
+    public func asset(_ key: String) async throws -> MediaAsset? { try await store.asset(key) }
+    public func assets() async throws -> [MediaAsset] { try await store.assets() }
+
+    /// Uploads `key` to `senderID` unless an upload is under way, in which case its result is shared.
+    /// Returns the new media id, or nil when the upload failed (recorded in the history).
+    public func upload(key: String, senderID: String, reason: MediaRefreshReason) async -> String? {
+        let flightKey = key + "\u{0}" + senderID
+        let task = flights.withLock { flights -> Task<String?, Never> in
+            if let running = flights[flightKey] { return running }
+            let task = Task { await self.uploadOnce(key: key, senderID: senderID, reason: reason) }
+            flights[flightKey] = task
+            return task
+        }
+        let result = await task.value
+        flights.withLock { flights in
+            if flights[flightKey] == task { flights[flightKey] = nil }
+        }
+        return result
+    }
+
+    private func uploadOnce(key: String, senderID: String, reason: MediaRefreshReason) async -> String? {
+        let owner = configuration.owner
+        do {
+            let now = clock.now()
+            guard try await store.beginUpload(key: key, senderID: senderID, owner: owner, until: now.adding(configuration.uploadLease), now: now)
+            else {
+                logger.info("another process is uploading this asset; not uploading it twice", metadata: ["key": "\(key)", "sender": "\(senderID)"])
+                return try await store.asset(key)?.uploads.first { $0.senderID == senderID }?.mediaID
+            }
+            guard let asset = try await store.asset(key) else { return nil }
+            let old = asset.uploads.first { $0.senderID == senderID }?.mediaID
+            do {
+                let data = try files.read(asset.sha256)
+                let id = try await uploader.uploadMedia(data, mimeType: asset.mimeType, filename: asset.filename, phoneNumberID: senderID)
+                let at = clock.now()
+                try await store.finishUpload(
+                    key: key, senderID: senderID, owner: owner,
+                    refresh: MediaRefresh(reason: reason, at: at, oldMediaID: old, newMediaID: id, error: nil),
+                    expiresAt: at.adding(MediaRules.lifetime))
+                return id
+            } catch {
+                logger.warning("uploading media failed", metadata: ["key": "\(key)", "sender": "\(senderID)", "error": "\(error)"])
+                try await store.finishUpload(
+                    key: key, senderID: senderID, owner: owner,
+                    refresh: MediaRefresh(reason: reason, at: clock.now(), oldMediaID: old, newMediaID: nil, error: "\(error)"),
+                    expiresAt: nil)
+                return nil
+            }
+        } catch {
+            logger.error("recording a media upload failed", metadata: ["key": "\(key)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    private static func filename(_ key: String, _ mimeType: String) -> String {
+        let ext = mimeType.split(separator: "/").last.map(String.init) ?? "bin"
+        return "\(key).\(ext)"
+    }
+}

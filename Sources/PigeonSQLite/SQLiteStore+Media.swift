@@ -1,0 +1,116 @@
+import Foundation
+import GRDB
+import PigeonCore
+
+extension SQLiteStore: MediaLibrary {
+    public func saveAsset(_ asset: MediaAsset) async throws -> Bool {
+        try await writes.perform { db in
+            let existed = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM media_assets WHERE key = ?)", arguments: [asset.key]) ?? false
+            try db.execute(
+                sql: """
+                    INSERT INTO media_assets (key, sha256, mime_type, size, filename, created_at, updated_at)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                    ON CONFLICT (key) DO UPDATE SET sha256 = ?2, mime_type = ?3, size = ?4, filename = ?5, updated_at = ?6
+                    """,
+                arguments: [asset.key, asset.sha256, asset.mimeType, asset.size, asset.filename, asset.updatedAt.millisecondsSince1970])
+            return !existed
+        }
+    }
+
+    public func asset(_ key: String) async throws -> MediaAsset? {
+        try await pool.read { db in try Self.assets(db, key: key).first }
+    }
+
+    public func assets() async throws -> [MediaAsset] {
+        try await pool.read { db in try Self.assets(db, key: nil) }
+    }
+
+    public func deleteAsset(_ key: String) async throws -> Bool {
+        try await writes.perform { db in
+            try db.execute(sql: "DELETE FROM media_assets WHERE key = ?", arguments: [key])
+            return db.changesCount > 0
+        }
+    }
+
+    public func beginUpload(key: String, senderID: String, owner: String, until: Date, now: Date) async throws -> Bool {
+        try await writes.perform { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO media_uploads (key, sender_id, upload_owner, upload_until) VALUES (?1, ?2, ?3, ?4)
+                    ON CONFLICT (key, sender_id) DO UPDATE SET upload_owner = ?3, upload_until = ?4
+                    WHERE upload_owner IS NULL OR upload_until <= ?5 OR upload_owner = ?3
+                    """,
+                arguments: [key, senderID, owner, until.millisecondsSince1970, now.millisecondsSince1970])
+            return db.changesCount == 1
+        }
+    }
+
+    public func finishUpload(key: String, senderID: String, owner: String, refresh: MediaRefresh, expiresAt: Date?) async throws {
+        try await writes.perform { db in
+            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM media_assets WHERE key = ?)", arguments: [key]) == true else {
+                return  // deleted while uploading
+            }
+            if let mediaID = refresh.newMediaID {
+                try db.execute(
+                    sql: """
+                        UPDATE media_uploads SET media_id = ?, uploaded_at = ?, expires_at = ?, upload_owner = NULL, upload_until = NULL
+                        WHERE key = ? AND sender_id = ?
+                        """,
+                    arguments: [mediaID, refresh.at.millisecondsSince1970, expiresAt?.millisecondsSince1970, key, senderID])
+            } else {
+                try db.execute(
+                    sql: "UPDATE media_uploads SET upload_owner = NULL, upload_until = NULL WHERE key = ? AND sender_id = ? AND upload_owner = ?",
+                    arguments: [key, senderID, owner])
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO media_refreshes (key, sender_id, reason, at, old_media_id, new_media_id, error)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    key, senderID, refresh.reason.rawValue, refresh.at.millisecondsSince1970, refresh.oldMediaID, refresh.newMediaID,
+                    refresh.error,
+                ])
+        }
+    }
+
+    /// Assets (all, or the one under `key`) with their uploads and history.
+    private static func assets(_ db: Database, key: String?) throws -> [MediaAsset] {
+        let filter = key == nil ? "" : "WHERE key = ?1"
+        let arguments: StatementArguments = key.map { [$0] } ?? []
+        var assets = try SQLiteRows.fetch(
+            db, sql: "SELECT key, sha256, mime_type, size, filename, created_at, updated_at FROM media_assets \(filter) ORDER BY key",
+            arguments: arguments
+        ) { row in
+            MediaAsset(
+                key: row.string(0), sha256: row.string(1), mimeType: row.string(2), size: row.int(3), filename: row.string(4),
+                createdAt: Date(millisecondsSince1970: row.int64(5)), updatedAt: Date(millisecondsSince1970: row.int64(6)))
+        }
+        let uploads = try SQLiteRows.fetch(
+            db, sql: "SELECT key, sender_id, media_id, uploaded_at, expires_at FROM media_uploads \(filter) ORDER BY key, sender_id",
+            arguments: arguments
+        ) { row in
+            (key: row.string(0),
+             upload: MediaUpload(
+                senderID: row.string(1), mediaID: row.optionalString(2), uploadedAt: SQLiteRows.date(row.optionalInt64(3)),
+                expiresAt: SQLiteRows.date(row.optionalInt64(4))))
+        }
+        let history = try SQLiteRows.fetch(
+            db, sql: "SELECT key, sender_id, reason, at, old_media_id, new_media_id, error FROM media_refreshes \(filter) ORDER BY id",
+            arguments: arguments
+        ) { row in
+            (key: row.string(0), senderID: row.string(1),
+             refresh: MediaRefresh(
+                reason: MediaRefreshReason(rawValue: row.string(2)) ?? .manual, at: Date(millisecondsSince1970: row.int64(3)),
+                oldMediaID: row.optionalString(4), newMediaID: row.optionalString(5), error: row.optionalString(6)))
+        }
+        for index in assets.indices {
+            assets[index].uploads = uploads.filter { $0.key == assets[index].key }.map { entry in
+                var upload = entry.upload
+                upload.history = history.filter { $0.key == entry.key && $0.senderID == upload.senderID }.map(\.refresh)
+                return upload
+            }
+        }
+        return assets
+    }
+}

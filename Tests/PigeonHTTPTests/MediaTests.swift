@@ -1,0 +1,125 @@
+import Foundation
+import NIOCore
+import PigeonTestSupport
+import Testing
+
+/// The media library over loopback: registering an asset uploads it to Meta (the simulator), keeps its
+/// bytes beside the database, lists it with its media id and expiry, refreshes and deletes it; bad input
+/// is a clear 4xx that stores nothing.
+@Suite struct MediaTests {
+    /// A `multipart/form-data` body with text `fields` and, unless nil, a `file` part.
+    static func form(_ fields: [(String, String)], file: (bytes: [UInt8], type: String?, name: String)?) -> (ByteBuffer, String) {
+        let boundary = "test-boundary-\(UUID().uuidString)"
+        var body = ByteBuffer()
+        for (name, value) in fields {
+            body.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n")
+        }
+        if let file {
+            body.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(file.name)\"\r\n")
+            if let type = file.type { body.writeString("Content-Type: \(type)\r\n") }
+            body.writeString("\r\n")
+            body.writeBytes(file.bytes)
+            body.writeString("\r\n")
+        }
+        body.writeString("--\(boundary)--\r\n")
+        return (body, "multipart/form-data; boundary=\(boundary)")
+    }
+
+    static let video = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+
+    func register(
+        _ h: Harness, key: String = "onboarding-video-hi", bytes: [UInt8] = MediaTests.video, type: String? = "video/mp4",
+        fields: [(String, String)] = []
+    ) async throws -> JSONClient.Reply {
+        let (body, contentType) = Self.form([("key", key)] + fields, file: (bytes, type, "welcome.mp4"))
+        return try await h.client.call(.POST, h.apiURL + "/v1/media", bytes: body, bearer: Harness.apiKey, contentType: contentType)
+    }
+
+    @Test func aRegisteredAssetIsUploadedKeptListedRefreshedAndDeleted() async throws {
+        try await Harness.run { h in
+            let created = try await register(h)
+            #expect(created.status == 201, "\(created.text)")
+            let asset = created.json
+            #expect(asset["mime_type"] as? String == "video/mp4")
+            #expect(asset["size"] as? Int == Self.video.count)
+            let sha256 = try #require(asset["sha256"] as? String)
+            let sender = try #require((asset["senders"] as? [[String: Any]])?.first)
+            #expect(sender["sender_id"] as? String == Harness.sender)
+            let firstID = try #require(sender["media_id"] as? String)
+            let uploadedAt = try #require(sender["uploaded_at"] as? String)
+            let expiresAt = try #require(sender["expires_at"] as? String)
+            #expect(try Self.date(expiresAt).timeIntervalSince(Self.date(uploadedAt)) == 30 * 86_400)
+            #expect((sender["history"] as? [[String: Any]])?.map { $0["reason"] as? String } == ["registered"])
+            #expect(h.simulator.mediaUploads == 1)
+            let kept = URL(fileURLWithPath: h.store.path + ".media").appendingPathComponent(sha256)
+            #expect(try Data(contentsOf: kept) == Data(Self.video), "the bytes were not kept beside the database")
+
+            let listed = try await h.call(.GET, "/v1/media")
+            #expect(listed.status == 200)
+            #expect((listed.json["media"] as? [[String: Any]])?.map { $0["key"] as? String } == ["onboarding-video-hi"])
+
+            let refreshed = try await h.call(.POST, "/v1/media/onboarding-video-hi/refresh")
+            #expect(refreshed.status == 200, "\(refreshed.text)")
+            let now = try #require((refreshed.json["senders"] as? [[String: Any]])?.first)
+            #expect(now["media_id"] as? String != firstID)
+            let history = try #require(now["history"] as? [[String: Any]])
+            #expect(history.map { $0["reason"] as? String } == ["registered", "manual"])
+            #expect(history.last?["old_media_id"] as? String == firstID)
+            #expect(history.last?["new_media_id"] as? String == now["media_id"] as? String)
+            #expect(h.simulator.mediaUploads == 2)
+
+            #expect(try await h.call(.DELETE, "/v1/media/onboarding-video-hi").status == 204)
+            #expect(try await h.call(.GET, "/v1/media/onboarding-video-hi").status == 404)
+            #expect(try await h.call(.POST, "/v1/media/onboarding-video-hi/refresh").status == 404)
+        }
+    }
+
+    @Test func registeringTheSameKeyAgainReplacesItsBytes() async throws {
+        try await Harness.run { h in
+            #expect(try await register(h).status == 201)
+            let again = try await register(h, bytes: Array(Self.video.prefix(1000)))
+            #expect(again.status == 200, "\(again.text)")
+            #expect(again.json["size"] as? Int == 1000)
+            #expect(h.simulator.mediaUploads == 2)
+        }
+    }
+
+    @Test func badRegistrationsAreClear4xxAndStoreNothing() async throws {
+        try await Harness.run { h in
+            let cases: [(reply: JSONClient.Reply, status: Int, code: String)] = [
+                (try await register(h, type: "video/avi"), 400, "unsupported_media_type"),
+                (try await register(h, type: nil), 400, "missing_mime_type"),
+                (try await register(h, bytes: [UInt8](repeating: 1, count: (5 << 20) + 1), type: "image/png"), 413, "media_too_large"),
+                (try await register(h, bytes: [], type: "image/png"), 400, "empty_media"),
+                (try await register(h, key: "has spaces/and slashes"), 400, "invalid_media_key"),
+                (try await register(h, key: ""), 400, "missing_key"),
+                (try await h.call(.POST, "/v1/media", json: #"{"key": "k"}"#), 415, "unsupported_content_type"),
+                (
+                    try await h.client.call(
+                        .POST, h.apiURL + "/v1/media", bytes: Self.form([("key", "k")], file: nil).0, bearer: Harness.apiKey,
+                        contentType: Self.form([], file: nil).1), 400, "invalid_multipart"
+                ),
+                (try await h.call(.POST, "/v1/media", json: "", auth: nil), 401, "missing_api_key"),
+            ]
+            for (reply, status, code) in cases {
+                #expect(reply.status == status, "\(code): \(reply.text)")
+                #expect(reply.error == code, "\(reply.text)")
+            }
+            let listed = try await h.call(.GET, "/v1/media")
+            #expect((listed.json["media"] as? [[String: Any]])?.isEmpty == true)
+            #expect(h.simulator.mediaUploads == 0)
+        }
+    }
+
+    static func date(_ text: String) throws -> Date {
+        try #require(ISO8601DateFormatter.withFractionalSeconds.date(from: text) ?? ISO8601DateFormatter().date(from: text))
+    }
+}
+
+extension ISO8601DateFormatter {
+    nonisolated(unsafe) static let withFractionalSeconds: ISO8601DateFormatter = {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter
+    }()
+}
