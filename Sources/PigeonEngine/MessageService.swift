@@ -41,11 +41,27 @@ public final class MessageService: Sendable {
             idempotencyKey: request.idempotencyKey, requestHash: requestHash)
     }
 
-    /// Stores `messages` in one transaction; returns after the commit.
+    /// Stores `messages` in one transaction; returns after the commit. Throws `ValidationError` (and stores
+    /// nothing) when a message names a media library asset that does not exist.
     public func accept(_ messages: [NewMessage]) async throws -> [EnqueueResult] {
+        try await checkMediaKeys(messages)
         let results = try await store.enqueue(messages, now: clock.now())
         if results.contains(where: { if case .created = $0 { true } else { false } }) { signal.notify() }
         return results
+    }
+
+    private func checkMediaKeys(_ messages: [NewMessage]) async throws {
+        var known: Set<String> = []
+        for (index, message) in messages.enumerated() {
+            for key in MediaReferences.keys(inPayload: message.payload) where !known.contains(key) {
+                guard try await store.asset(key) != nil else {
+                    throw ValidationError(
+                        "unknown_media_key",
+                        "\(messages.count > 1 ? "messages[\(index)]: " : "")no media asset has the key \(key); register it with POST /v1/media first")
+                }
+                known.insert(key)
+            }
+        }
     }
 
     /// Stores `message`, then waits up to `timeout` for its first attempt's outcome: the state it reached

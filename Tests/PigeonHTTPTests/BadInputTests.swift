@@ -26,6 +26,13 @@ import Testing
         Case(name: "missing text", body: #"{"to": "+15550001111", "type": "text"}"#, status: 400, code: "missing_content"),
         Case(name: "oversized body", body: #"{"to": "+15550001111", "text": {"body": "\#(String(repeating: "a", count: 300_000))"}}"#, status: 413, code: "body_too_large"),
         Case(name: "bad max_attempts", body: #"{"to": "+15550001111", "text": {"body": "hi"}, "max_attempts": -1}"#, status: 400, code: "invalid_max_attempts"),
+        Case(name: "media with id and media_key", body: #"{"to": "+15550001111", "type": "image", "image": {"id": "1", "media_key": "logo"}}"#, status: 400, code: "invalid_media"),
+        Case(name: "malformed media_key", body: #"{"to": "+15550001111", "type": "image", "image": {"media_key": "a b"}}"#, status: 400, code: "invalid_media_key"),
+        Case(name: "unknown media_key", body: #"{"to": "+15550001111", "type": "image", "image": {"media_key": "never-registered"}}"#, status: 400, code: "unknown_media_key"),
+        Case(
+            name: "unknown media_key in a template header",
+            body: #"{"to": "+15550001111", "type": "template", "template": {"name": "welcome", "language": {"code": "en"}, "components": [{"type": "header", "parameters": [{"type": "video", "video": {"media_key": "never-registered"}}]}]}}"#,
+            status: 400, code: "unknown_media_key"),
         Case(name: "missing key", body: #"{"to": "+15550001111", "text": {"body": "hi"}}"#, auth: nil, status: 401, code: "missing_api_key"),
         Case(name: "wrong key", body: #"{"to": "+15550001111", "text": {"body": "hi"}}"#, auth: "wrong-key-0123456789", status: 401, code: "invalid_api_key"),
         Case(name: "batch without messages", path: "/v1/messages/batch", body: #"{"items": []}"#, status: 400, code: "invalid_batch"),

@@ -69,6 +69,13 @@ public struct MessageValidator: Sendable {
             throw ValidationError("missing_content", "\(path)\(type) is required for a \(type) message: \(Self.contentHint(type))")
         }
         try checkContent(type: type, content: content, path: "\(path)\(type)")
+        for key in MediaReferences.keys(in: content) {
+            do {
+                try MediaRules.validate(key: key)
+            } catch {
+                throw ValidationError(error.code, "\(path)\(type) names media_key \"\(key)\": \(error.message)")
+            }
+        }
 
         let payload: String
         do {
@@ -114,8 +121,11 @@ public struct MessageValidator: Sendable {
         case _ where Self.mediaTypes.contains(type):
             let id = object["id"] as? String
             let link = object["link"] as? String
-            guard (id != nil) != (link != nil) else {
-                throw ValidationError("invalid_media", "\(path) needs exactly one of \"id\" (an uploaded media id) or \"link\" (an https URL)")
+            let key = object[MediaReferences.field] as? String
+            guard [id != nil, link != nil, key != nil].filter({ $0 }).count == 1 else {
+                throw ValidationError(
+                    "invalid_media",
+                    "\(path) needs exactly one of \"id\" (an uploaded media id), \"link\" (an https URL) or \"media_key\" (an asset of the media library)")
             }
             if let link, URL(string: link)?.scheme.map({ ["http", "https"].contains($0.lowercased()) }) != true {
                 throw ValidationError("invalid_media", "\(path).link must be an http(s) URL")
@@ -177,7 +187,7 @@ public struct MessageValidator: Sendable {
         switch type {
         case "text": "{\"body\": \"…\"}"
         case "template": "{\"name\": \"…\", \"language\": {\"code\": \"en_US\"}, \"components\": […]}"
-        case _ where mediaTypes.contains(type): "{\"id\": \"<media id>\"} or {\"link\": \"https://…\"}"
+        case _ where mediaTypes.contains(type): "{\"id\": \"<media id>\"}, {\"link\": \"https://…\"} or {\"media_key\": \"<asset key>\"}"
         default: "Meta's \(type) object"
         }
     }

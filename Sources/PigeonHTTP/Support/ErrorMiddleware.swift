@@ -1,8 +1,9 @@
 import Hummingbird
 import Logging
+import PigeonCore
 
 /// Turns every error into Pigeon's JSON error shape (Meta's, on the drop-in Graph paths). `APIError`s are
-/// shown as they are; Hummingbird's HTTP errors keep their status; anything else is a 500 whose details go
+/// shown as they are, a `ValidationError` is a 400; Hummingbird's HTTP errors keep their status; anything else is a 500 whose details go
 /// only to the log.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -12,6 +13,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             return render(error)
+        } catch let error as ValidationError {
+            return render(APIError(.badRequest, error.code, error.message))
         } catch let error as HTTPError {
             let code = error.status == .notFound ? "not_found" : "http_\(error.status.code)"
             let message =
