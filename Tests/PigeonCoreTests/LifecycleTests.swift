@@ -18,7 +18,8 @@ import Testing
             + ErrorClass.allCases.map { .failed(Self.error($0), jitter: 0.5) }
             + [MessageStatus.sent, .delivered, .read].map { .reported($0, wamid: "wamid.2") }
             + ErrorClass.allCases.map { .reportedFailure(Self.error($0), jitter: 0.5) }
-            + [.operatorRetry(maxAttempts: nil), .cancel]
+            + [.failed(Self.error(.media), jitter: 0.5, refreshesMedia: true), .reportedFailure(Self.error(.media), jitter: 0.5, refreshesMedia: true)]
+            + [.mediaRefreshFailed(Self.error(.media)), .operatorRetry(maxAttempts: nil), .cancel]
     }
 
     /// The rule table, written independently of the implementation: is `event` allowed from `status`,
@@ -26,7 +27,7 @@ import Testing
     func expectation(_ status: MessageStatus, _ event: LifecycleEvent) -> String {
         switch event {
         case .claim: MessageStatus.claimable.contains(status) ? "moved" : "rejected"
-        case .accepted, .failed, .leaseExpired: status == .sending ? "moved" : "rejected"
+        case .accepted, .failed, .leaseExpired, .mediaRefreshFailed: status == .sending ? "moved" : "rejected"
         case .reported(let reported, _): (reported.deliveryRank! > (status.deliveryRank ?? 0)) ? "moved" : "unchanged"
         case .reportedFailure:
             switch status {
@@ -169,6 +170,26 @@ import Testing
         let second = lifecycle.transition(again, .failed(Self.error(.media, code: 131053), jitter: 0.5), now: now).state!
         #expect(second.status == .failed)
         #expect(second.failureReason == .permanentError)
+    }
+
+    @Test func aMediaErrorOnLibraryAssetsRetriesAtOnceThenDeadLettersAsMediaRefreshFailed() {
+        let media = Self.error(.media, code: 131053)
+        let first = lifecycle.transition(sending(counted: 0, max: 5), .failed(media, jitter: 0.5, refreshesMedia: true), now: now).state!
+        #expect(first.status == .retryScheduled)
+        #expect(first.nextAttemptAt == now, "the retry waited although it uploads fresh ids first")
+        #expect(first.mediaRetried)
+        var again = first
+        again.status = .sending
+        let second = lifecycle.transition(again, .failed(media, jitter: 0.5, refreshesMedia: true), now: now).state!
+        #expect(second.status == .failed)
+        #expect(second.failureReason == .mediaRefreshFailed)
+        let uploadFailed = lifecycle.transition(again, .mediaRefreshFailed(Self.error(.media, code: nil)), now: now).state!
+        #expect(uploadFailed.status == .failed)
+        #expect(uploadFailed.failureReason == .mediaRefreshFailed)
+        let async = lifecycle.transition(
+            MessageState(status: .sent, attempts: 1, maxAttempts: 5), .reportedFailure(media, jitter: 0.5, refreshesMedia: true), now: now
+        ).state!
+        #expect(async.status == .retryScheduled && async.nextAttemptAt == now && async.mediaRetried)
     }
 
     @Test func inDoubtAttemptsWaitTheQuietPeriodAndAreResentOnceEvenPastTheBudget() {

@@ -6,6 +6,7 @@ import Foundation
 /// ```
 /// queued ──claim──> sending ──accepted──> sent ──> delivered ──> read     (never moves down)
 ///    ^                 │ failed: transient/media/in doubt (budget left), throttled, pair-limited
+///    │                 │   (a media error on a message naming library assets: re-upload, retry at once)
 ///    │                 ├──────────────> retry_scheduled ──claim──> sending
 ///    │                 │ failed: sender-level (sender paused, not counted)
 ///    └─────────────────┤
@@ -36,21 +37,27 @@ public struct Lifecycle: Sendable {
             next.pairLevel = 0
             next.failureReason = nil
             return .moved(next, effects: [])
-        case .failed(let classification, let jitter):
+        case .failed(let classification, let jitter, let refreshesMedia):
             guard state.status == .sending else { return notSending(state, event) }
-            return failed(state.released(), classification, jitter: jitter, now: now)
+            return failed(state.released(), classification, jitter: jitter, refreshesMedia: refreshesMedia, now: now)
+        case .mediaRefreshFailed(let classification):
+            guard state.status == .sending else { return notSending(state, event) }
+            var next = state.released()
+            next.lastError = classification
+            next.countedAttempts += 1
+            return deadLetter(next, .mediaRefreshFailed)
         case .leaseExpired(let jitter):
             guard state.status == .sending else { return notSending(state, event) }
             let classification = Classification(
                 errorClass: .inDoubt, code: nil, title: "Lease expired (in doubt)",
                 details: "the worker stopped before recording the outcome of this attempt", httpStatus: nil)
-            return failed(state.released(), classification, jitter: jitter, now: now)
+            return failed(state.released(), classification, jitter: jitter, refreshesMedia: false, now: now)
         case .reported(let status, let wamid):
             return reported(state, status: status, wamid: wamid)
-        case .reportedFailure(let classification, let jitter):
+        case .reportedFailure(let classification, let jitter, let refreshesMedia):
             switch state.status {
             case .sent, .queued, .retryScheduled:
-                return failed(state.released(), classification, jitter: jitter, now: now)
+                return failed(state.released(), classification, jitter: jitter, refreshesMedia: refreshesMedia, now: now)
             case .delivered, .read, .failed, .cancelled:
                 // Recorded as an event, never acted on: the message reached the user or is already settled.
                 return .unchanged
@@ -98,7 +105,9 @@ public struct Lifecycle: Sendable {
         return .moved(next, effects: [])
     }
 
-    private func failed(_ state: MessageState, _ error: Classification, jitter: Double, now: Date) -> Transition {
+    private func failed(
+        _ state: MessageState, _ error: Classification, jitter: Double, refreshesMedia: Bool, now: Date
+    ) -> Transition {
         var next = state
         next.lastError = error
         switch error.errorClass {
@@ -107,10 +116,16 @@ public struct Lifecycle: Sendable {
         case .media:
             if next.mediaRetried {
                 next.countedAttempts += 1
-                return deadLetter(next, .permanentError)
+                return deadLetter(next, refreshesMedia ? .mediaRefreshFailed : .permanentError)
             }
             next.mediaRetried = true
-            return counted(next, now: now, jitter: jitter, exhausted: .retriesExhausted)
+            guard refreshesMedia else { return counted(next, now: now, jitter: jitter, exhausted: .retriesExhausted) }
+            // The retry uploads the assets again first, so it need not wait.
+            next.countedAttempts += 1
+            guard next.countedAttempts < next.maxAttempts else { return deadLetter(next, .retriesExhausted) }
+            next.status = .retryScheduled
+            next.nextAttemptAt = now
+            return .moved(next, effects: [])
         case .permanent:
             next.countedAttempts += 1
             return deadLetter(next, .permanentError)

@@ -6,14 +6,20 @@ public enum LifecycleEvent: Sendable, Hashable {
     case claim(owner: String, leaseUntil: Date)
     /// Meta accepted the attempt.
     case accepted(wamid: String)
-    /// The attempt failed; `jitter` is a random value in 0..<1 for the retry delay.
-    case failed(Classification, jitter: Double)
+    /// The attempt failed; `jitter` is a random value in 0..<1 for the retry delay. `refreshesMedia`: the
+    /// message names media library assets, so a media error is answered by uploading them again and
+    /// retrying at once, and a second one dead-letters it with `media_refresh_failed`.
+    case failed(Classification, jitter: Double, refreshesMedia: Bool = false)
     /// The lease ran out before the worker recorded an outcome (it died): the attempt is in doubt.
     case leaseExpired(jitter: Double)
     /// A status reported by Meta (webhook): `sent`, `delivered` or `read`.
     case reported(MessageStatus, wamid: String?)
-    /// Meta reported (webhook) that a message it had accepted failed; `jitter` as for `failed`.
-    case reportedFailure(Classification, jitter: Double)
+    /// Meta reported (webhook) that a message it had accepted failed; `jitter` and `refreshesMedia` as for
+    /// `failed`.
+    case reportedFailure(Classification, jitter: Double, refreshesMedia: Bool = false)
+    /// Uploading a media library asset again after a media error failed: the message is dead-lettered
+    /// with `media_refresh_failed`.
+    case mediaRefreshFailed(Classification)
     /// An operator retries a dead-lettered message with a fresh budget (optionally a new size).
     case operatorRetry(maxAttempts: Int?)
     /// An operator cancels a message that has not been sent.
@@ -28,6 +34,7 @@ public enum LifecycleEvent: Sendable, Hashable {
         case .leaseExpired: "lease_expired"
         case .reported: "reported"
         case .reportedFailure: "reported_failure"
+        case .mediaRefreshFailed: "media_refresh_failed"
         case .operatorRetry: "retry"
         case .cancel: "cancel"
         }
