@@ -75,19 +75,19 @@ public final class Engine: Sendable {
         service = MessageService(
             store: store, lifecycle: lifecycle, clock: clock, signal: signal, pacer: pacer, waiters: waiters,
             defaultSenderID: options.defaultSenderID)
-        dispatcher = Dispatcher(
-            store: store, transport: transport, lifecycle: lifecycle,
-            classifier: classifier, pacer: pacer, clock: clock, signal: signal,
-            configuration: options.dispatcher, logger: logger, waiters: waiters, random: random)
-        reaper = LeaseReaper(
-            store: store, lifecycle: lifecycle, clock: clock, signal: signal, configuration: options.reaper, logger: logger,
-            random: random)
-        retention = RetentionJob(store: store, clock: clock, configuration: options.retention, logger: logger)
         media = options.media.map {
             MediaService(
                 store: store, files: $0.files, uploader: $0.uploader, clock: clock,
                 configuration: .init(defaultSenderID: options.defaultSenderID, owner: options.dispatcher.workerID), logger: logger)
         }
+        dispatcher = Dispatcher(
+            store: store, transport: transport, lifecycle: lifecycle,
+            classifier: classifier, pacer: pacer, clock: clock, signal: signal,
+            configuration: options.dispatcher, logger: logger, waiters: waiters, media: media, random: random)
+        reaper = LeaseReaper(
+            store: store, lifecycle: lifecycle, clock: clock, signal: signal, configuration: options.reaper, logger: logger,
+            random: random)
+        retention = RetentionJob(store: store, clock: clock, configuration: options.retention, logger: logger)
         let forwardSignal = WakeSignal()
         forwarder = options.forwarding.map {
             Forwarder(

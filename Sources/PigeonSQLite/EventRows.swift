@@ -51,9 +51,9 @@ enum EventRows {
     /// data) so the event row is written once, with its outcome. A report with no message yet, or told to
     /// wait, is stored pending and tried again after `retryDelay(tries: 0)`.
     static func record(
-        _ report: StatusReport, now: Date, db: Database, decide: (MessageState, StatusReport) -> StatusDecision
+        _ report: StatusReport, now: Date, db: Database, decide: (MessageRecord, StatusReport) -> StatusDecision
     ) throws -> Recorded {
-        guard let message = try message(for: report, db: db), case .apply(let transition) = decide(message.state, report) else {
+        guard let message = try message(for: report, db: db), case .apply(let transition) = decide(message, report) else {
             let id = try insert(report, outcome: .pending, messageSeq: nil, retryAt: now.adding(retryDelay(tries: 0)), now: now, db: db)
             return Recorded(isNew: id != nil, settled: nil)
         }
@@ -111,10 +111,10 @@ enum EventRows {
     /// when the message moved.
     static func place(
         event: Pending, report: StatusReport, now: Date, db: Database,
-        decide: (MessageState, StatusReport) -> StatusDecision
+        decide: (MessageRecord, StatusReport) -> StatusDecision
     ) throws -> SettledStatus? {
         guard let message = try message(for: report, db: db),
-            case .apply(let transition) = decide(message.state, report)
+            case .apply(let transition) = decide(message, report)
         else {
             try db.cachedStatement(sql: "UPDATE message_events SET next_match_at = ?, match_tries = match_tries + 1 WHERE id = ?")
                 .execute(arguments: [now.adding(retryDelay(tries: event.tries)).millisecondsSince1970, event.id])

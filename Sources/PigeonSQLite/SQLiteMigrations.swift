@@ -215,6 +215,20 @@ enum SQLiteMigrations {
                     CREATE INDEX media_refreshes_asset ON media_refreshes(key, sender_id, id);
                     """)
         }
+        // Which media id each attempt of a message used for each library asset it names, so a media error is
+        // answered by one re-upload of exactly the id that failed.
+        migrator.registerMigration("v8_media_sends") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE media_sends (
+                      message_seq INTEGER NOT NULL REFERENCES messages(seq) ON DELETE CASCADE,
+                      attempt INTEGER NOT NULL,
+                      key TEXT NOT NULL,
+                      media_id TEXT NOT NULL,
+                      PRIMARY KEY (message_seq, attempt, key)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

@@ -45,10 +45,16 @@ extension SQLiteStore: MediaLibrary {
         }
     }
 
-    public func finishUpload(key: String, senderID: String, owner: String, refresh: MediaRefresh, expiresAt: Date?) async throws {
+    public func finishUpload(key: String, senderID: String, owner: String, refresh: MediaRefresh?, expiresAt: Date?) async throws {
         try await writes.perform { db in
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM media_assets WHERE key = ?)", arguments: [key]) == true else {
                 return  // deleted while uploading
+            }
+            guard let refresh else {
+                try db.execute(
+                    sql: "UPDATE media_uploads SET upload_owner = NULL, upload_until = NULL WHERE key = ? AND sender_id = ? AND upload_owner = ?",
+                    arguments: [key, senderID, owner])
+                return
             }
             if let mediaID = refresh.newMediaID {
                 try db.execute(
@@ -71,6 +77,27 @@ extension SQLiteStore: MediaLibrary {
                     key, senderID, refresh.reason.rawValue, refresh.at.millisecondsSince1970, refresh.oldMediaID, refresh.newMediaID,
                     refresh.error,
                 ])
+        }
+    }
+
+    public func recordMediaUse(messageSeq: Int64, attempt: Int, ids: [String: String]) async throws {
+        try await writes.perform { db in
+            let statement = try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO media_sends (message_seq, attempt, key, media_id) VALUES (?, ?, ?, ?)")
+            for (key, id) in ids { try statement.execute(arguments: [messageSeq, attempt, key, id]) }
+        }
+    }
+
+    public func mediaUsed(messageSeq: Int64, before attempt: Int) async throws -> [String: String] {
+        try await pool.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT key, media_id FROM media_sends
+                    WHERE message_seq = ?1 AND attempt = (SELECT MAX(attempt) FROM media_sends WHERE message_seq = ?1 AND attempt < ?2)
+                    """,
+                arguments: [messageSeq, attempt])
+            return Dictionary(rows.map { ($0[0] as String, $0[1] as String) }, uniquingKeysWith: { first, _ in first })
         }
     }
 

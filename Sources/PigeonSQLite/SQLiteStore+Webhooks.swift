@@ -25,7 +25,7 @@ extension SQLiteStore: WebhookInbox {
 
     public func receiveWebhook(
         _ body: Data, carrying webhook: MetaWebhook, receivedAt: Date, forwarding: Bool,
-        decide: @escaping @Sendable (MessageState, StatusReport) -> StatusDecision
+        decide: @escaping @Sendable (MessageRecord, StatusReport) -> StatusDecision
     ) async throws -> [SettledStatus] {
         try await writes.perform { db in
             let settled = try Self.settleRows(
@@ -38,7 +38,7 @@ extension SQLiteStore: WebhookInbox {
 
     public func settle(
         _ reports: [StatusReport], inbound: [InboundMessage], processed: [(seq: Int64, problems: String?)], now: Date,
-        forwarding: Bool, decide: @escaping @Sendable (MessageState, StatusReport) -> StatusDecision
+        forwarding: Bool, decide: @escaping @Sendable (MessageRecord, StatusReport) -> StatusDecision
     ) async throws -> [SettledStatus] {
         try await writes.perform { db in
             let settled = try Self.settleRows(reports, inbound: inbound, now: now, forwarding: forwarding, db: db, decide: decide)
@@ -54,7 +54,7 @@ extension SQLiteStore: WebhookInbox {
     /// message not seen before for the application.
     private static func settleRows(
         _ reports: [StatusReport], inbound: [InboundMessage], now: Date, forwarding: Bool, db: Database,
-        decide: (MessageState, StatusReport) -> StatusDecision
+        decide: (MessageRecord, StatusReport) -> StatusDecision
     ) throws -> [SettledStatus] {
         var settled: [SettledStatus] = []
         for report in reports {
@@ -90,7 +90,7 @@ extension SQLiteStore: WebhookInbox {
 
     public func settlePending(
         now: Date, limit: Int, giveUpAfter: Duration,
-        decide: @escaping @Sendable (MessageState, StatusReport) -> StatusDecision
+        decide: @escaping @Sendable (MessageRecord, StatusReport) -> StatusDecision
     ) async throws -> [SettledStatus] {
         try await writes.perform { db in
             try db.execute(

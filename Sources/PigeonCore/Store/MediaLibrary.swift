@@ -20,6 +20,13 @@ public protocol MediaLibrary: Sendable {
     func beginUpload(key: String, senderID: String, owner: String, until: Date, now: Date) async throws -> Bool
 
     /// Records an upload that `owner` began: on success the new id becomes current and expires at
-    /// `expiresAt`; either way the attempt joins the history and the right is released.
-    func finishUpload(key: String, senderID: String, owner: String, refresh: MediaRefresh, expiresAt: Date?) async throws
+    /// `expiresAt`; either way the attempt joins the history and the right is released. With no `refresh`
+    /// (nothing was uploaded) the right is only released.
+    func finishUpload(key: String, senderID: String, owner: String, refresh: MediaRefresh?, expiresAt: Date?) async throws
+
+    /// Records that attempt `attempt` of message `messageSeq` sends `ids` (asset key → media id).
+    func recordMediaUse(messageSeq: Int64, attempt: Int, ids: [String: String]) async throws
+
+    /// The media ids the latest attempt of `messageSeq` before `attempt` used, by asset key.
+    func mediaUsed(messageSeq: Int64, before attempt: Int) async throws -> [String: String]
 }

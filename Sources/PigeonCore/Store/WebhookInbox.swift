@@ -92,7 +92,7 @@ public protocol WebhookInbox: Sendable {
     /// with `saveWebhook` for a later `settle`.
     func receiveWebhook(
         _ body: Data, carrying webhook: MetaWebhook, receivedAt: Date, forwarding: Bool,
-        decide: @escaping @Sendable (MessageState, StatusReport) -> StatusDecision
+        decide: @escaping @Sendable (MessageRecord, StatusReport) -> StatusDecision
     ) async throws -> [SettledStatus]
 
     /// Up to `limit` stored webhooks not yet processed, oldest first.
@@ -106,14 +106,14 @@ public protocol WebhookInbox: Sendable {
     /// transaction.
     func settle(
         _ reports: [StatusReport], inbound: [InboundMessage], processed: [(seq: Int64, problems: String?)], now: Date,
-        forwarding: Bool, decide: @escaping @Sendable (MessageState, StatusReport) -> StatusDecision
+        forwarding: Bool, decide: @escaping @Sendable (MessageRecord, StatusReport) -> StatusDecision
     ) async throws -> [SettledStatus]
 
     /// Tries again up to `limit` pending events that are due (backing off per event); events still unmatched
     /// after `giveUpAfter` are marked `unmatched`.
     func settlePending(
         now: Date, limit: Int, giveUpAfter: Duration,
-        decide: @escaping @Sendable (MessageState, StatusReport) -> StatusDecision
+        decide: @escaping @Sendable (MessageRecord, StatusReport) -> StatusDecision
     ) async throws -> [SettledStatus]
 
     /// What is waiting in the webhook and forwarding pipeline, for `/v1/stats`.

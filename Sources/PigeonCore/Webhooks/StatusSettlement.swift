@@ -20,14 +20,18 @@ public struct StatusSettlement: Sendable {
         self.classifier = classifier
     }
 
-    /// The decision for `report` on a message in `state`; `jitter` is a random value in 0..<1.
-    public func decide(_ state: MessageState, _ report: StatusReport, now: Date, jitter: Double) -> StatusDecision {
+    /// The decision for `report` on a message in `state`; `jitter` is a random value in 0..<1; `refreshesMedia`
+    /// when the message names media library assets (see `LifecycleEvent.failed`).
+    public func decide(
+        _ state: MessageState, _ report: StatusReport, now: Date, jitter: Double, refreshesMedia: Bool = false
+    ) -> StatusDecision {
         if state.status == .sending { return .wait }
         if let status = report.deliveryStatus {
             return .apply(lifecycle.transition(state, .reported(status, wamid: report.wamid), now: now))
         }
         if report.isFailure {
-            return .apply(lifecycle.transition(state, .reportedFailure(classification(of: report), jitter: jitter), now: now))
+            return .apply(lifecycle.transition(
+                    state, .reportedFailure(classification(of: report), jitter: jitter, refreshesMedia: refreshesMedia), now: now))
         }
         return .apply(.unchanged)
     }

@@ -11,13 +11,40 @@ extension Dispatcher {
         let classification: Classification?
     }
 
-    /// Hands one claimed message to the transport; its outcome joins the next batch write.
+    /// Hands one claimed message to the transport; its outcome joins the next batch write. A message naming
+    /// media library assets first has them resolved to the sender's media ids (uploading where needed).
     func start(_ record: MessageRecord) {
         outstanding.add(1, ordering: .relaxed)
         let started = ContinuousClock.now
-        transport.send(OutboundMessage(id: record.id, senderID: record.senderID, payload: record.payload)) { outcome in
+        guard MediaReferences.mayContain(record.payload) else {
+            send(record, payload: record.payload, started: started)
+            return
+        }
+        Task {
+            guard let media else {
+                let classification = Classification(
+                    errorClass: .permanent, code: nil, title: "Media library unavailable",
+                    details: "the message names a media_key, but this transport cannot upload media", httpStatus: nil)
+                finish(record, event: .failed(classification, jitter: random()), classification: classification, elapsed: .zero)
+                return
+            }
+            switch await media.prepare(record, jitter: random()) {
+            case .ready(let payload):
+                send(record, payload: payload, started: started)
+            case .failed(let event):
+                let classification: Classification? =
+                    switch event {
+                    case .failed(let classification, _, _), .mediaRefreshFailed(let classification): classification
+                    default: nil
+                    }
+                finish(record, event: event, classification: classification, elapsed: ContinuousClock.now - started)
+            }
+        }
+    }
+
+    private func send(_ record: MessageRecord, payload: String, started: ContinuousClock.Instant) {
+        transport.send(OutboundMessage(id: record.id, senderID: record.senderID, payload: payload)) { outcome in
             self.handle(outcome, of: record, elapsed: ContinuousClock.now - started)
-            self.sendFinished()
         }
     }
 
@@ -28,17 +55,25 @@ extension Dispatcher {
         if left == configuration.maxInFlight - configuration.claimThreshold { signal.notify() }
     }
 
-    /// Classifies an outcome, applies the lifecycle and queues the result for the next batch write.
+    /// Classifies an outcome and records it.
     private func handle(_ outcome: SendOutcome, of record: MessageRecord, elapsed: Duration) {
-        let now = clock.now()
-
         let classification = classifier.classify(outcome)
         let event: LifecycleEvent
         if case .accepted(let wamid) = outcome {
             event = .accepted(wamid: wamid)
         } else {
-            event = .failed(classification!, jitter: random())
+            event = .failed(classification!, jitter: random(), refreshesMedia: MediaReferences.mayContain(record.payload))
         }
+        finish(record, event: event, classification: classification, elapsed: elapsed, outcome: Self.attemptOutcome(outcome))
+    }
+
+    /// Applies the lifecycle to an attempt's end and queues the result for the next batch write.
+    private func finish(
+        _ record: MessageRecord, event: LifecycleEvent, classification: Classification?, elapsed: Duration,
+        outcome: AttemptOutcome = .error
+    ) {
+        defer { sendFinished() }
+        let now = clock.now()
         guard case .moved(let state, let effects) = lifecycle.transition(record.state, event, now: now) else {
             logger.error("attempt outcome could not be applied", metadata: Self.metadata(record))
             finish([record.id])
@@ -46,7 +81,7 @@ extension Dispatcher {
         }
         let completion = AttemptCompletion(
             messageID: record.id, seq: record.seq, owner: configuration.workerID,
-            claimed: record.state, state: state, outcome: Self.attemptOutcome(outcome), error: classification,
+            claimed: record.state, state: state, outcome: outcome, error: classification,
             startedAt: record.updatedAt, finishedAt: now, durationMs: Int(elapsed / .milliseconds(1)))
         pending.withLock {
             $0.append(PendingCompletion(record: record, completion: completion, effects: effects, classification: classification))

@@ -19,6 +19,8 @@ public final class Dispatcher: Service {
     let logger: Logger
     let random: @Sendable () -> Double
     let effects: EffectRunner
+    /// Resolves `media_key` references before a send; nil when the media library is unavailable.
+    let media: MediaService?
     /// Told of every recorded outcome, for callers waiting on one.
     let waiters: OutcomeWaiters
 
@@ -40,8 +42,9 @@ public final class Dispatcher: Service {
         store: any MessageQueue & SenderRegistry, transport: any MessageTransport, lifecycle: Lifecycle,
         classifier: ErrorClassifier, pacer: SenderPacer, clock: any PigeonClock, signal: WakeSignal,
         configuration: DispatcherConfiguration, logger: Logger, waiters: OutcomeWaiters = OutcomeWaiters(),
-        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+        media: MediaService? = nil, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
+        self.media = media
         self.waiters = waiters
         self.store = store
         self.transport = transport

@@ -31,7 +31,7 @@ public final class MediaService: Sendable {
     let configuration: Configuration
     let logger: Logger
     /// Uploads under way in this process, by asset and sender.
-    private let flights = Mutex<[String: Task<String?, Never>]>([:])
+    private let flights = Mutex<[String: Task<Result<String, MediaUploadFailure>, Never>]>([:])
 
     init(
         store: any MediaLibrary, files: MediaFiles, uploader: any MediaUploader, clock: any PigeonClock,
@@ -85,13 +85,72 @@ public final class MediaService: Sendable {
     public func asset(_ key: String) async throws -> MediaAsset? { try await store.asset(key) }
     public func assets() async throws -> [MediaAsset] { try await store.assets() }
 
-    /// Uploads `key` to `senderID` unless an upload is under way, in which case its result is shared.
-    /// Returns the new media id, or nil when the upload failed (recorded in the history).
-    public func upload(key: String, senderID: String, reason: MediaRefreshReason) async -> String? {
+    /// What `prepare` made of a claimed message.
+    public enum Preparation: Sendable {
+        /// The payload to send, every `media_key` replaced by the sender's media id.
+        case ready(payload: String)
+        /// It cannot be sent: apply this event (the attempt counts, nothing reached Meta).
+        case failed(LifecycleEvent)
+    }
+
+    /// Replaces the message's `media_key` references with the sender's current media ids, uploading an
+    /// asset first when the sender has none yet, or when this attempt retries a media error and the id the
+    /// failed attempt used is still the current one (one upload per broken id: concurrent retries share it).
+    /// Records the ids this attempt uses.
+    public func prepare(_ record: MessageRecord, jitter: Double) async -> Preparation {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(record.payload.utf8)) else { return .ready(payload: record.payload) }
+        let state = record.state
+        let refreshing = state.mediaRetried && state.lastError?.errorClass == .media
+        do {
+            let used = refreshing ? try await store.mediaUsed(messageSeq: record.seq, before: state.attempts) : [:]
+            var ids: [String: String] = [:]
+            for key in MediaReferences.keys(in: object) {
+                guard let asset = try await store.asset(key) else {
+                    return .failed(
+                        .failed(
+                            Classification(
+                                errorClass: .permanent, code: nil, title: "Media asset deleted",
+                                details: "the message names media_key \(key), which is no longer in the media library", httpStatus: nil),
+                            jitter: jitter))
+                }
+                let current = asset.uploads.first { $0.senderID == record.senderID }?.mediaID
+                if let current, !refreshing || (used[key] != nil && used[key] != current) {
+                    ids[key] = current
+                    continue
+                }
+                let result = await upload(
+                    key: key, senderID: record.senderID, reason: refreshing ? .mediaError : .registered, replacing: refreshing ? current : nil)
+                switch result {
+                case .success(let id): ids[key] = id
+                case .failure(let reason):
+                    let classification = Classification(
+                        errorClass: refreshing ? .media : .transient, code: nil, title: "Uploading media failed",
+                        details: "media_key \(key): \(reason)", httpStatus: nil)
+                    return .failed(refreshing ? .mediaRefreshFailed(classification) : .failed(classification, jitter: jitter))
+                }
+            }
+            try await store.recordMediaUse(messageSeq: record.seq, attempt: state.attempts, ids: ids)
+            guard let resolved = MediaReferences.resolve(object, ids: ids) else { return .ready(payload: record.payload) }
+            return .ready(payload: try CanonicalJSON.string(resolved))
+        } catch {
+            return .failed(
+                .failed(
+                    Classification(
+                        errorClass: .transient, code: nil, title: "Media library unavailable", details: "\(error)", httpStatus: nil),
+                    jitter: jitter))
+        }
+    }
+
+    /// Uploads `key` to `senderID` unless an upload is under way, in which case its result is shared. With
+    /// `replacing`, nothing is uploaded when the current id already differs from it (someone refreshed it).
+    /// Returns the media id, or why the upload failed (also recorded in the history).
+    public func upload(key: String, senderID: String, reason: MediaRefreshReason, replacing: String? = nil) async
+        -> Result<String, MediaUploadFailure>
+    {
         let flightKey = key + "\u{0}" + senderID
-        let task = flights.withLock { flights -> Task<String?, Never> in
+        let task = flights.withLock { flights -> Task<Result<String, MediaUploadFailure>, Never> in
             if let running = flights[flightKey] { return running }
-            let task = Task { await self.uploadOnce(key: key, senderID: senderID, reason: reason) }
+            let task = Task { await self.uploadOnce(key: key, senderID: senderID, reason: reason, replacing: replacing) }
             flights[flightKey] = task
             return task
         }
@@ -102,17 +161,28 @@ public final class MediaService: Sendable {
         return result
     }
 
-    private func uploadOnce(key: String, senderID: String, reason: MediaRefreshReason) async -> String? {
+    private func uploadOnce(key: String, senderID: String, reason: MediaRefreshReason, replacing: String?) async
+        -> Result<String, MediaUploadFailure>
+    {
         let owner = configuration.owner
         do {
-            let now = clock.now()
-            guard try await store.beginUpload(key: key, senderID: senderID, owner: owner, until: now.adding(configuration.uploadLease), now: now)
-            else {
-                logger.info("another process is uploading this asset; not uploading it twice", metadata: ["key": "\(key)", "sender": "\(senderID)"])
-                return try await store.asset(key)?.uploads.first { $0.senderID == senderID }?.mediaID
+            var taken = false
+            let deadline = clock.now().adding(configuration.uploadLease)
+            while true {
+                let now = clock.now()
+                taken = try await store.beginUpload(key: key, senderID: senderID, owner: owner, until: now.adding(configuration.uploadLease), now: now)
+                if taken || now >= deadline { break }
+                // Another process is uploading this asset to this sender: wait for its id rather than upload twice.
+                try await Task.sleep(for: .milliseconds(200))
+                if let id = try await currentID(key: key, senderID: senderID), id != replacing { return .success(id) }
             }
-            guard let asset = try await store.asset(key) else { return nil }
+            guard taken else { return .failure(MediaUploadFailure("another process held the upload for too long")) }
+            guard let asset = try await store.asset(key) else { return .failure(MediaUploadFailure("the asset was deleted")) }
             let old = asset.uploads.first { $0.senderID == senderID }?.mediaID
+            if let old, let replacing, old != replacing {
+                try await store.finishUpload(key: key, senderID: senderID, owner: owner, refresh: nil, expiresAt: nil)
+                return .success(old)
+            }
             do {
                 let data = try files.read(asset.sha256)
                 let id = try await uploader.uploadMedia(data, mimeType: asset.mimeType, filename: asset.filename, phoneNumberID: senderID)
@@ -121,23 +191,36 @@ public final class MediaService: Sendable {
                     key: key, senderID: senderID, owner: owner,
                     refresh: MediaRefresh(reason: reason, at: at, oldMediaID: old, newMediaID: id, error: nil),
                     expiresAt: at.adding(MediaRules.lifetime))
-                return id
+                return .success(id)
             } catch {
                 logger.warning("uploading media failed", metadata: ["key": "\(key)", "sender": "\(senderID)", "error": "\(error)"])
                 try await store.finishUpload(
                     key: key, senderID: senderID, owner: owner,
                     refresh: MediaRefresh(reason: reason, at: clock.now(), oldMediaID: old, newMediaID: nil, error: "\(error)"),
                     expiresAt: nil)
-                return nil
+                return .failure(MediaUploadFailure("\(error)"))
             }
         } catch {
             logger.error("recording a media upload failed", metadata: ["key": "\(key)", "error": "\(error)"])
-            return nil
+            return .failure(MediaUploadFailure("\(error)"))
         }
+    }
+
+    private func currentID(key: String, senderID: String) async throws -> String? {
+        try await store.asset(key)?.uploads.first { $0.senderID == senderID }?.mediaID
     }
 
     private static func filename(_ key: String, _ mimeType: String) -> String {
         let ext = mimeType.split(separator: "/").last.map(String.init) ?? "bin"
         return "\(key).\(ext)"
+    }
+}
+
+/// Why an upload to Meta failed, in words for the history and the message's error.
+public struct MediaUploadFailure: Error, Sendable, CustomStringConvertible {
+    public var description: String
+
+    init(_ description: String) {
+        self.description = description
     }
 }

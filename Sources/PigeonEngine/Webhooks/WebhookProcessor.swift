@@ -137,10 +137,13 @@ public struct WebhookProcessor: Service {
             metadata: ["webhook": "\(seq.map(String.init) ?? "new")", "problems": "\(problems)"])
     }
 
-    private func decide(now: Date) -> @Sendable (MessageState, StatusReport) -> StatusDecision {
+    private func decide(now: Date) -> @Sendable (MessageRecord, StatusReport) -> StatusDecision {
         let settlement = self.settlement
         let random = self.random
-        return { state, report in settlement.decide(state, report, now: now, jitter: random()) }
+        return { message, report in
+            settlement.decide(
+                message.state, report, now: now, jitter: random(), refreshesMedia: MediaReferences.mayContain(message.payload))
+        }
     }
 
     private func handle(_ settled: [SettledStatus]) async -> Int {
