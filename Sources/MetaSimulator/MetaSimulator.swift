@@ -42,6 +42,14 @@ public struct MetaSimulator: Sendable {
                 return Self.graphError(code: 190, status: 401, title: "Invalid OAuth access token", details: "missing bearer token")
             }
             let body = try await request.body.collect(upTo: 100 * 1024 * 1024)
+            if let rule = state.takeUploadRule() {
+                if let error = rule.error {
+                    return Self.graphError(
+                        code: error.code, status: error.httpStatus ?? 400, title: error.title ?? "Simulated upload error",
+                        details: error.details)
+                }
+                return Response(status: .init(code: rule.httpStatus ?? 500))
+            }
             return Self.json(["id": state.storeMedia(bytes: body.readableBytes)])
         }
         router.get("/:version/:phone") { request, context in
@@ -88,7 +96,7 @@ public struct MetaSimulator: Sendable {
         } else if object?["messaging_product"] as? String != "whatsapp" || to == nil || type == nil {
             response = Self.graphError(
                 code: 100, status: 400, title: "Invalid parameter", details: "messaging_product, to and type are required")
-        } else if let rule = state.takeRule(to: to, type: type) {
+        } else if let rule = state.takeRule(to: to, type: type, mediaIDs: object.map { SimulatorRule.mediaIDs(in: $0) } ?? []) {
             if let delay = rule.delayMs, delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
             if rule.drop == true {
                 received.responseStatus = 0

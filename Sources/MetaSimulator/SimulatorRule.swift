@@ -1,6 +1,7 @@
 /// A scripted behaviour of the simulator for matching send requests.
 ///
-/// A rule matches by recipient and/or type (absent fields match everything) and applies to the first
+/// A rule matches send requests by recipient, type and/or a media id the message uses (absent fields match
+/// everything), or, with `upload`, media uploads instead; it applies to the first
 /// `times` matching requests (always, when `times` is absent); then it is used up and requests succeed.
 /// It can answer a Graph error, a bare HTTP status, wait before answering, drop the connection, or accept
 /// and later report an asynchronous failure by webhook.
@@ -36,6 +37,11 @@ public struct SimulatorRule: Codable, Sendable, Hashable {
     public var to: String?
     /// Only requests of this message type.
     public var type: String?
+    /// Only requests whose message uses this media id (in a media object or a template parameter).
+    public var mediaID: String?
+    /// The rule applies to media uploads (`POST …/media`) instead of sends: answer them with `error` or
+    /// `http_status`.
+    public var upload: Bool?
     /// How many matching requests it applies to; `nil` for all.
     public var times: Int?
     /// Answer with this Graph error.
@@ -50,11 +56,13 @@ public struct SimulatorRule: Codable, Sendable, Hashable {
     public var asyncError: GraphErrorSpec?
 
     public init(
-        to: String? = nil, type: String? = nil, times: Int? = nil, error: GraphErrorSpec? = nil, httpStatus: Int? = nil,
-        delayMs: Int? = nil, drop: Bool? = nil, asyncError: GraphErrorSpec? = nil
+        to: String? = nil, type: String? = nil, mediaID: String? = nil, upload: Bool? = nil, times: Int? = nil,
+        error: GraphErrorSpec? = nil, httpStatus: Int? = nil, delayMs: Int? = nil, drop: Bool? = nil, asyncError: GraphErrorSpec? = nil
     ) {
         self.to = to
         self.type = type
+        self.mediaID = mediaID
+        self.upload = upload
         self.times = times
         self.error = error
         self.httpStatus = httpStatus
@@ -64,17 +72,32 @@ public struct SimulatorRule: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, to, type, times, error
+        case id, to, type, times, error, upload
+        case mediaID = "media_id"
         case httpStatus = "http_status"
         case delayMs = "delay_ms"
         case drop
         case asyncError = "async_error"
     }
 
-    func matches(to recipient: String?, type messageType: String?) -> Bool {
+    func matches(to recipient: String?, type messageType: String?, mediaIDs: Set<String>) -> Bool {
+        if upload == true { return false }
         if let to, Self.digits(to) != recipient.map(Self.digits) { return false }
         if let type, type != messageType { return false }
+        if let mediaID, !mediaIDs.contains(mediaID) { return false }
         return true
+    }
+
+    /// The media ids a message body uses: every `id` of a nested object.
+    static func mediaIDs(in value: Any, nested: Bool = false) -> Set<String> {
+        var ids: Set<String> = []
+        if let object = value as? [String: Any] {
+            if nested, let id = object["id"] as? String { ids.insert(id) }
+            for child in object.values { ids.formUnion(mediaIDs(in: child, nested: true)) }
+        } else if let array = value as? [Any] {
+            for child in array { ids.formUnion(mediaIDs(in: child, nested: true)) }
+        }
+        return ids
     }
 
     static func digits(_ text: String) -> String { text.filter(\.isNumber) }

@@ -61,10 +61,19 @@ final class SimulatorState: Sendable {
 
     func clearRules() { state.withLock { $0.rules.removeAll() } }
 
-    /// The first live rule matching the request, spending one of its uses.
-    func takeRule(to: String?, type: String?) -> SimulatorRule? {
+    /// The first live rule matching the send request, spending one of its uses.
+    func takeRule(to: String?, type: String?, mediaIDs: Set<String>) -> SimulatorRule? {
+        take { $0.matches(to: to, type: type, mediaIDs: mediaIDs) }
+    }
+
+    /// The first live rule for media uploads, spending one of its uses.
+    func takeUploadRule() -> SimulatorRule? {
+        take { $0.upload == true }
+    }
+
+    private func take(where matches: (SimulatorRule) -> Bool) -> SimulatorRule? {
         state.withLock { state in
-            guard let index = state.rules.firstIndex(where: { $0.matches(to: to, type: type) }) else { return nil }
+            guard let index = state.rules.firstIndex(where: matches) else { return nil }
             let rule = state.rules[index]
             if let times = rule.times {
                 if times <= 1 { state.rules.remove(at: index) } else { state.rules[index].times = times - 1 }

@@ -172,4 +172,26 @@ final class Harness: Sendable {
     func outcomes(_ id: String) async throws -> [String] {
         try await message(id).history.map { $0["outcome"] as! String }
     }
+
+    /// Has the simulator report statuses to this harness's webhook endpoint.
+    func simulatorReports(_ options: String = "") async throws {
+        let reply = try await call(
+            .POST, "/_sim/webhooks", json: #"{"url": "\#(apiURL)/webhooks/meta", "secret": "\#(Harness.appSecret)", "delay_ms": 0\#(options)}"#,
+            auth: nil, base: simulatorURL)
+        #expect(reply.status == 201, "\(reply.text)")
+        #expect(!reply.text.contains(Harness.appSecret), "the control API showed the secret")
+    }
+
+    /// Processes webhooks as they arrive until `id` reaches `status` (the simulator posts them in the
+    /// background, sometimes before the send's outcome is recorded: such a status waits a second on the
+    /// injected clock); gives up after five seconds.
+    func processUntil(_ id: String, is status: String) async throws -> Bool {
+        for _ in 0..<100 {
+            clock.advance(by: .seconds(1))
+            try await processWebhooks()
+            if try await message(id)["status"] as? String == status { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
 }

@@ -211,34 +211,12 @@ import Testing
         }
     }
 
-    /// Has the simulator report statuses to this harness's webhook endpoint.
-    func simulatorReports(_ h: Harness, _ options: String = "") async throws {
-        let reply = try await h.call(
-            .POST, "/_sim/webhooks", json: #"{"url": "\#(h.apiURL)/webhooks/meta", "secret": "\#(Harness.appSecret)", "delay_ms": 0\#(options)}"#,
-            auth: nil, base: h.simulatorURL)
-        #expect(reply.status == 201, "\(reply.text)")
-        #expect(!reply.text.contains(Harness.appSecret), "the control API showed the secret")
-    }
-
-    /// Processes webhooks as they arrive until `id` reaches `status` (the simulator posts them in the
-    /// background, sometimes before the send's outcome is recorded: such a status waits a second on the
-    /// injected clock); gives up after five seconds.
-    func processUntil(_ h: Harness, _ id: String, is status: String) async throws -> Bool {
-        for _ in 0..<100 {
-            h.clock.advance(by: .seconds(1))
-            try await h.processWebhooks()
-            if try await h.message(id)["status"] as? String == status { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return false
-    }
-
     @Test func theSimulatorReportsSignedStatusesAndTheLoopCloses() async throws {
         try await Harness.run { h in
-            try await simulatorReports(h, #", "duplicate": true, "reorder": true"#)
+            try await h.simulatorReports(#", "duplicate": true, "reorder": true"#)
             let id = try await h.send()
             try await h.dispatch()
-            #expect(try await processUntil(h, id, is: "read"))
+            #expect(try await h.processUntil(id, is: "read"))
             try await Task.sleep(for: .milliseconds(200))  // the duplicates of the last webhooks
             try await h.processWebhooks()
             let events = try await h.events(id)
@@ -250,11 +228,11 @@ import Testing
 
     @Test func theSimulatorsAsyncFailureDeadLettersThroughTheWebhook() async throws {
         try await Harness.run { h in
-            try await simulatorReports(h)
+            try await h.simulatorReports()
             try await h.script(#"{"to": "+15550001111", "times": 1, "async_error": {"code": 131026, "title": "Message undeliverable"}}"#)
             let id = try await h.send()
             try await h.dispatch()
-            #expect(try await processUntil(h, id, is: "failed"))
+            #expect(try await h.processUntil(id, is: "failed"))
             let reply = try await h.message(id)
             #expect((reply["history"] as? [[String: Any]])?.map { $0["outcome"] as? String } == ["sent"], "Meta accepted it first")
             #expect(reply["failure_reason"] as? String == "permanent_error")

@@ -1,0 +1,161 @@
+import Foundation
+import PigeonTestSupport
+import Testing
+
+/// Messages that name media library assets, over loopback with the simulator: a media error (answered at
+/// once, or reported later by webhook) makes Pigeon upload the asset again, once, and retry with the fresh
+/// id; a failed re-upload or a second media error dead-letters with `media_refresh_failed`; media Pigeon did
+/// not upload gets the normal classification.
+@Suite struct MediaRefreshTests {
+    static let template = #"{"to": "+15550001111", "type": "template", "template": {"name": "onboarding", "language": {"code": "en"}, "components": [{"type": "header", "parameters": [{"type": "video", "video": {"media_key": "onboarding-video-hi"}}]}]}}"#
+
+    /// Registers the onboarding video and returns its media id on the default sender.
+    func registerVideo(_ h: Harness) async throws -> String {
+        let reply = try await MediaTests().register(h)
+        #expect(reply.status == 201, "\(reply.text)")
+        return try #require(((reply.json["senders"] as? [[String: Any]])?.first)?["media_id"] as? String)
+    }
+
+    func sendTemplate(_ h: Harness) async throws -> String {
+        let reply = try await h.call(.POST, "/v1/messages", json: Self.template)
+        #expect(reply.status == 202, "\(reply.text)")
+        return try #require(reply["id"] as? String)
+    }
+
+    /// The asset's upload history on the default sender: (reason, old id, new id).
+    func refreshes(_ h: Harness) async throws -> [(String?, String?, String?)] {
+        let asset = try await h.call(.GET, "/v1/media/onboarding-video-hi")
+        let history = ((asset.json["senders"] as? [[String: Any]])?.first?["history"] as? [[String: Any]]) ?? []
+        return history.map { ($0["reason"] as? String, $0["old_media_id"] as? String, $0["new_media_id"] as? String) }
+    }
+
+    /// The media id in the header of the simulator's `index`th received send.
+    func sentMediaID(_ h: Harness, _ index: Int) throws -> String? {
+        let body = try #require(h.simulator.received[index].body.data(using: .utf8))
+        let object = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+        let template = object["template"] as? [String: Any]
+        let header = (template?["components"] as? [[String: Any]])?.first
+        return (((header?["parameters"] as? [[String: Any]])?.first)?["video"] as? [String: Any])?["id"] as? String
+    }
+
+    @Test func aRejectedAssetIdIsUploadedOnceAndTheRetryUsesTheFreshId() async throws {
+        try await Harness.run { h in
+            let first = try await registerVideo(h)
+            try await h.script(#"{"media_id": "\#(first)", "error": {"code": 131053, "title": "Media upload error"}}"#)
+            let id = try await sendTemplate(h)
+            #expect(try await h.dispatch() == 1)
+            #expect(try await h.message(id)["status"] as? String == "retry_scheduled")
+            #expect(try await h.dispatch() == 1, "the retry after a media error waited")
+            let reply = try await h.message(id)
+            #expect(reply["status"] as? String == "sent", "\(reply.text)")
+            #expect(reply.history.map { $0["outcome"] as? String } == ["error", "sent"])
+            #expect(reply.history.first?["error_code"] as? Int == 131053)
+            #expect(h.simulator.mediaUploads == 2, "registration + exactly one refresh")
+            let history = try await refreshes(h)
+            #expect(history.map(\.0) == ["registered", "media_error"])
+            #expect(history.last?.1 == first)
+            #expect(try sentMediaID(h, 0) == first)
+            #expect(try sentMediaID(h, 1) == history.last?.2, "the retry did not use the fresh id")
+            #expect(try sentMediaID(h, 1) != first)
+        }
+    }
+
+    @Test func aMediaErrorReportedByWebhookAfterA200IsRefreshedAndRetriedOnce() async throws {
+        try await Harness.run { h in
+            try await h.simulatorReports()
+            let first = try await registerVideo(h)
+            try await h.script(#"{"media_id": "\#(first)", "times": 1, "async_error": {"code": 131053, "title": "Media upload error"}}"#)
+            let id = try await sendTemplate(h)
+            try await h.dispatch()
+            #expect(try await h.processUntil(id, is: "retry_scheduled"))
+            try await h.dispatch()
+            #expect(try await h.processUntil(id, is: "read"))
+            let reply = try await h.message(id)
+            #expect(reply.history.map { $0["outcome"] as? String } == ["sent", "sent"])
+            #expect(h.simulator.mediaUploads == 2)
+            #expect(try await refreshes(h).map(\.0) == ["registered", "media_error"])
+            #expect(try sentMediaID(h, 1) != first)
+        }
+    }
+
+    @Test func aLaterFailureOfAnotherMessageOnTheSameOldIdUploadsNothingMore() async throws {
+        try await Harness.run { h in
+            _ = try await registerVideo(h)
+            let a = try await sendTemplate(h)
+            let b = try await sendTemplate(h)
+            try await h.dispatch()
+            for (index, id) in [a, b].enumerated() {
+                let wamid = try #require(try await h.message(id)["wamid"] as? String)
+                let failed = MetaWebhookBody.statuses([.init(wamid: wamid, status: "failed", errorCode: 131053)])
+                #expect(try await h.webhook(failed).status == 200)
+                #expect(try await h.message(id)["status"] as? String == "retry_scheduled")
+                try await h.dispatch()
+                #expect(try await h.message(id)["status"] as? String == "sent")
+                #expect(h.simulator.mediaUploads == 2, "message \(index + 1) uploaded an id that was already fresh")
+            }
+            #expect(try sentMediaID(h, 2) == sentMediaID(h, 3))
+        }
+    }
+
+    @Test func aFailedReuploadDeadLettersWithMediaRefreshFailedAndNoThirdAttempt() async throws {
+        try await Harness.run { h in
+            let first = try await registerVideo(h)
+            try await h.script(#"{"media_id": "\#(first)", "error": {"code": 131053, "title": "Media upload error"}}"#)
+            try await h.script(#"{"upload": true, "error": {"code": 100, "title": "Invalid parameter"}}"#)
+            let id = try await sendTemplate(h)
+            try await h.dispatch()
+            try await h.dispatch()
+            let reply = try await h.message(id)
+            #expect(reply["status"] as? String == "failed")
+            #expect(reply["failure_reason"] as? String == "media_refresh_failed")
+            #expect(reply.history.count == 2, "both attempts belong in the history")
+            #expect(h.simulator.received.count == 1, "nothing was sent without a fresh id")
+            #expect(try await refreshes(h).last?.0 == "media_error")
+            h.clock.advance(by: .seconds(3600))
+            #expect(try await h.dispatch() == 0)
+        }
+    }
+
+    @Test func aSecondMediaErrorAfterTheRefreshDeadLetters() async throws {
+        try await Harness.run { h in
+            _ = try await registerVideo(h)
+            try await h.script(#"{"type": "template", "error": {"code": 131053, "title": "Media upload error"}}"#)
+            let id = try await sendTemplate(h)
+            try await h.dispatch()
+            try await h.dispatch()
+            let reply = try await h.message(id)
+            #expect(reply["failure_reason"] as? String == "media_refresh_failed")
+            #expect(reply.history.count == 2)
+            #expect(h.simulator.mediaUploads == 2)
+        }
+    }
+
+    @Test func linkMediaGetsTheNormalClassificationAndNoUpload() async throws {
+        try await Harness.run { h in
+            try await h.script(#"{"type": "image", "error": {"code": 131053, "title": "Media upload error"}}"#)
+            let reply = try await h.call(
+                .POST, "/v1/messages", json: #"{"to": "+15550001111", "type": "image", "image": {"link": "https://example.com/a.png"}}"#)
+            let id = try #require(reply["id"] as? String)
+            try await h.dispatch()
+            let message = try await h.message(id)
+            #expect(message["status"] as? String == "retry_scheduled")
+            #expect(try #require(message["next_attempt_at"] as? String) > (message.history.first?["finished_at"] as? String ?? ""), "a link was retried without backoff")
+            #expect(h.simulator.mediaUploads == 0)
+        }
+    }
+
+    @Test func fiftyMessagesOnOneBrokenIdCauseOneUpload() async throws {
+        try await Harness.run { h in
+            let first = try await registerVideo(h)
+            try await h.script(#"{"media_id": "\#(first)", "error": {"code": 131053, "title": "Media upload error"}}"#)
+            let batch = "{\"messages\": [" + Array(repeating: Self.template, count: 50).joined(separator: ",") + "]}"
+            let reply = try await h.call(.POST, "/v1/messages/batch", json: batch)
+            #expect(reply.status == 202, "\(reply.text)")
+            #expect(try await h.dispatch() == 50)
+            #expect(try await h.dispatch() == 50)
+            let stats = try await h.call(.GET, "/v1/stats")
+            #expect((stats.json["messages"] as? [String: Int])?["sent"] == 50, "\(stats.text)")
+            #expect(h.simulator.mediaUploads == 2, "one registration and one refresh for fifty messages")
+        }
+    }
+}
