@@ -24,6 +24,8 @@ public final class Engine: Sendable {
         public var forwarding: (transport: any ForwardTransport, configuration: Forwarder.Configuration)?
         /// Where the media library keeps its bytes and how it uploads them; nil when it is unavailable.
         public var media: (files: MediaFiles, uploader: any MediaUploader)?
+        /// When assets are uploaded again before Meta's expiry.
+        public var mediaRefresh: MediaRefreshJob.Configuration
         /// The sender used when a message names none.
         public var defaultSenderID: String
 
@@ -33,8 +35,10 @@ public final class Engine: Sendable {
             reaper: LeaseReaper.Configuration = .init(), retention: RetentionJob.Configuration = .init(),
             webhooks: WebhookProcessor.Configuration = .init(),
             forwarding: (transport: any ForwardTransport, configuration: Forwarder.Configuration)? = nil,
-            media: (files: MediaFiles, uploader: any MediaUploader)? = nil, defaultSenderID: String
+            media: (files: MediaFiles, uploader: any MediaUploader)? = nil,
+            mediaRefresh: MediaRefreshJob.Configuration = .init(), defaultSenderID: String
         ) {
+            self.mediaRefresh = mediaRefresh
             self.forwarding = forwarding
             self.media = media
             self.policy = policy
@@ -61,6 +65,8 @@ public final class Engine: Sendable {
     public let forwarder: Forwarder?
     /// The media library, when it is available.
     public let media: MediaService?
+    /// Uploads media again before it expires, when the media library is available.
+    public let mediaRefresh: MediaRefreshJob?
 
     public init(
         store: any PigeonStore, transport: any MessageTransport, clock: any PigeonClock, options: Options, logger: Logger,
@@ -78,7 +84,12 @@ public final class Engine: Sendable {
         media = options.media.map {
             MediaService(
                 store: store, files: $0.files, uploader: $0.uploader, clock: clock,
-                configuration: .init(defaultSenderID: options.defaultSenderID, owner: options.dispatcher.workerID), logger: logger)
+                configuration: .init(
+                    defaultSenderID: options.defaultSenderID, owner: options.dispatcher.workerID, retry: options.policy.retry),
+                logger: logger)
+        }
+        mediaRefresh = media.map {
+            MediaRefreshJob(store: store, media: $0, clock: clock, configuration: options.mediaRefresh, logger: logger)
         }
         dispatcher = Dispatcher(
             store: store, transport: transport, lifecycle: lifecycle,
@@ -104,7 +115,9 @@ public final class Engine: Sendable {
     }
 
     /// The long-running services, in start order.
-    public var services: [any Service] { [reaper, retention, webhooks, dispatcher] + (forwarder.map { [$0] } ?? []) }
+    public var services: [any Service] {
+        [reaper, retention, webhooks, dispatcher] + (forwarder.map { [$0] } ?? []) + (mediaRefresh.map { [$0] } ?? [])
+    }
 
     /// A lease owner name unique to this process: host, pid and a random suffix.
     public static func makeWorkerID() -> String {

@@ -199,6 +199,8 @@ enum SQLiteMigrations {
                       expires_at INTEGER,
                       upload_owner TEXT,
                       upload_until INTEGER,
+                      failures INTEGER NOT NULL DEFAULT 0,
+                      retry_at INTEGER,
                       PRIMARY KEY (key, sender_id)
                     ) WITHOUT ROWID;
                     CREATE INDEX media_uploads_expiry ON media_uploads(expires_at);

@@ -45,7 +45,9 @@ extension SQLiteStore: MediaLibrary {
         }
     }
 
-    public func finishUpload(key: String, senderID: String, owner: String, refresh: MediaRefresh?, expiresAt: Date?) async throws {
+    public func finishUpload(
+        key: String, senderID: String, owner: String, refresh: MediaRefresh?, expiresAt: Date?, retryAt: Date?
+    ) async throws {
         try await writes.perform { db in
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM media_assets WHERE key = ?)", arguments: [key]) == true else {
                 return  // deleted while uploading
@@ -59,14 +61,18 @@ extension SQLiteStore: MediaLibrary {
             if let mediaID = refresh.newMediaID {
                 try db.execute(
                     sql: """
-                        UPDATE media_uploads SET media_id = ?, uploaded_at = ?, expires_at = ?, upload_owner = NULL, upload_until = NULL
+                        UPDATE media_uploads SET media_id = ?, uploaded_at = ?, expires_at = ?, upload_owner = NULL, upload_until = NULL,
+                          failures = 0, retry_at = NULL
                         WHERE key = ? AND sender_id = ?
                         """,
                     arguments: [mediaID, refresh.at.millisecondsSince1970, expiresAt?.millisecondsSince1970, key, senderID])
             } else {
                 try db.execute(
-                    sql: "UPDATE media_uploads SET upload_owner = NULL, upload_until = NULL WHERE key = ? AND sender_id = ? AND upload_owner = ?",
-                    arguments: [key, senderID, owner])
+                    sql: """
+                        UPDATE media_uploads SET upload_owner = NULL, upload_until = NULL, failures = failures + 1, retry_at = ?
+                        WHERE key = ? AND sender_id = ?
+                        """,
+                    arguments: [retryAt?.millisecondsSince1970, key, senderID])
             }
             try db.execute(
                 sql: """
@@ -77,6 +83,28 @@ extension SQLiteStore: MediaLibrary {
                     key, senderID, refresh.reason.rawValue, refresh.at.millisecondsSince1970, refresh.oldMediaID, refresh.newMediaID,
                     refresh.error,
                 ])
+        }
+    }
+
+    public func uploadFailures(key: String, senderID: String) async throws -> Int {
+        try await pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT failures FROM media_uploads WHERE key = ? AND sender_id = ?", arguments: [key, senderID]) ?? 0
+        }
+    }
+
+    public func uploadsDue(expiringBy: Date, now: Date, limit: Int) async throws -> [(key: String, senderID: String, mediaID: String?)] {
+        try await pool.read { db in
+            try SQLiteRows.fetch(
+                db,
+                sql: """
+                    SELECT key, sender_id, media_id FROM media_uploads
+                    WHERE (expires_at IS NULL OR expires_at <= ?1 OR retry_at IS NOT NULL)
+                      AND (retry_at IS NULL OR retry_at <= ?2)
+                      AND (upload_owner IS NULL OR upload_until <= ?2)
+                    ORDER BY expires_at LIMIT ?3
+                    """,
+                arguments: [expiringBy.millisecondsSince1970, now.millisecondsSince1970, limit]
+            ) { row in (key: row.string(0), senderID: row.string(1), mediaID: row.optionalString(2)) }
         }
     }
 

@@ -65,6 +65,13 @@ extension ServerConfiguration {
         }
         if let text = env["PIGEON_LEASE_TIMEOUT"] { config.leaseTimeout = try duration("PIGEON_LEASE_TIMEOUT", text) }
         if let text = env["PIGEON_IN_DOUBT_AFTER"] { config.inDoubtAfter = try duration("PIGEON_IN_DOUBT_AFTER", text) }
+        if let text = env["PIGEON_MEDIA_REFRESH_BEFORE"] {
+            let before = try duration("PIGEON_MEDIA_REFRESH_BEFORE", text)
+            guard before > .zero, before < MediaRules.lifetime else {
+                throw ConfigurationError("PIGEON_MEDIA_REFRESH_BEFORE", "\"\(text)\" is not accepted: Meta keeps media 30 days, so use more than 0 and less than 30d, such as 7d")
+            }
+            config.mediaRefreshBefore = before
+        }
         if let text = env["PIGEON_RETENTION_DAYS"] {
             guard let days = Int(text), days >= 1 else {
                 throw ConfigurationError("PIGEON_RETENTION_DAYS", "\"\(text)\" is not accepted: use a whole number of days, 1 or more")

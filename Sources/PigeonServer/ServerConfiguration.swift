@@ -40,6 +40,9 @@ public struct ServerConfiguration: Sendable {
     public var retrySchedule: [Duration] = RetryPolicy.defaultSchedule
     /// `PIGEON_LEASE_TIMEOUT` (default 30 s).
     public var leaseTimeout: Duration = .seconds(30)
+    /// `PIGEON_MEDIA_REFRESH_BEFORE` (default 7 days): how long before Meta's 30-day expiry an uploaded
+    /// media library asset is uploaded again.
+    public var mediaRefreshBefore: Duration = MediaRefreshJob.Configuration.defaultRefreshBefore
     /// `PIGEON_IN_DOUBT_AFTER` (default 5 min).
     public var inDoubtAfter: Duration = DeliveryPolicy.defaultInDoubtAfter
     /// `PIGEON_RETENTION_DAYS` (default 30).

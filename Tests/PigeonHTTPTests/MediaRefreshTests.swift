@@ -158,4 +158,54 @@ import Testing
             #expect(h.simulator.mediaUploads == 2, "one registration and one refresh for fifty messages")
         }
     }
+
+    @Test func anAssetIsUploadedAgainOnDay23NotOnDay22() async throws {
+        try await Harness.run { h in
+            let first = try await registerVideo(h)
+            let job = try #require(h.engine.mediaRefresh)
+            h.clock.advance(by: .seconds(22 * 86_400))
+            #expect(try await job.runOnce(now: h.clock.now()) == 0)
+            #expect(h.simulator.mediaUploads == 1)
+            h.clock.advance(by: .seconds(86_400))
+            #expect(try await job.runOnce(now: h.clock.now()) == 1)
+            #expect(h.simulator.mediaUploads == 2)
+            let history = try await refreshes(h)
+            #expect(history.map(\.0) == ["registered", "proactive"])
+            #expect(history.last?.1 == first)
+            #expect(try await job.runOnce(now: h.clock.now()) == 0, "a fresh id was uploaded again")
+        }
+    }
+
+    @Test func aStartAfterFortyDaysAwayRefreshesAtOnce() async throws {
+        try await Harness.run { h in
+            _ = try await registerVideo(h)
+            h.clock.advance(by: .seconds(40 * 86_400))
+            let job = try #require(h.engine.mediaRefresh)
+            let running = Task { try await job.run() }
+            defer { running.cancel() }
+            // The first pass runs at start; then the job sleeps on the injected clock until its next pass.
+            for _ in 0..<200 where h.clock.sleeperCount == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(h.clock.sleeperCount > 0, "the job never finished its start-up pass")
+            #expect(h.simulator.mediaUploads == 2)
+            #expect(try await refreshes(h).last?.0 == "proactive")
+            let asset = try await h.call(.GET, "/v1/media/onboarding-video-hi")
+            let expires = try #require(((asset.json["senders"] as? [[String: Any]])?.first)?["expires_at"] as? String)
+            #expect(try MediaTests.date(expires) > h.clock.now().addingTimeInterval(29 * 86_400))
+        }
+    }
+
+    @Test func aFailedProactiveUploadIsTriedAgainOnTheRetrySchedule() async throws {
+        try await Harness.run { h in
+            _ = try await registerVideo(h)
+            let job = try #require(h.engine.mediaRefresh)
+            try await h.script(#"{"upload": true, "times": 1, "http_status": 503}"#)
+            h.clock.advance(by: .seconds(25 * 86_400))
+            #expect(try await job.runOnce(now: h.clock.now()) == 0)
+            #expect(try await refreshes(h).count == 2 && refreshes(h).last?.2 == nil, "the failed upload is missing from the history")
+            #expect(try await job.runOnce(now: h.clock.now()) == 0, "a failed upload was tried again before its retry time")
+            h.clock.advance(by: .seconds(3 * 3600))
+            #expect(try await job.runOnce(now: h.clock.now()) == 1)
+            #expect(h.simulator.mediaUploads == 2)
+        }
+    }
 }

@@ -16,11 +16,14 @@ public final class MediaService: Sendable {
         public var uploadLease: Duration
         /// A name for this process in upload leases.
         public var owner: String
+        /// When a failed upload is tried again (`PIGEON_RETRY_SCHEDULE`; the last delay repeats).
+        public var retry: RetryPolicy
 
-        public init(defaultSenderID: String, uploadLease: Duration = .seconds(120), owner: String) {
+        public init(defaultSenderID: String, uploadLease: Duration = .seconds(120), owner: String, retry: RetryPolicy = RetryPolicy()) {
             self.defaultSenderID = defaultSenderID
             self.uploadLease = uploadLease
             self.owner = owner
+            self.retry = retry
         }
     }
 
@@ -180,7 +183,7 @@ public final class MediaService: Sendable {
             guard let asset = try await store.asset(key) else { return .failure(MediaUploadFailure("the asset was deleted")) }
             let old = asset.uploads.first { $0.senderID == senderID }?.mediaID
             if let old, let replacing, old != replacing {
-                try await store.finishUpload(key: key, senderID: senderID, owner: owner, refresh: nil, expiresAt: nil)
+                try await store.finishUpload(key: key, senderID: senderID, owner: owner, refresh: nil, expiresAt: nil, retryAt: nil)
                 return .success(old)
             }
             do {
@@ -190,14 +193,16 @@ public final class MediaService: Sendable {
                 try await store.finishUpload(
                     key: key, senderID: senderID, owner: owner,
                     refresh: MediaRefresh(reason: reason, at: at, oldMediaID: old, newMediaID: id, error: nil),
-                    expiresAt: at.adding(MediaRules.lifetime))
+                    expiresAt: at.adding(MediaRules.lifetime), retryAt: nil)
                 return .success(id)
             } catch {
                 logger.warning("uploading media failed", metadata: ["key": "\(key)", "sender": "\(senderID)", "error": "\(error)"])
+                let at = clock.now()
+                let failures = try await store.uploadFailures(key: key, senderID: senderID) + 1
                 try await store.finishUpload(
                     key: key, senderID: senderID, owner: owner,
-                    refresh: MediaRefresh(reason: reason, at: clock.now(), oldMediaID: old, newMediaID: nil, error: "\(error)"),
-                    expiresAt: nil)
+                    refresh: MediaRefresh(reason: reason, at: at, oldMediaID: old, newMediaID: nil, error: "\(error)"),
+                    expiresAt: nil, retryAt: at.adding(configuration.retry.delay(afterAttempt: failures, random: Double.random(in: 0..<1))))
                 return .failure(MediaUploadFailure("\(error)"))
             }
         } catch {

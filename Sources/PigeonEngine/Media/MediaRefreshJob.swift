@@ -1,0 +1,65 @@
+import Foundation
+import Logging
+import PigeonCore
+import ServiceLifecycle
+
+/// Uploads media library assets again before Meta forgets them: each pass re-uploads every id that expires
+/// within `refreshBefore`, uploads what was never uploaded, and tries again failed uploads whose retry time
+/// has come (`PIGEON_RETRY_SCHEDULE`). The first pass runs at start-up, so anything that came due while
+/// Pigeon was stopped is caught up at once. Uploads share the media service's single flight and leases.
+public struct MediaRefreshJob: Service {
+    /// Settings with named defaults.
+    public struct Configuration: Sendable {
+        /// How long before expiry an id is uploaded again (`PIGEON_MEDIA_REFRESH_BEFORE`, default 7 days:
+        /// on day 23 of Meta's 30).
+        public var refreshBefore: Duration
+        /// How often to look (default 1 hour).
+        public var interval: Duration
+        /// Most uploads looked up at once (default 100).
+        public var batchSize: Int
+
+        public static let defaultRefreshBefore: Duration = .seconds(7 * 86_400)
+
+        public init(refreshBefore: Duration = Configuration.defaultRefreshBefore, interval: Duration = .seconds(3600), batchSize: Int = 100) {
+            self.refreshBefore = refreshBefore
+            self.interval = interval
+            self.batchSize = batchSize
+        }
+    }
+
+    let store: any MediaLibrary
+    let media: MediaService
+    let clock: any PigeonClock
+    let configuration: Configuration
+    let logger: Logger
+
+    init(store: any MediaLibrary, media: MediaService, clock: any PigeonClock, configuration: Configuration, logger: Logger) {
+        self.store = store
+        self.media = media
+        self.clock = clock
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await Periodic.run(every: configuration.interval, clock: clock, logger: logger, name: "media refresh") { now in
+            _ = try await runOnce(now: now)
+        }
+    }
+
+    /// One pass at `now`; returns how many uploads succeeded.
+    @discardableResult
+    public func runOnce(now: Date) async throws -> Int {
+        let due = try await store.uploadsDue(
+            expiringBy: now.adding(configuration.refreshBefore), now: now, limit: configuration.batchSize)
+        var uploaded = 0
+        for upload in due {
+            let reason: MediaRefreshReason = upload.mediaID == nil ? .registered : .proactive
+            if case .success = await media.upload(key: upload.key, senderID: upload.senderID, reason: reason, replacing: upload.mediaID) {
+                uploaded += 1
+            }
+        }
+        if uploaded > 0 { logger.info("media uploaded again before expiry", metadata: ["count": "\(uploaded)"]) }
+        return uploaded
+    }
+}
