@@ -67,6 +67,8 @@ public final class Engine: Sendable {
     public let media: MediaService?
     /// Uploads media again before it expires, when the media library is available.
     public let mediaRefresh: MediaRefreshJob?
+    /// Sends and media errors over the last hour.
+    public let mediaErrors: MediaErrorMonitor
 
     public init(
         store: any PigeonStore, transport: any MessageTransport, clock: any PigeonClock, options: Options, logger: Logger,
@@ -81,6 +83,8 @@ public final class Engine: Sendable {
         service = MessageService(
             store: store, lifecycle: lifecycle, clock: clock, signal: signal, pacer: pacer, waiters: waiters,
             defaultSenderID: options.defaultSenderID)
+        let mediaErrors = MediaErrorMonitor(clock: clock, logger: logger)
+        self.mediaErrors = mediaErrors
         media = options.media.map {
             MediaService(
                 store: store, files: $0.files, uploader: $0.uploader, clock: clock,
@@ -94,7 +98,8 @@ public final class Engine: Sendable {
         dispatcher = Dispatcher(
             store: store, transport: transport, lifecycle: lifecycle,
             classifier: classifier, pacer: pacer, clock: clock, signal: signal,
-            configuration: options.dispatcher, logger: logger, waiters: waiters, media: media, random: random)
+            configuration: options.dispatcher, logger: logger, waiters: waiters, media: media, mediaErrors: mediaErrors,
+            random: random)
         reaper = LeaseReaper(
             store: store, lifecycle: lifecycle, clock: clock, signal: signal, configuration: options.reaper, logger: logger,
             random: random)
@@ -111,7 +116,7 @@ public final class Engine: Sendable {
             store: store, settlement: StatusSettlement(lifecycle: lifecycle, classifier: classifier),
             effects: EffectRunner(senders: store, pacer: pacer, logger: logger), clock: clock, signal: webhookSignal,
             dispatch: signal, forwards: forwarder == nil ? nil : forwardSignal, configuration: webhookOptions, logger: logger,
-            random: random)
+            mediaErrors: mediaErrors, random: random)
     }
 
     /// The long-running services, in start order.

@@ -155,7 +155,8 @@ public final class MessageService: Sendable {
             delivery: try await store.stats(windowStart: now.adding(.zero - window)),
             pausedSenders: try await store.pausedSenders(),
             throttledSenders: pacer.holds(now: now),
-            intake: try await store.intakeStats())
+            intake: try await store.intakeStats(),
+            media: try await store.mediaStats())
     }
 }
 
@@ -169,6 +170,8 @@ public struct EngineStats: Sendable {
     public var throttledSenders: [String: Date]
     /// What waits in the webhook and forwarding pipeline.
     public var intake: IntakeStats
+    /// The media library in numbers.
+    public var media: MediaStats
 }
 
 /// A message with everything known about it.

@@ -17,7 +17,7 @@ public enum PigeonAPI {
         router.add(middleware: APIKeyMiddleware(apiKey: apiKey))
         MessageRoutes(service: service).register(on: router)
         OperatorRoutes(service: service).register(on: router)
-        SystemRoutes(service: service).register(on: router)
+        SystemRoutes(service: service, mediaErrors: engine.mediaErrors).register(on: router)
         ForwardRoutes(service: service).register(on: router)
         MediaRoutes(media: engine.media).register(on: router)
         CloudAPIRoutes(service: service, inlineTimeout: inlineSendTimeout, proxy: graphProxy).register(on: router)

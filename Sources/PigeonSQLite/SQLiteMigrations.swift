@@ -227,6 +227,7 @@ enum SQLiteMigrations {
                       attempt INTEGER NOT NULL,
                       key TEXT NOT NULL,
                       media_id TEXT NOT NULL,
+                      after_media_error INTEGER NOT NULL DEFAULT 0,
                       PRIMARY KEY (message_seq, attempt, key)
                     ) WITHOUT ROWID;
                     """)

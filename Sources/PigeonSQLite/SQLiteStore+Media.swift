@@ -108,11 +108,32 @@ extension SQLiteStore: MediaLibrary {
         }
     }
 
-    public func recordMediaUse(messageSeq: Int64, attempt: Int, ids: [String: String]) async throws {
+    public func recordMediaUse(messageSeq: Int64, attempt: Int, ids: [String: String], afterMediaError: Bool) async throws {
         try await writes.perform { db in
             let statement = try db.cachedStatement(
-                sql: "INSERT OR REPLACE INTO media_sends (message_seq, attempt, key, media_id) VALUES (?, ?, ?, ?)")
-            for (key, id) in ids { try statement.execute(arguments: [messageSeq, attempt, key, id]) }
+                sql: "INSERT OR REPLACE INTO media_sends (message_seq, attempt, key, media_id, after_media_error) VALUES (?, ?, ?, ?, ?)")
+            for (key, id) in ids { try statement.execute(arguments: [messageSeq, attempt, key, id, afterMediaError]) }
+        }
+    }
+
+    public func mediaStats() async throws -> MediaStats {
+        try await pool.read { db in
+            let assets = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM media_assets") ?? 0
+            var uploads: [MediaRefreshReason: Int] = [:]
+            var failures = 0
+            for row in try Row.fetchAll(
+                db, sql: "SELECT reason, new_media_id IS NOT NULL, COUNT(*) FROM media_refreshes GROUP BY 1, 2")
+            {
+                if row[1] as Bool {
+                    if let reason = MediaRefreshReason(rawValue: row[0]) { uploads[reason, default: 0] += row[2] as Int }
+                } else {
+                    failures += row[2] as Int
+                }
+            }
+            let retries =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM (SELECT DISTINCT message_seq, attempt FROM media_sends WHERE after_media_error = 1)") ?? 0
+            return MediaStats(assets: assets, uploads: uploads, uploadFailures: failures, retriesAfterMediaError: retries)
         }
     }
 

@@ -57,6 +57,12 @@ import Testing
             #expect(try sentMediaID(h, 0) == first)
             #expect(try sentMediaID(h, 1) == history.last?.2, "the retry did not use the fresh id")
             #expect(try sentMediaID(h, 1) != first)
+            let media = try #require(try await h.call(.GET, "/v1/stats").json["media"] as? [String: Any])
+            #expect(media["assets"] as? Int == 1)
+            #expect((media["uploads"] as? [String: Int]) == ["registered": 1, "proactive": 0, "media_error": 1, "manual": 0])
+            #expect(media["upload_failures"] as? Int == 0)
+            #expect(media["retries_after_media_error"] as? Int == 1)
+            #expect((media["last_hour"] as? [String: Int]) == ["sends": 2, "media_errors": 1])
         }
     }
 
@@ -111,6 +117,8 @@ import Testing
             #expect(reply.history.count == 2, "both attempts belong in the history")
             #expect(h.simulator.received.count == 1, "nothing was sent without a fresh id")
             #expect(try await refreshes(h).last?.0 == "media_error")
+            let media = try #require(try await h.call(.GET, "/v1/stats").json["media"] as? [String: Any])
+            #expect(media["upload_failures"] as? Int == 1)
             h.clock.advance(by: .seconds(3600))
             #expect(try await h.dispatch() == 0)
         }

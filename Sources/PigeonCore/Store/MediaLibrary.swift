@@ -1,5 +1,24 @@
 import Foundation
 
+/// The media library in numbers, for `/v1/stats`.
+public struct MediaStats: Sendable, Hashable {
+    /// Assets registered.
+    public var assets: Int
+    /// Successful uploads, by why they were made.
+    public var uploads: [MediaRefreshReason: Int]
+    /// Failed uploads.
+    public var uploadFailures: Int
+    /// Attempts that retried a message after a media error with freshly uploaded ids (over retained messages).
+    public var retriesAfterMediaError: Int
+
+    public init(assets: Int, uploads: [MediaRefreshReason: Int], uploadFailures: Int, retriesAfterMediaError: Int) {
+        self.assets = assets
+        self.uploads = uploads
+        self.uploadFailures = uploadFailures
+        self.retriesAfterMediaError = retriesAfterMediaError
+    }
+}
+
 /// The media library's records: assets, their media id per sender, and every upload tried.
 public protocol MediaLibrary: Sendable {
     /// Registers `asset` under its key, or replaces the asset's bytes and type (its uploads stay until they
@@ -34,8 +53,12 @@ public protocol MediaLibrary: Sendable {
     /// failed uploads whose retry time has come; none another process is uploading.
     func uploadsDue(expiringBy: Date, now: Date, limit: Int) async throws -> [(key: String, senderID: String, mediaID: String?)]
 
-    /// Records that attempt `attempt` of message `messageSeq` sends `ids` (asset key → media id).
-    func recordMediaUse(messageSeq: Int64, attempt: Int, ids: [String: String]) async throws
+    /// Records that attempt `attempt` of message `messageSeq` sends `ids` (asset key → media id);
+    /// `afterMediaError` when it retries a media error.
+    func recordMediaUse(messageSeq: Int64, attempt: Int, ids: [String: String], afterMediaError: Bool) async throws
+
+    /// The library in numbers.
+    func mediaStats() async throws -> MediaStats
 
     /// The media ids the latest attempt of `messageSeq` before `attempt` used, by asset key.
     func mediaUsed(messageSeq: Int64, before attempt: Int) async throws -> [String: String]

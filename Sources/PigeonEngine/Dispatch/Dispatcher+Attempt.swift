@@ -58,6 +58,7 @@ extension Dispatcher {
     /// Classifies an outcome and records it.
     private func handle(_ outcome: SendOutcome, of record: MessageRecord, elapsed: Duration) {
         let classification = classifier.classify(outcome)
+        mediaErrors?.recordSend(mediaError: classification?.errorClass == .media, now: clock.now())
         let event: LifecycleEvent
         if case .accepted(let wamid) = outcome {
             event = .accepted(wamid: wamid)

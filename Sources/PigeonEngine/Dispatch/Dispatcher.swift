@@ -21,6 +21,8 @@ public final class Dispatcher: Service {
     let effects: EffectRunner
     /// Resolves `media_key` references before a send; nil when the media library is unavailable.
     let media: MediaService?
+    /// Counts sends and media errors for the hourly media-error warning.
+    let mediaErrors: MediaErrorMonitor?
     /// Told of every recorded outcome, for callers waiting on one.
     let waiters: OutcomeWaiters
 
@@ -42,9 +44,11 @@ public final class Dispatcher: Service {
         store: any MessageQueue & SenderRegistry, transport: any MessageTransport, lifecycle: Lifecycle,
         classifier: ErrorClassifier, pacer: SenderPacer, clock: any PigeonClock, signal: WakeSignal,
         configuration: DispatcherConfiguration, logger: Logger, waiters: OutcomeWaiters = OutcomeWaiters(),
-        media: MediaService? = nil, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+        media: MediaService? = nil, mediaErrors: MediaErrorMonitor? = nil,
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
         self.media = media
+        self.mediaErrors = mediaErrors
         self.waiters = waiters
         self.store = store
         self.transport = transport

@@ -132,7 +132,7 @@ public final class MediaService: Sendable {
                     return .failed(refreshing ? .mediaRefreshFailed(classification) : .failed(classification, jitter: jitter))
                 }
             }
-            try await store.recordMediaUse(messageSeq: record.seq, attempt: state.attempts, ids: ids)
+            try await store.recordMediaUse(messageSeq: record.seq, attempt: state.attempts, ids: ids, afterMediaError: refreshing)
             guard let resolved = MediaReferences.resolve(object, ids: ids) else { return .ready(payload: record.payload) }
             return .ready(payload: try CanonicalJSON.string(resolved))
         } catch {

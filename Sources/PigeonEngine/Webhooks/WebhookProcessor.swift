@@ -46,13 +46,15 @@ public struct WebhookProcessor: Service {
     let forwards: WakeSignal?
     let configuration: Configuration
     let logger: Logger
+    let mediaErrors: MediaErrorMonitor?
     let random: @Sendable () -> Double
 
     init(
         store: any WebhookInbox, settlement: StatusSettlement, effects: EffectRunner, clock: any PigeonClock,
         signal: WakeSignal, dispatch: WakeSignal, forwards: WakeSignal?, configuration: Configuration, logger: Logger,
-        random: @escaping @Sendable () -> Double
+        mediaErrors: MediaErrorMonitor? = nil, random: @escaping @Sendable () -> Double
     ) {
+        self.mediaErrors = mediaErrors
         self.forwards = forwards
         self.store = store
         self.settlement = settlement
@@ -153,6 +155,7 @@ public struct WebhookProcessor: Service {
             if MessageStatus.claimable.contains(change.state.status) { wake = true }
             if change.report.isFailure {
                 let classification = settlement.classification(of: change.report)
+                if classification.errorClass == .media { mediaErrors?.recordReportedMediaError(now: clock.now()) }
                 logger.warning(
                     "Meta reported a sent message failed",
                     metadata: [

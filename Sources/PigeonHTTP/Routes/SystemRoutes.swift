@@ -6,6 +6,7 @@ import PigeonEngine
 /// `GET /v1/stats`, `/healthz`, `/readyz` and `/openapi.yaml`.
 struct SystemRoutes {
     let service: MessageService
+    let mediaErrors: MediaErrorMonitor
 
     func register(on router: Router<PigeonRequestContext>) {
         router.get("/healthz") { _, _ in JSONBody.response(["status": "ok"]) }
@@ -24,6 +25,7 @@ struct SystemRoutes {
 
     private func stats() async throws -> Response {
         let stats = try await service.stats()
+        let hour = mediaErrors.lastHour()
         var counts: [String: Any] = [:]
         for (status, count) in stats.delivery.counts { counts[status.rawValue] = count }
         return JSONBody.response([
@@ -40,6 +42,13 @@ struct SystemRoutes {
             "throttled_senders": stats.throttledSenders.sorted { $0.key < $1.key }.map { ["id": $0.key, "until": JSONBody.date($0.value)] },
             "webhooks": ["unprocessed": stats.intake.unprocessedWebhooks, "pending_events": stats.intake.pendingEvents],
             "forwards": ["waiting": stats.intake.forwardsWaiting, "failed": stats.intake.forwardsFailed],
+            "media": [
+                "assets": stats.media.assets,
+                "uploads": Dictionary(uniqueKeysWithValues: MediaRefreshReason.allCases.map { ($0.rawValue, stats.media.uploads[$0] ?? 0) }),
+                "upload_failures": stats.media.uploadFailures,
+                "retries_after_media_error": stats.media.retriesAfterMediaError,
+                "last_hour": ["sends": hour.sends, "media_errors": hour.mediaErrors],
+            ] as [String: Any],
         ])
     }
 
