@@ -26,6 +26,8 @@ public final class Engine: Sendable {
         public var media: (files: MediaFiles, uploader: any MediaUploader)?
         /// When assets are uploaded again before Meta's expiry.
         public var mediaRefresh: MediaRefreshJob.Configuration
+        /// Fetches assets registered by URL; nil refuses registration by URL.
+        public var mediaFetcher: (any MediaFetcher)?
         /// The sender used when a message names none.
         public var defaultSenderID: String
 
@@ -36,9 +38,10 @@ public final class Engine: Sendable {
             webhooks: WebhookProcessor.Configuration = .init(),
             forwarding: (transport: any ForwardTransport, configuration: Forwarder.Configuration)? = nil,
             media: (files: MediaFiles, uploader: any MediaUploader)? = nil,
-            mediaRefresh: MediaRefreshJob.Configuration = .init(), defaultSenderID: String
+            mediaRefresh: MediaRefreshJob.Configuration = .init(), mediaFetcher: (any MediaFetcher)? = nil, defaultSenderID: String
         ) {
             self.mediaRefresh = mediaRefresh
+            self.mediaFetcher = mediaFetcher
             self.forwarding = forwarding
             self.media = media
             self.policy = policy
@@ -87,7 +90,7 @@ public final class Engine: Sendable {
         self.mediaErrors = mediaErrors
         media = options.media.map {
             MediaService(
-                store: store, files: $0.files, uploader: $0.uploader, clock: clock,
+                store: store, files: $0.files, uploader: $0.uploader, fetcher: options.mediaFetcher, clock: clock,
                 configuration: .init(
                     defaultSenderID: options.defaultSenderID, owner: options.dispatcher.workerID, retry: options.policy.retry),
                 logger: logger)

@@ -94,7 +94,7 @@ final class Harness: Sendable {
                 forwarding: forwarder.map {
                     ($0, Forwarder.Configuration(workerID: "test-forwarder", retry: RetryPolicy(schedule: options.schedule, jitter: 0)))
                 },
-                media: (MediaFiles(besideDatabase: store.path), client),
+                media: (MediaFiles(besideDatabase: store.path), client), mediaFetcher: HTTPMediaFetcher(),
                 defaultSenderID: sender),
             logger: logger, random: { 0.5 })
         let apiServer = await RunningServer(logger: logger) { onRunning in

@@ -93,7 +93,14 @@ import Testing
                 (try await register(h, bytes: [], type: "image/png"), 400, "empty_media"),
                 (try await register(h, key: "has spaces/and slashes"), 400, "invalid_media_key"),
                 (try await register(h, key: ""), 400, "missing_key"),
-                (try await h.call(.POST, "/v1/media", json: #"{"key": "k"}"#), 415, "unsupported_content_type"),
+                (try await h.call(.POST, "/v1/media", json: #"{"key": "k"}"#), 400, "missing_url"),
+                (try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "http://example.com/a.png"}"#), 400, "invalid_url"),
+                (
+                    try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "https://127.0.0.1:1/a.png", "mime_type": "image/png"}"#), 422,
+                    "fetch_failed"
+                ),
+                (try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "https://x.test/a", "mime_type": "video/avi"}"#), 400, "unsupported_media_type"),
+                (try await h.call(.POST, "/v1/media", json: "key=k", contentType: "text/plain"), 415, "unsupported_content_type"),
                 (
                     try await h.client.call(
                         .POST, h.apiURL + "/v1/media", bytes: Self.form([("key", "k")], file: nil).0, bearer: Harness.apiKey,

@@ -43,6 +43,27 @@ import X509
         #expect(server.connections == 5)
     }
 
+    @Test func theMediaFetcherReadsAnHTTPSURLFromATrustedServerOnly() async throws {
+        let identity = try SelfSignedIdentity(hostname: "localhost")
+        let server = try await GraphStub.start(tls: identity.serverConfiguration)
+        let url = try #require(URL(string: "https://localhost:\(server.port)/welcome.mp4"))
+        var trusting = TLSConfiguration.makeClientConfiguration()
+        trusting.trustRoots = .certificates([identity.certificate])
+        let fetcher = HTTPMediaFetcher(tlsConfiguration: trusting)
+        let fetched = try await fetcher.fetch(url, limit: 1 << 20)
+        await #expect(throws: HTTPMediaFetcher.FetchError.self, "a body over the limit was accepted") {
+            _ = try await fetcher.fetch(url, limit: 10)
+        }
+        try await fetcher.shutdown()
+        await #expect(throws: HTTPMediaFetcher.FetchError.self, "an untrusted certificate was accepted") {
+            _ = try await HTTPMediaFetcher().fetch(url, limit: 1 << 20)
+        }
+        try await server.stop()
+        #expect(String(decoding: fetched.data, as: UTF8.self).contains("wamid.stub"))
+        #expect(fetched.contentType == "application/json")
+        #expect(server.requests == 2, "the untrusted fetch reached the server")
+    }
+
     @Test func sendsOverTLSToATrustedServerAndRefusesAnUntrustedOne() async throws {
         let identity = try SelfSignedIdentity(hostname: "localhost")
         let server = try await GraphStub.start(tls: identity.serverConfiguration)

@@ -5,3 +5,9 @@ public protocol MediaUploader: Sendable {
     /// Uploads `data` and returns Meta's media id; throws with what Meta said when it refused.
     func uploadMedia(_ data: Data, mimeType: String, filename: String, phoneNumberID: String) async throws -> String
 }
+
+/// Fetches an asset's bytes from a URL once, for `POST /v1/media` with `{"url": …}`.
+public protocol MediaFetcher: Sendable {
+    /// The body at `url` (at most `limit` bytes) and its `Content-Type`; throws with what went wrong.
+    func fetch(_ url: URL, limit: Int) async throws -> (data: Data, contentType: String?)
+}

@@ -30,6 +30,7 @@ public final class MediaService: Sendable {
     let store: any MediaLibrary
     let files: MediaFiles
     let uploader: any MediaUploader
+    let fetcher: (any MediaFetcher)?
     let clock: any PigeonClock
     let configuration: Configuration
     let logger: Logger
@@ -37,9 +38,10 @@ public final class MediaService: Sendable {
     private let flights = Mutex<[String: Task<Result<String, MediaUploadFailure>, Never>]>([:])
 
     init(
-        store: any MediaLibrary, files: MediaFiles, uploader: any MediaUploader, clock: any PigeonClock,
-        configuration: Configuration, logger: Logger
+        store: any MediaLibrary, files: MediaFiles, uploader: any MediaUploader, fetcher: (any MediaFetcher)?,
+        clock: any PigeonClock, configuration: Configuration, logger: Logger
     ) {
+        self.fetcher = fetcher
         self.store = store
         self.files = files
         self.uploader = uploader
@@ -69,6 +71,33 @@ public final class MediaService: Sendable {
         }
         guard let asset = try await store.asset(key) else { throw CancellationError() }  // deleted meanwhile
         return (asset, created)
+    }
+
+    /// Registers the asset `key` from an https `url`, fetched once: its `Content-Type` is the MIME type
+    /// unless `mimeType` says otherwise. Then as `register(key:data:…)`.
+    public func register(key: String, url text: String, mimeType: String?, senders: [String] = []) async throws
+        -> (asset: MediaAsset, created: Bool)
+    {
+        try MediaRules.validate(key: key)
+        guard let url = URL(string: text), url.scheme?.lowercased() == "https", url.host != nil else {
+            throw ValidationError("invalid_url", "url must be an https URL such as https://example.com/welcome.mp4")
+        }
+        guard let fetcher else {
+            throw ValidationError("url_unsupported", "this Pigeon cannot fetch URLs; send the file as multipart/form-data")
+        }
+        if let mimeType { try MediaRules.validate(mimeType: mimeType, size: 1) }
+        let limit = mimeType.flatMap { MediaRules.maxBytes[$0] } ?? MediaRules.maxBytes.values.max()!
+        let fetched: (data: Data, contentType: String?)
+        do {
+            fetched = try await fetcher.fetch(url, limit: limit)
+        } catch {
+            throw ValidationError("fetch_failed", "\(error)")
+        }
+        guard let type = mimeType ?? fetched.contentType else {
+            throw ValidationError("missing_mime_type", "\(text) gave no Content-Type; add mime_type")
+        }
+        let filename = url.lastPathComponent.isEmpty || url.lastPathComponent == "/" ? nil : url.lastPathComponent
+        return try await register(key: key, data: fetched.data, mimeType: type, filename: filename, senders: senders)
     }
 
     /// Uploads `key` again to every sender it has (or the default sender); nil when there is no such asset.

@@ -4,7 +4,8 @@ import PigeonCore
 import PigeonEngine
 
 /// The media library: `POST /v1/media` registers an asset (a `multipart/form-data` body with `key` and
-/// `file`, optionally `mime_type` and `senders`), `GET /v1/media`, `GET /v1/media/{key}`,
+/// `file`, optionally `mime_type` and `senders`; or JSON `{"key", "url", "mime_type"}` naming an https URL
+/// Pigeon fetches once), `GET /v1/media`, `GET /v1/media/{key}`,
 /// `POST /v1/media/{key}/refresh` uploads it again, `DELETE /v1/media/{key}`.
 struct MediaRoutes {
     /// Largest registration body: Meta's largest media (documents, 100 MB) and the form around it.
@@ -30,10 +31,32 @@ struct MediaRoutes {
     private func create(_ request: Request) async throws -> Response {
         let media = try library()
         let contentType = request.headers[.contentType] ?? ""
+        let result: (asset: MediaAsset, created: Bool)
+        do {
+            if contentType.lowercased().hasPrefix("application/json") {
+                result = try await createFromURL(request, media: media)
+            } else {
+                result = try await createFromForm(request, contentType: contentType, media: media)
+            }
+        } catch let error as ValidationError {
+            let status: HTTPResponse.Status =
+                switch error.code {
+                case "media_too_large": .contentTooLarge
+                case "fetch_failed": .unprocessableContent
+                default: .badRequest
+                }
+            throw APIError(status, error.code, error.message)
+        }
+        return JSONBody.response(Self.view(result.asset), status: result.created ? .created : .ok)
+    }
+
+    private func createFromForm(_ request: Request, contentType: String, media: MediaService) async throws
+        -> (asset: MediaAsset, created: Bool)
+    {
         guard let boundary = MultipartForm.boundary(contentType: contentType) else {
             throw APIError(
                 .unsupportedMediaType, "unsupported_content_type",
-                "send the asset as multipart/form-data with the fields key and file (and optionally mime_type, senders)")
+                "send the asset as multipart/form-data with the fields key and file (and optionally mime_type, senders), or as JSON {\"key\", \"url\", \"mime_type\"}")
         }
         let body = try await RequestBody.bytes(request, limit: Self.maxBodyBytes, hint: "Meta's largest media (documents) is 100 MB")
         let form = try MultipartForm(body: body, boundary: boundary)
@@ -46,15 +69,29 @@ struct MediaRoutes {
         guard let mimeType = (form["mime_type"]?.text ?? file.contentType)?.lowercased(), !mimeType.isEmpty else {
             throw APIError(.badRequest, "missing_mime_type", "give the file part a Content-Type, or add a mime_type field")
         }
-        let senders = (form["senders"]?.text ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        let result: (asset: MediaAsset, created: Bool)
-        do {
-            result = try await media.register(
-                key: key, data: Data(buffer: file.body), mimeType: mimeType, filename: file.filename, senders: senders)
-        } catch let error as ValidationError {
-            throw APIError(error.code == "media_too_large" ? .contentTooLarge : .badRequest, error.code, error.message)
+        return try await media.register(
+            key: key, data: Data(buffer: file.body), mimeType: mimeType, filename: file.filename,
+            senders: Self.senders(form["senders"]?.text ?? ""))
+    }
+
+    private func createFromURL(_ request: Request, media: MediaService) async throws -> (asset: MediaAsset, created: Bool) {
+        let object = try RequestBody.object(try await RequestBody.json(request, limit: RequestBody.maxMessageBytes))
+        guard let key = object["key"] as? String, !key.isEmpty else {
+            throw APIError(.badRequest, "missing_key", "key is required: the asset's name, such as onboarding-video-hi")
         }
-        return JSONBody.response(Self.view(result.asset), status: result.created ? .created : .ok)
+        guard let url = object["url"] as? String else {
+            throw APIError(.badRequest, "missing_url", "url is required: an https URL Pigeon fetches once (or send multipart/form-data with a file)")
+        }
+        if object["mime_type"] != nil, !(object["mime_type"] is String) {
+            throw APIError(.badRequest, "invalid_mime_type", "mime_type must be a string such as video/mp4")
+        }
+        return try await media.register(
+            key: key, url: url, mimeType: (object["mime_type"] as? String)?.lowercased(),
+            senders: Self.senders((object["senders"] as? [String])?.joined(separator: ",") ?? ""))
+    }
+
+    private static func senders(_ list: String) -> [String] {
+        list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     private func list() async throws -> Response {
