@@ -68,9 +68,19 @@ import Testing
             #expect(history.last?["new_media_id"] as? String == now["media_id"] as? String)
             #expect(h.simulator.mediaUploads == 2)
 
+            let other = try await register(h, key: "logo", bytes: Array(repeating: 7, count: 100), type: "image/png")
+            let otherFile = URL(fileURLWithPath: h.store.path + ".media").appendingPathComponent(try #require(other.json["sha256"] as? String))
             #expect(try await h.call(.DELETE, "/v1/media/onboarding-video-hi").status == 204)
             #expect(try await h.call(.GET, "/v1/media/onboarding-video-hi").status == 404)
             #expect(try await h.call(.POST, "/v1/media/onboarding-video-hi/refresh").status == 404)
+            let job = try #require(h.engine.mediaRefresh)
+            try await job.runOnce(now: h.clock.now())
+            #expect(FileManager.default.fileExists(atPath: kept.path), "a file was deleted within the hour")
+            let old = Date().addingTimeInterval(-7200)
+            for file in [kept, otherFile] { try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: file.path) }
+            try await job.runOnce(now: h.clock.now())
+            #expect(!FileManager.default.fileExists(atPath: kept.path), "the deleted asset's file was kept")
+            #expect(FileManager.default.fileExists(atPath: otherFile.path), "a file still in use was deleted")
         }
     }
 

@@ -58,5 +58,19 @@ public struct MediaFiles: Sendable {
         try? FileManager.default.removeItem(at: url(sha256))
     }
 
+    /// Removes kept files no asset names any more (`inUse`), once they are older than `before` (so bytes
+    /// kept for a registration still under way stay); returns how many.
+    public func sweep(keeping inUse: Set<String>, olderThan before: Date) -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        var removed = 0
+        for name in names where name.count == 64 && !inUse.contains(name) {
+            let modified = (try? FileManager.default.attributesOfItem(atPath: url(name).path)[.modificationDate]) as? Date
+            guard let modified, modified < before else { continue }
+            remove(name)
+            removed += 1
+        }
+        return removed
+    }
+
     private func url(_ sha256: String) -> URL { directory.appendingPathComponent(sha256) }
 }

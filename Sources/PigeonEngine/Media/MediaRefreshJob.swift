@@ -5,7 +5,8 @@ import ServiceLifecycle
 
 /// Uploads media library assets again before Meta forgets them: each pass re-uploads every id that expires
 /// within `refreshBefore`, uploads what was never uploaded, and tries again failed uploads whose retry time
-/// has come (`PIGEON_RETRY_SCHEDULE`). The first pass runs at start-up, so anything that came due while
+/// has come (`PIGEON_RETRY_SCHEDULE`); it also deletes kept files no asset names any more (after an hour).
+/// The first pass runs at start-up, so anything that came due while
 /// Pigeon was stopped is caught up at once. Uploads share the media service's single flight and leases.
 public struct MediaRefreshJob: Service {
     /// Settings with named defaults.
@@ -60,6 +61,9 @@ public struct MediaRefreshJob: Service {
             }
         }
         if uploaded > 0 { logger.info("media uploaded again before expiry", metadata: ["count": "\(uploaded)"]) }
+        let inUse = Set(try await store.assets().map(\.sha256))
+        let swept = media.files.sweep(keeping: inUse, olderThan: Date().addingTimeInterval(-3600))
+        if swept > 0 { logger.info("deleted the files of deleted media assets", metadata: ["count": "\(swept)"]) }
         return uploaded
     }
 }
