@@ -1,6 +1,10 @@
 import Foundation
+import PigeonCore
+import PigeonEngine
+import PigeonSQLite
 import PigeonTestSupport
 import Testing
+import WhatsAppCloud
 
 /// Messages that name media library assets, over loopback with the simulator: a media error (answered at
 /// once, or reported later by webhook) makes Pigeon upload the asset again, once, and retry with the fresh
@@ -215,6 +219,30 @@ import Testing
             h.clock.advance(by: .seconds(3 * 3600))
             #expect(try await job.runOnce(now: h.clock.now()) == 1)
             #expect(h.simulator.mediaUploads == 2)
+        }
+    }
+
+    @Test func twoProcessesSharingTheDatabaseUploadABrokenIdOnce() async throws {
+        try await Harness.run { h in
+            let first = try await registerVideo(h)
+            // A second Pigeon on the same file: its own store connection, worker name and HTTP client.
+            let client = try CloudAPIClient(configuration: .init(baseURL: h.simulatorURL, accessToken: "test-token"))
+            let other = Engine(
+                store: try SQLiteStore(path: h.store.path), transport: client, clock: h.clock,
+                options: .init(
+                    dispatcher: DispatcherConfiguration(workerID: "other-worker"),
+                    media: (MediaFiles(besideDatabase: h.store.path), client), defaultSenderID: Harness.sender),
+                logger: RunningServer.quietLogger)
+            let mine = try #require(h.engine.media)
+            let theirs = try #require(other.media)
+            async let a = mine.upload(key: "onboarding-video-hi", senderID: Harness.sender, reason: .mediaError, replacing: first)
+            async let b = theirs.upload(key: "onboarding-video-hi", senderID: Harness.sender, reason: .mediaError, replacing: first)
+            let (one, two) = await (a, b)
+            try await client.shutdown()
+            #expect(try one.get() == two.get(), "the two processes ended with different ids")
+            #expect(try one.get() != first)
+            #expect(h.simulator.mediaUploads == 2, "registration and exactly one refresh")
+            #expect(try await refreshes(h).map(\.0) == ["registered", "media_error"])
         }
     }
 }
