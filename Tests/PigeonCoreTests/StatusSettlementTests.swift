@@ -50,6 +50,19 @@ import Testing
         #expect(settlement.decide(state(.sent), StatusReport(wamid: "wamid.A", status: "played"), now: now, jitter: 0) == .apply(.unchanged))
     }
 
+    @Test func aLateSentAfterAReportedFailureOfTheSameWamidChangesNothing() throws {
+        let failure = StatusReport(wamid: "wamid.A", status: "failed", errors: [GraphError(code: 131000, title: "x")])
+        let failed = try #require(settlement.decide(state(.sent), failure, now: now, jitter: 0).transition?.state)
+        #expect(failed.status == .retryScheduled)
+        #expect(settlement.decide(failed, StatusReport(wamid: "wamid.A", status: "sent"), now: now, jitter: 0) == .apply(.unchanged))
+        #expect(settlement.decide(failed, StatusReport(wamid: "wamid.A", status: "delivered"), now: now, jitter: 0).transition?.state?.status == .delivered)
+        var inDoubt = failed
+        inDoubt.wamid = nil
+        #expect(
+            settlement.decide(inDoubt, StatusReport(wamid: "wamid.B", status: "sent"), now: now, jitter: 0).transition?.state?.status == .sent,
+            "an in-doubt attempt must still be settled by its sent status")
+    }
+
     @Test func anAsyncFailureIsClassifiedByItsCodeLikeASynchronousOne() {
         func failure(_ code: Int) -> StatusReport {
             StatusReport(wamid: "wamid.A", status: "failed", errors: [GraphError(code: code, title: "x")])

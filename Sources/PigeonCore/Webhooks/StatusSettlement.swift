@@ -27,6 +27,12 @@ public struct StatusSettlement: Sendable {
     ) -> StatusDecision {
         if state.status == .sending { return .wait }
         if let status = report.deliveryStatus {
+            // Webhooks arrive out of order: a `sent` for the very wamid Meta already reported failed is older
+            // news and must not undo the failure (or the retry it scheduled). `delivered` and `read` still
+            // count: the user got the message.
+            if status == .sent, state.wamid == report.wamid, state.lastError != nil, state.status.deliveryRank == nil {
+                return .apply(.unchanged)
+            }
             return .apply(lifecycle.transition(state, .reported(status, wamid: report.wamid), now: now))
         }
         if report.isFailure {
