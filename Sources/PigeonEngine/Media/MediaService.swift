@@ -69,7 +69,9 @@ public final class MediaService: Sendable {
         for sender in targets.isEmpty ? [configuration.defaultSenderID] : targets {
             _ = await upload(key: key, senderID: sender, reason: previous == nil ? .registered : .manual)
         }
-        guard let asset = try await store.asset(key) else { throw CancellationError() }  // deleted meanwhile
+        guard let asset = try await store.asset(key) else {
+            throw ValidationError("media_deleted", "the asset \(key) was deleted while it was being registered; register it again")
+        }
         return (asset, created)
     }
 
