@@ -132,7 +132,7 @@ public enum PigeonRuntime {
                 )
             },
             media: (transport as? any MediaUploader).map { (MediaFiles(besideDatabase: store.path), $0) },
-            mediaRefresh: .init(refreshBefore: config.mediaRefreshBefore), mediaFetcher: HTTPMediaFetcher(),
+            mediaRefresh: .init(refreshBefore: config.mediaRefreshBefore), mediaFetcher: HTTPMediaFetcher(allowsPlainHTTP: config.isSandbox),
             defaultSenderID: config.defaultSenderID)
         let engine = Engine(store: store, transport: transport, clock: SystemClock(), options: options, logger: logger)
         let host = config.host

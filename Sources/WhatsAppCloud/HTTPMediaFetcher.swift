@@ -5,7 +5,8 @@ import NIOFoundationCompat
 import NIOSSL
 import PigeonCore
 
-/// Fetches media from https URLs with AsyncHTTPClient: redirects followed, 10 s to connect (a failed
+/// Fetches media from https URLs (and http ones when allowed: the sandbox) with AsyncHTTPClient: redirects
+/// followed, 10 s to connect (a failed
 /// connection is not retried: the caller hears at once), 120 s for the whole download.
 public final class HTTPMediaFetcher: MediaFetcher {
     /// A fetch that did not give a usable body.
@@ -15,12 +16,15 @@ public final class HTTPMediaFetcher: MediaFetcher {
 
     private let client: HTTPClient
     private let ownsClient: Bool
+    public let allowsPlainHTTP: Bool
 
     /// The process-wide client with the system's trust roots (never shut down, like `HTTPClient.shared`).
     private static let shared = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration(tls: nil))
 
-    /// Uses the process-wide client (the system's trust roots), or its own with `tlsConfiguration`.
-    public init(tlsConfiguration: TLSConfiguration? = nil) {
+    /// Uses the process-wide client (the system's trust roots), or its own with `tlsConfiguration`;
+    /// `allowsPlainHTTP` also takes http URLs (the sandbox does, so a local file server can serve assets).
+    public init(tlsConfiguration: TLSConfiguration? = nil, allowsPlainHTTP: Bool = false) {
+        self.allowsPlainHTTP = allowsPlainHTTP
         if let tlsConfiguration {
             client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.configuration(tls: tlsConfiguration))
             ownsClient = true

@@ -53,6 +53,8 @@ final class Harness: Sendable {
         var webhookSecrets = true
         /// Forward events to an `AppReceiver` (signed with `forwardSecret`).
         var forwarding = false
+        /// Register media from plain http URLs too (as the sandbox does).
+        var plainHTTPMedia = false
 
         /// Sends time out after 300 ms and an in-doubt attempt is resent after 60 s.
         static var quickTimeouts: Options {
@@ -94,7 +96,7 @@ final class Harness: Sendable {
                 forwarding: forwarder.map {
                     ($0, Forwarder.Configuration(workerID: "test-forwarder", retry: RetryPolicy(schedule: options.schedule, jitter: 0)))
                 },
-                media: (MediaFiles(besideDatabase: store.path), client), mediaFetcher: HTTPMediaFetcher(),
+                media: (MediaFiles(besideDatabase: store.path), client), mediaFetcher: HTTPMediaFetcher(allowsPlainHTTP: options.plainHTTPMedia),
                 defaultSenderID: sender),
             logger: logger, random: { 0.5 })
         let apiServer = await RunningServer(logger: logger) { onRunning in

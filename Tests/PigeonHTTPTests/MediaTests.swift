@@ -1,6 +1,8 @@
 import Foundation
+import Hummingbird
 import NIOCore
 import PigeonTestSupport
+import Synchronization
 import Testing
 
 /// The media library over loopback: registering an asset uploads it to Meta (the simulator), keeps its
@@ -92,6 +94,60 @@ import Testing
             #expect(again.json["size"] as? Int == 1000)
             #expect(h.simulator.mediaUploads == 2)
         }
+    }
+
+    @Test func anAssetRegisteredByURLIsFetchedOnceKeptAndUploaded() async throws {
+        let served = Array(Self.video.prefix(50_000))
+        let fetches = Mutex(0)
+        let router = Router()
+        router.get("/assets/logo.png") { _, _ in
+            fetches.withLock { $0 += 1 }
+            return Response(
+                status: .ok, headers: [.contentType: "image/png; charset=binary"], body: .init(byteBuffer: ByteBuffer(bytes: served)))
+        }
+        router.get("/assets/big.png") { _, _ in
+            Response(status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(repeating: 1, count: (5 << 20) + 10)))
+        }
+        let files = await RunningServer(logger: RunningServer.quietLogger) { onRunning in
+            Application(
+                router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: RunningServer.quietLogger)
+        }
+        var options = Harness.Options()
+        options.plainHTTPMedia = true
+        var failure: (any Error)?
+        do { try await Harness.run(options) { h in
+            let created = try await h.call(.POST, "/v1/media", json: #"{"key": "receipt-logo", "url": "\#(files.url)/assets/logo.png"}"#)
+            #expect(created.status == 201, "\(created.text)")
+            #expect(created.json["mime_type"] as? String == "image/png", "the Content-Type was not taken as the MIME type")
+            #expect(created.json["size"] as? Int == served.count)
+            let sha256 = try #require(created.json["sha256"] as? String)
+            let kept = URL(fileURLWithPath: h.store.path + ".media").appendingPathComponent(sha256)
+            #expect(try Data(contentsOf: kept) == Data(served), "the fetched bytes were not kept beside the database")
+            #expect(fetches.withLock { $0 } == 1)
+            #expect(h.simulator.mediaUploads == 1)
+            let asset = try #require(try await h.engine.media?.asset("receipt-logo"))
+            #expect(asset.filename == "logo.png")
+
+            // A refresh uploads the kept bytes: the URL is not fetched again.
+            #expect(try await h.call(.POST, "/v1/media/receipt-logo/refresh").status == 200)
+            #expect(fetches.withLock { $0 } == 1, "a refresh fetched the URL again")
+            #expect(h.simulator.mediaUploads == 2)
+
+            let cases: [(reply: JSONClient.Reply, status: Int, code: String)] = [
+                (try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "\#(files.url)/assets/missing.png"}"#), 422, "fetch_failed"),
+                (try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "\#(files.url)/assets/big.png"}"#), 413, "media_too_large"),
+                (try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "ftp://127.0.0.1/a.png"}"#), 400, "invalid_url"),
+            ]
+            for (reply, status, code) in cases {
+                #expect(reply.status == status, "\(code): \(reply.text)")
+                #expect(reply.error == code, "\(reply.text)")
+            }
+            #expect(try await h.engine.media?.asset("k") == nil)
+            #expect(h.simulator.mediaUploads == 2)
+        } } catch { failure = error }
+        await files.stop()
+        if let failure { throw failure }
     }
 
     @Test func badRegistrationsAreClear4xxAndStoreNothing() async throws {

@@ -8,6 +8,8 @@ public protocol MediaUploader: Sendable {
 
 /// Fetches an asset's bytes from a URL once, for `POST /v1/media` with `{"url": …}`.
 public protocol MediaFetcher: Sendable {
+    /// Whether it also fetches plain `http` URLs (the sandbox's, for local file servers); https always.
+    var allowsPlainHTTP: Bool { get }
     /// The body at `url` (at most `limit` bytes) and its `Content-Type`; throws with what went wrong.
     func fetch(_ url: URL, limit: Int) async throws -> (data: Data, contentType: String?)
 }

@@ -75,17 +75,20 @@ public final class MediaService: Sendable {
         return (asset, created)
     }
 
-    /// Registers the asset `key` from an https `url`, fetched once: its `Content-Type` is the MIME type
+    /// Registers the asset `key` from an https `url` (or http, when the fetcher allows it), fetched once: its `Content-Type` is the MIME type
     /// unless `mimeType` says otherwise. Then as `register(key:data:…)`.
     public func register(key: String, url text: String, mimeType: String?, senders: [String] = []) async throws
         -> (asset: MediaAsset, created: Bool)
     {
         try MediaRules.validate(key: key)
-        guard let url = URL(string: text), url.scheme?.lowercased() == "https", url.host != nil else {
-            throw ValidationError("invalid_url", "url must be an https URL such as https://example.com/welcome.mp4")
-        }
         guard let fetcher else {
             throw ValidationError("url_unsupported", "this Pigeon cannot fetch URLs; send the file as multipart/form-data")
+        }
+        let schemes = fetcher.allowsPlainHTTP ? ["https", "http"] : ["https"]
+        guard let url = URL(string: text), schemes.contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+            throw ValidationError(
+                "invalid_url",
+                "url must be an \(schemes.joined(separator: " or ")) URL such as https://example.com/welcome.mp4")
         }
         if let mimeType { try MediaRules.validate(mimeType: mimeType, size: 1) }
         let limit = mimeType.flatMap { MediaRules.maxBytes[$0] } ?? MediaRules.maxBytes.values.max()!
