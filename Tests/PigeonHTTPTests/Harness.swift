@@ -55,6 +55,8 @@ final class Harness: Sendable {
         var forwarding = false
         /// Register media from plain http URLs too (as the sandbox does).
         var plainHTTPMedia = false
+        /// The media refresh job's settings.
+        var mediaRefresh = MediaRefreshJob.Configuration()
 
         /// Sends time out after 300 ms and an in-doubt attempt is resent after 60 s.
         static var quickTimeouts: Options {
@@ -96,7 +98,8 @@ final class Harness: Sendable {
                 forwarding: forwarder.map {
                     ($0, Forwarder.Configuration(workerID: "test-forwarder", retry: RetryPolicy(schedule: options.schedule, jitter: 0)))
                 },
-                media: (MediaFiles(besideDatabase: store.path), client), mediaFetcher: HTTPMediaFetcher(allowsPlainHTTP: options.plainHTTPMedia),
+                media: (MediaFiles(besideDatabase: store.path), client), mediaRefresh: options.mediaRefresh,
+                mediaFetcher: HTTPMediaFetcher(allowsPlainHTTP: options.plainHTTPMedia),
                 defaultSenderID: sender),
             logger: logger, random: { 0.5 })
         let apiServer = await RunningServer(logger: logger) { onRunning in

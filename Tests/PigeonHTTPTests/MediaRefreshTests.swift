@@ -210,6 +210,22 @@ import WhatsAppCloud
         }
     }
 
+    @Test func onePassRefreshesEveryDueAssetNotJustOneBatch() async throws {
+        var options = Harness.Options()
+        options.mediaRefresh.batchSize = 2
+        try await Harness.run(options) { h in
+            for index in 0..<5 {
+                let bytes = Array(MediaTests.video.prefix(1000 + index))
+                #expect(try await MediaTests().register(h, key: "asset-\(index)", bytes: bytes).status == 201)
+            }
+            let job = try #require(h.engine.mediaRefresh)
+            try await h.script(#"{"upload": true, "times": 1, "http_status": 503}"#)
+            h.clock.advance(by: .seconds(40 * 86_400))
+            #expect(try await job.runOnce(now: h.clock.now()) == 4, "one pass left due assets for later")
+            #expect(h.simulator.mediaUploads == 5 + 4, "five registrations, four refreshes (one upload refused)")
+        }
+    }
+
     @Test func aFailedProactiveUploadIsTriedAgainOnTheRetrySchedule() async throws {
         try await Harness.run { h in
             _ = try await registerVideo(h)

@@ -16,7 +16,7 @@ public struct MediaRefreshJob: Service {
         public var refreshBefore: Duration
         /// How often to look (default 1 hour).
         public var interval: Duration
-        /// Most uploads looked up at once (default 100).
+        /// Most uploads looked up at once (default 100); a pass looks again until none are left.
         public var batchSize: Int
 
         public static let defaultRefreshBefore: Duration = .seconds(7 * 86_400)
@@ -27,6 +27,9 @@ public struct MediaRefreshJob: Service {
             self.batchSize = batchSize
         }
     }
+
+    /// At most this many look-ups of `batchSize` per pass, so a pass always ends.
+    static let maxBatchesPerPass = 100
 
     let store: any MediaLibrary
     let media: MediaService
@@ -51,14 +54,18 @@ public struct MediaRefreshJob: Service {
     /// One pass at `now`; returns how many uploads succeeded.
     @discardableResult
     public func runOnce(now: Date) async throws -> Int {
-        let due = try await store.uploadsDue(
-            expiringBy: now.adding(configuration.refreshBefore), now: now, limit: configuration.batchSize)
         var uploaded = 0
-        for upload in due {
-            let reason: MediaRefreshReason = upload.mediaID == nil ? .registered : .proactive
-            if case .success = await media.upload(key: upload.key, senderID: upload.senderID, reason: reason, replacing: upload.mediaID) {
-                uploaded += 1
+        // Each upload, done or failed, takes its row out of the next look-up (a new expiry, or a retry time).
+        for _ in 0..<Self.maxBatchesPerPass {
+            let due = try await store.uploadsDue(
+                expiringBy: now.adding(configuration.refreshBefore), now: now, limit: configuration.batchSize)
+            for upload in due {
+                let reason: MediaRefreshReason = upload.mediaID == nil ? .registered : .proactive
+                if case .success = await media.upload(key: upload.key, senderID: upload.senderID, reason: reason, replacing: upload.mediaID) {
+                    uploaded += 1
+                }
             }
+            if due.count < configuration.batchSize { break }
         }
         if uploaded > 0 { logger.info("media uploaded again before expiry", metadata: ["count": "\(uploaded)"]) }
         let inUse = Set(try await store.assets().map(\.sha256))
