@@ -133,6 +133,7 @@ let package = Package(
                 "pigeon", "MetaSimulator", "PigeonTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
     ],

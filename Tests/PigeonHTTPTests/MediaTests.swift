@@ -9,31 +9,13 @@ import Testing
 /// bytes beside the database, lists it with its media id and expiry, refreshes and deletes it; bad input
 /// is a clear 4xx that stores nothing.
 @Suite struct MediaTests {
-    /// A `multipart/form-data` body with text `fields` and, unless nil, a `file` part.
-    static func form(_ fields: [(String, String)], file: (bytes: [UInt8], type: String?, name: String)?) -> (ByteBuffer, String) {
-        let boundary = "test-boundary-\(UUID().uuidString)"
-        var body = ByteBuffer()
-        for (name, value) in fields {
-            body.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n")
-        }
-        if let file {
-            body.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(file.name)\"\r\n")
-            if let type = file.type { body.writeString("Content-Type: \(type)\r\n") }
-            body.writeString("\r\n")
-            body.writeBytes(file.bytes)
-            body.writeString("\r\n")
-        }
-        body.writeString("--\(boundary)--\r\n")
-        return (body, "multipart/form-data; boundary=\(boundary)")
-    }
-
     static let video = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
 
     func register(
         _ h: Harness, key: String = "onboarding-video-hi", bytes: [UInt8] = MediaTests.video, type: String? = "video/mp4",
         fields: [(String, String)] = []
     ) async throws -> JSONClient.Reply {
-        let (body, contentType) = Self.form([("key", key)] + fields, file: (bytes, type, "welcome.mp4"))
+        let (body, contentType) = MultipartBody.make([("key", key)] + fields, file: (bytes, type, "welcome.mp4"))
         return try await h.client.call(.POST, h.apiURL + "/v1/media", bytes: body, bearer: Harness.apiKey, contentType: contentType)
     }
 
@@ -169,8 +151,8 @@ import Testing
                 (try await h.call(.POST, "/v1/media", json: "key=k", contentType: "text/plain"), 415, "unsupported_content_type"),
                 (
                     try await h.client.call(
-                        .POST, h.apiURL + "/v1/media", bytes: Self.form([("key", "k")], file: nil).0, bearer: Harness.apiKey,
-                        contentType: Self.form([], file: nil).1), 400, "invalid_multipart"
+                        .POST, h.apiURL + "/v1/media", bytes: MultipartBody.make([("key", "k")], file: nil).0, bearer: Harness.apiKey,
+                        contentType: MultipartBody.make([], file: nil).1), 400, "invalid_multipart"
                 ),
                 (try await h.call(.POST, "/v1/media", json: "", auth: nil), 401, "missing_api_key"),
             ]
