@@ -33,6 +33,13 @@ import Testing
         }
     }
 
+    @Test func anInvalidParameterNamingTheMediaIsAMediaError() {
+        #expect(classify(100, details: "Invalid Media ID: 1234567890") == .media)
+        #expect(classify(131009, details: "media id 1234567890 is not valid") == .media)
+        #expect(classify(100, details: "Param text['body'] must be at most 4096 characters") == .permanent)
+        #expect(classify(131009, details: "to is not a valid phone number") == .permanent)
+    }
+
     @Test func unknownCodesAreTransient() {
         #expect(classify(999_999) == .transient)
         #expect(classify(42) == .transient)

@@ -72,6 +72,21 @@ import WhatsAppCloud
         }
     }
 
+    @Test func anInvalidParameterNamingTheMediaIdIsRefreshedToo() async throws {
+        try await Harness.run { h in
+            let first = try await registerVideo(h)
+            try await h.script(
+                #"{"media_id": "\#(first)", "error": {"code": 131009, "title": "Parameter value is not valid", "details": "Invalid media id: \#(first)"}}"#)
+            let id = try await sendTemplate(h)
+            #expect(try await h.dispatch() == 1)
+            #expect(try await h.dispatch() == 1)
+            let reply = try await h.message(id)
+            #expect(reply["status"] as? String == "sent", "\(reply.text)")
+            #expect(reply.history.map { $0["error_class"] as? String } == ["media", nil])
+            #expect(h.simulator.mediaUploads == 2)
+        }
+    }
+
     @Test func aMediaErrorReportedByWebhookAfterA200IsRefreshedAndRetriedOnce() async throws {
         try await Harness.run { h in
             try await h.simulatorReports()

@@ -40,17 +40,23 @@ extension ErrorTable {
             // Pair-limited: only this recipient waits.
             131056: [ErrorRule(.pairLimited, "(Business Account, Consumer Account) pair rate limit hit")],
 
-            // Media: the media in the message could not be processed.
+            // Media: the media in the message could not be processed. An invalid parameter whose details name
+            // the media (a media id Meta no longer knows) is one too: a fresh upload can fix it (§4, Rec.).
             131053: [ErrorRule(.media, "Media upload error")],
+            100: [
+                ErrorRule(.media, "Invalid parameter", detailsContains: "media"), ErrorRule(.permanent, "Invalid parameter"),
+            ],
+            131009: [
+                ErrorRule(.media, "Parameter value is not valid", detailsContains: "media"),
+                ErrorRule(.permanent, "Parameter value is not valid"),
+            ],
 
             // Permanent: dead-letter at once.
-            100: [ErrorRule(.permanent, "Invalid parameter")],
             470: [ErrorRule(.permanent, "Message failed to send because more than 24 hours have passed")],
             130403: [ErrorRule(.permanent, "Business has blocked this user")],
             130472: [ErrorRule(.permanent, "User's number is part of an experiment")],
             130497: [ErrorRule(.permanent, "Business account is restricted from messaging users in this country")],
             131008: [ErrorRule(.permanent, "Required parameter is missing")],
-            131009: [ErrorRule(.permanent, "Parameter value is not valid")],
             131021: [ErrorRule(.permanent, "Recipient cannot be sender")],
             131026: [ErrorRule(.permanent, "Message undeliverable")],
             131030: [ErrorRule(.permanent, "Recipient phone number not in allowed list")],
