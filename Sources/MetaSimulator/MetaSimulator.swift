@@ -24,6 +24,9 @@ public struct MetaSimulator: Sendable {
     /// Every request received so far.
     public var received: [ReceivedRequest] { state.received }
 
+    /// The scripted rules still in force.
+    public var rules: [SimulatorRule] { state.rules }
+
     /// How many media uploads it has taken.
     public var mediaUploads: Int { state.mediaCount }
 
@@ -43,12 +46,13 @@ public struct MetaSimulator: Sendable {
             }
             let body = try await request.body.collect(upTo: 100 * 1024 * 1024)
             if let rule = state.takeUploadRule() {
+                if let delay = rule.delayMs { try await Task.sleep(for: .milliseconds(delay)) }
                 if let error = rule.error {
                     return Self.graphError(
                         code: error.code, status: error.httpStatus ?? 400, title: error.title ?? "Simulated upload error",
                         details: error.details)
                 }
-                return Response(status: .init(code: rule.httpStatus ?? 500))
+                if let status = rule.httpStatus { return Response(status: .init(code: status)) }
             }
             return Self.json(["id": state.storeMedia(bytes: body.readableBytes)])
         }

@@ -232,6 +232,17 @@ enum SQLiteMigrations {
                     ) WITHOUT ROWID;
                     """)
         }
+        // The bytes each media id was uploaded from: an asset registered again with new bytes makes its old
+        // ids stale, so messages wait for the new upload instead of sending the old content.
+        migrator.registerMigration("v9_media_upload_bytes") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE media_uploads ADD COLUMN sha256 TEXT;
+                    ALTER TABLE media_refreshes ADD COLUMN sha256 TEXT;
+                    UPDATE media_uploads SET sha256 = (SELECT a.sha256 FROM media_assets a WHERE a.key = media_uploads.key)
+                    WHERE media_id IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

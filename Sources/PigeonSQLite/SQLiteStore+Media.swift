@@ -61,11 +61,11 @@ extension SQLiteStore: MediaLibrary {
             if let mediaID = refresh.newMediaID {
                 try db.execute(
                     sql: """
-                        UPDATE media_uploads SET media_id = ?, uploaded_at = ?, expires_at = ?, upload_owner = NULL, upload_until = NULL,
-                          failures = 0, retry_at = NULL
+                        UPDATE media_uploads SET media_id = ?, uploaded_at = ?, expires_at = ?, sha256 = ?, upload_owner = NULL,
+                          upload_until = NULL, failures = 0, retry_at = NULL
                         WHERE key = ? AND sender_id = ?
                         """,
-                    arguments: [mediaID, refresh.at.millisecondsSince1970, expiresAt?.millisecondsSince1970, key, senderID])
+                    arguments: [mediaID, refresh.at.millisecondsSince1970, expiresAt?.millisecondsSince1970, refresh.sha256, key, senderID])
             } else {
                 try db.execute(
                     sql: """
@@ -76,12 +76,12 @@ extension SQLiteStore: MediaLibrary {
             }
             try db.execute(
                 sql: """
-                    INSERT INTO media_refreshes (key, sender_id, reason, at, old_media_id, new_media_id, error)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO media_refreshes (key, sender_id, reason, at, old_media_id, new_media_id, error, sha256)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     key, senderID, refresh.reason.rawValue, refresh.at.millisecondsSince1970, refresh.oldMediaID, refresh.newMediaID,
-                    refresh.error,
+                    refresh.error, refresh.sha256,
                 ])
         }
     }
@@ -98,7 +98,8 @@ extension SQLiteStore: MediaLibrary {
                 db,
                 sql: """
                     SELECT key, sender_id, media_id FROM media_uploads
-                    WHERE (expires_at IS NULL OR expires_at <= ?1 OR retry_at IS NOT NULL)
+                    WHERE (expires_at IS NULL OR expires_at <= ?1 OR retry_at IS NOT NULL
+                           OR sha256 IS NOT (SELECT a.sha256 FROM media_assets a WHERE a.key = media_uploads.key))
                       AND (retry_at IS NULL OR retry_at <= ?2)
                       AND (upload_owner IS NULL OR upload_until <= ?2)
                     ORDER BY expires_at LIMIT ?3
@@ -163,22 +164,24 @@ extension SQLiteStore: MediaLibrary {
                 createdAt: Date(millisecondsSince1970: row.int64(5)), updatedAt: Date(millisecondsSince1970: row.int64(6)))
         }
         let uploads = try SQLiteRows.fetch(
-            db, sql: "SELECT key, sender_id, media_id, uploaded_at, expires_at FROM media_uploads \(filter) ORDER BY key, sender_id",
+            db, sql: "SELECT key, sender_id, media_id, uploaded_at, expires_at, sha256 FROM media_uploads \(filter) ORDER BY key, sender_id",
             arguments: arguments
         ) { row in
             (key: row.string(0),
              upload: MediaUpload(
                 senderID: row.string(1), mediaID: row.optionalString(2), uploadedAt: SQLiteRows.date(row.optionalInt64(3)),
-                expiresAt: SQLiteRows.date(row.optionalInt64(4))))
+                expiresAt: SQLiteRows.date(row.optionalInt64(4)), sha256: row.optionalString(5)))
         }
         let history = try SQLiteRows.fetch(
-            db, sql: "SELECT key, sender_id, reason, at, old_media_id, new_media_id, error FROM media_refreshes \(filter) ORDER BY id",
+            db,
+            sql: "SELECT key, sender_id, reason, at, old_media_id, new_media_id, error, sha256 FROM media_refreshes \(filter) ORDER BY id",
             arguments: arguments
         ) { row in
             (key: row.string(0), senderID: row.string(1),
              refresh: MediaRefresh(
                 reason: MediaRefreshReason(rawValue: row.string(2)) ?? .manual, at: Date(millisecondsSince1970: row.int64(3)),
-                oldMediaID: row.optionalString(4), newMediaID: row.optionalString(5), error: row.optionalString(6)))
+                oldMediaID: row.optionalString(4), newMediaID: row.optionalString(5), error: row.optionalString(6),
+                sha256: row.optionalString(7)))
         }
         for index in assets.indices {
             assets[index].uploads = uploads.filter { $0.key == assets[index].key }.map { entry in

@@ -190,6 +190,57 @@ import WhatsAppCloud
         }
     }
 
+    /// The size of the upload the simulator took as `mediaID` (its whole multipart body: the file and a few
+    /// hundred bytes of form).
+    func uploadedSize(_ h: Harness, _ mediaID: String) async throws -> Int? {
+        try await h.call(.GET, "/v21.0/\(mediaID)", headers: ["Authorization": "Bearer test-token"], base: h.simulatorURL).json["file_size"] as? Int
+    }
+
+    @Test func newBytesWhoseUploadFailedAreUploadedBeforeTheNextSendNeverTheOldId() async throws {
+        try await Harness.run { h in
+            let first = try await registerVideo(h)
+            try await h.script(#"{"upload": true, "times": 1, "http_status": 503}"#)
+            let replaced = try await MediaTests().register(h, bytes: Array(MediaTests.video.prefix(1234)))
+            #expect(replaced.status == 200, "\(replaced.text)")
+            let sender = try #require((replaced.json["senders"] as? [[String: Any]])?.first)
+            #expect(sender["media_id"] as? String == first)
+            #expect(sender["stale"] as? Bool == true, "an id of the old bytes is not marked stale: \(sender)")
+
+            try await h.script(#"{"upload": true, "times": 1, "http_status": 503}"#)
+            let id = try await sendTemplate(h)
+            #expect(try await h.dispatch() == 1)
+            let waiting = try await h.message(id)
+            #expect(waiting["status"] as? String == "retry_scheduled", "\(waiting.text)")
+            #expect(h.simulator.received.isEmpty, "the message went out with the old bytes' id")
+
+            h.clock.advance(by: .seconds(2))
+            #expect(try await h.dispatch() == 1)
+            #expect(try await h.message(id)["status"] as? String == "sent")
+            let sent = try #require(try sentMediaID(h, 0))
+            #expect(sent != first)
+            #expect(try await uploadedSize(h, sent).map { $0 < 2000 } == true, "the message's media id is not the new bytes'")
+            let now = try #require(((try await h.call(.GET, "/v1/media/onboarding-video-hi")).json["senders"] as? [[String: Any]])?.first)
+            #expect(now["stale"] as? Bool == false)
+        }
+    }
+
+    @Test func bytesRegisteredWhileTheOldOnesUploadAreUploadedToo() async throws {
+        try await Harness.run { h in
+            _ = try await registerVideo(h)
+            let job = try #require(h.engine.mediaRefresh)
+            try await h.script(#"{"upload": true, "times": 1, "delay_ms": 500}"#)
+            h.clock.advance(by: .seconds(25 * 86_400))
+            let refreshing = Task { try await job.runOnce(now: h.clock.now()) }
+            for _ in 0..<100 where h.simulator.rules.isEmpty == false { try await Task.sleep(for: .milliseconds(10)) }
+            let replaced = try await MediaTests().register(h, bytes: Array(MediaTests.video.prefix(4321)))
+            _ = try await refreshing.value
+            let sender = try #require((replaced.json["senders"] as? [[String: Any]])?.first)
+            #expect(sender["stale"] as? Bool == false, "\(replaced.text)")
+            let id = try #require(sender["media_id"] as? String)
+            #expect(try await uploadedSize(h, id).map { $0 < 5000 } == true, "registration answered with the id of the bytes it replaced")
+        }
+    }
+
     @Test func anAssetIsUploadedAgainOnDay23NotOnDay22() async throws {
         try await Harness.run { h in
             let first = try await registerVideo(h)

@@ -32,6 +32,12 @@ public struct MediaAsset: Sendable, Hashable {
         self.updatedAt = updatedAt
         self.uploads = uploads
     }
+
+    /// The media id `senderID` can send now: one uploaded from the asset's current bytes (nil when it was
+    /// never uploaded there, or only its earlier bytes were).
+    public func usableMediaID(for senderID: String) -> String? {
+        uploads.first { $0.senderID == senderID }.flatMap { $0.sha256 == sha256 ? $0.mediaID : nil }
+    }
 }
 
 /// An asset on one sender: the current media id and when Meta will forget it.
@@ -43,12 +49,17 @@ public struct MediaUpload: Sendable, Hashable {
     /// When that id was uploaded, and when it expires (30 days later).
     public var uploadedAt: Date?
     public var expiresAt: Date?
+    /// Hex SHA-256 of the bytes that id was uploaded from.
+    public var sha256: String?
     /// Every upload tried for this sender, oldest first.
     public var history: [MediaRefresh]
 
-    public init(senderID: String, mediaID: String?, uploadedAt: Date?, expiresAt: Date?, history: [MediaRefresh] = []) {
+    public init(
+        senderID: String, mediaID: String?, uploadedAt: Date?, expiresAt: Date?, sha256: String?, history: [MediaRefresh] = []
+    ) {
         self.senderID = senderID
         self.mediaID = mediaID
+        self.sha256 = sha256
         self.uploadedAt = uploadedAt
         self.expiresAt = expiresAt
         self.history = history
@@ -66,9 +77,12 @@ public struct MediaRefresh: Sendable, Hashable {
     public var newMediaID: String?
     /// What went wrong, when it failed.
     public var error: String?
+    /// Hex SHA-256 of the bytes uploaded.
+    public var sha256: String?
 
-    public init(reason: MediaRefreshReason, at: Date, oldMediaID: String?, newMediaID: String?, error: String?) {
+    public init(reason: MediaRefreshReason, at: Date, oldMediaID: String?, newMediaID: String?, error: String?, sha256: String?) {
         self.reason = reason
+        self.sha256 = sha256
         self.at = at
         self.oldMediaID = oldMediaID
         self.newMediaID = newMediaID

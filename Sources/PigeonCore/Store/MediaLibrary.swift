@@ -38,8 +38,8 @@ public protocol MediaLibrary: Sendable {
     /// `senderID` until `until`, unless another owner holds an unexpired right. Returns whether it was taken.
     func beginUpload(key: String, senderID: String, owner: String, until: Date, now: Date) async throws -> Bool
 
-    /// Records an upload that `owner` began: on success the new id becomes current and expires at
-    /// `expiresAt`; on failure it is tried again from `retryAt` (see `uploadsDue`). Either way the attempt
+    /// Records an upload that `owner` began: on success the new id (made from `refresh.sha256`) becomes
+    /// current and expires at `expiresAt`; on failure it is tried again from `retryAt` (see `uploadsDue`). Either way the attempt
     /// joins the history and the right is released. With no `refresh` (nothing was uploaded) the right is
     /// only released.
     func finishUpload(
@@ -49,8 +49,9 @@ public protocol MediaLibrary: Sendable {
     /// How many uploads of `key` to `senderID` failed in a row.
     func uploadFailures(key: String, senderID: String) async throws -> Int
 
-    /// Up to `limit` uploads to do now: ids that expire at or before `expiringBy`, ids never uploaded, and
-    /// failed uploads whose retry time has come; none another process is uploading.
+    /// Up to `limit` uploads to do now: ids that expire at or before `expiringBy`, ids never uploaded or
+    /// uploaded from bytes the asset no longer has, and failed uploads whose retry time has come; none
+    /// another process is uploading.
     func uploadsDue(expiringBy: Date, now: Date, limit: Int) async throws -> [(key: String, senderID: String, mediaID: String?)]
 
     /// Records that attempt `attempt` of message `messageSeq` sends `ids` (asset key → media id);

@@ -150,13 +150,16 @@ public final class MediaService: Sendable {
                                 details: "the message names media_key \(key), which is no longer in the media library", httpStatus: nil),
                             jitter: jitter))
                 }
-                let current = asset.uploads.first { $0.senderID == record.senderID }?.mediaID
+                // An id uploaded from bytes the asset no longer has is not sent: the new bytes are uploaded first.
+                let current = asset.usableMediaID(for: record.senderID)
                 if let current, !refreshing || (used[key] != nil && used[key] != current) {
                     ids[key] = current
                     continue
                 }
+                let firstUpload = asset.uploads.first { $0.senderID == record.senderID }?.mediaID == nil
                 let result = await upload(
-                    key: key, senderID: record.senderID, reason: refreshing ? .mediaError : .registered, replacing: refreshing ? current : nil)
+                    key: key, senderID: record.senderID, reason: refreshing ? .mediaError : firstUpload ? .registered : .manual,
+                    replacing: refreshing ? current : nil)
                 switch result {
                 case .success(let id): ids[key] = id
                 case .failure(let reason):
@@ -198,7 +201,7 @@ public final class MediaService: Sendable {
         return result
     }
 
-    private func uploadOnce(key: String, senderID: String, reason: MediaRefreshReason, replacing: String?) async
+    private func uploadOnce(key: String, senderID: String, reason: MediaRefreshReason, replacing: String?, round: Int = 1) async
         -> Result<String, MediaUploadFailure>
     {
         let owner = configuration.owner
@@ -211,42 +214,43 @@ public final class MediaService: Sendable {
                 if taken || now >= deadline { break }
                 // Another process is uploading this asset to this sender: wait for its id rather than upload twice.
                 try await Task.sleep(for: .milliseconds(200))
-                if let id = try await currentID(key: key, senderID: senderID), id != replacing { return .success(id) }
+                if let id = try await store.asset(key)?.usableMediaID(for: senderID), id != replacing { return .success(id) }
             }
             guard taken else { return .failure(MediaUploadFailure("another process held the upload for too long")) }
             guard let asset = try await store.asset(key) else { return .failure(MediaUploadFailure("the asset was deleted")) }
             let old = asset.uploads.first { $0.senderID == senderID }?.mediaID
-            if let old, let replacing, old != replacing {
+            if let usable = asset.usableMediaID(for: senderID), let replacing, usable != replacing {
                 try await store.finishUpload(key: key, senderID: senderID, owner: owner, refresh: nil, expiresAt: nil, retryAt: nil)
-                return .success(old)
+                return .success(usable)
             }
+            let id: String
             do {
                 let data = try files.read(asset.sha256)
-                let id = try await uploader.uploadMedia(data, mimeType: asset.mimeType, filename: asset.filename, phoneNumberID: senderID)
-                let at = clock.now()
-                try await store.finishUpload(
-                    key: key, senderID: senderID, owner: owner,
-                    refresh: MediaRefresh(reason: reason, at: at, oldMediaID: old, newMediaID: id, error: nil),
-                    expiresAt: at.adding(MediaRules.lifetime), retryAt: nil)
-                return .success(id)
+                id = try await uploader.uploadMedia(data, mimeType: asset.mimeType, filename: asset.filename, phoneNumberID: senderID)
             } catch {
                 logger.warning("uploading media failed", metadata: ["key": "\(key)", "sender": "\(senderID)", "error": "\(error)"])
                 let at = clock.now()
                 let failures = try await store.uploadFailures(key: key, senderID: senderID) + 1
                 try await store.finishUpload(
                     key: key, senderID: senderID, owner: owner,
-                    refresh: MediaRefresh(reason: reason, at: at, oldMediaID: old, newMediaID: nil, error: "\(error)"),
+                    refresh: MediaRefresh(reason: reason, at: at, oldMediaID: old, newMediaID: nil, error: "\(error)", sha256: asset.sha256),
                     expiresAt: nil, retryAt: at.adding(configuration.retry.delay(afterAttempt: failures, random: Double.random(in: 0..<1))))
                 return .failure(MediaUploadFailure("\(error)"))
             }
+            let at = clock.now()
+            try await store.finishUpload(
+                key: key, senderID: senderID, owner: owner,
+                refresh: MediaRefresh(reason: reason, at: at, oldMediaID: old, newMediaID: id, error: nil, sha256: asset.sha256),
+                expiresAt: at.adding(MediaRules.lifetime), retryAt: nil)
+            // Registered again with new bytes while these uploaded: whoever waits for this upload wants those.
+            if round < 3, let now = try await store.asset(key), now.sha256 != asset.sha256 {
+                return await uploadOnce(key: key, senderID: senderID, reason: reason, replacing: nil, round: round + 1)
+            }
+            return .success(id)
         } catch {
             logger.error("recording a media upload failed", metadata: ["key": "\(key)", "error": "\(error)"])
             return .failure(MediaUploadFailure("\(error)"))
         }
-    }
-
-    private func currentID(key: String, senderID: String) async throws -> String? {
-        try await store.asset(key)?.uploads.first { $0.senderID == senderID }?.mediaID
     }
 
     private static func filename(_ key: String, _ mimeType: String) -> String {

@@ -140,6 +140,7 @@ struct MediaRoutes {
                     "media_id": JSONBody.value(upload.mediaID),
                     "uploaded_at": JSONBody.date(upload.uploadedAt),
                     "expires_at": JSONBody.date(upload.expiresAt),
+                    "stale": upload.mediaID != nil && upload.sha256 != asset.sha256,
                     "history": upload.history.map { refresh in
                         [
                             "reason": refresh.reason.rawValue,
@@ -147,6 +148,7 @@ struct MediaRoutes {
                             "old_media_id": JSONBody.value(refresh.oldMediaID),
                             "new_media_id": JSONBody.value(refresh.newMediaID),
                             "error": JSONBody.value(refresh.error),
+                            "sha256": JSONBody.value(refresh.sha256),
                         ] as [String: Any]
                     },
                 ] as [String: Any]
