@@ -196,6 +196,15 @@ import WhatsAppCloud
         try await h.call(.GET, "/v21.0/\(mediaID)", headers: ["Authorization": "Bearer test-token"], base: h.simulatorURL).json["file_size"] as? Int
     }
 
+    /// Registers the video, scripts the next upload with `uploadRule`, and lets 25 days pass: its id is due.
+    func registeredDueForRefresh(_ h: Harness, uploadRule: String) async throws -> MediaRefreshJob {
+        _ = try await registerVideo(h)
+        let job = try #require(h.engine.mediaRefresh)
+        try await h.script(uploadRule)
+        h.clock.advance(by: .seconds(25 * 86_400))
+        return job
+    }
+
     @Test func newBytesWhoseUploadFailedAreUploadedBeforeTheNextSendNeverTheOldId() async throws {
         try await Harness.run { h in
             let first = try await registerVideo(h)
@@ -226,10 +235,7 @@ import WhatsAppCloud
 
     @Test func bytesRegisteredWhileTheOldOnesUploadAreUploadedToo() async throws {
         try await Harness.run { h in
-            _ = try await registerVideo(h)
-            let job = try #require(h.engine.mediaRefresh)
-            try await h.script(#"{"upload": true, "times": 1, "delay_ms": 500}"#)
-            h.clock.advance(by: .seconds(25 * 86_400))
+            let job = try await registeredDueForRefresh(h, uploadRule: #"{"upload": true, "times": 1, "delay_ms": 500}"#)
             let refreshing = Task { try await job.runOnce(now: h.clock.now()) }
             for _ in 0..<100 where h.simulator.rules.isEmpty == false { try await Task.sleep(for: .milliseconds(10)) }
             let replaced = try await MediaTests().register(h, bytes: Array(MediaTests.video.prefix(4321)))
@@ -294,10 +300,7 @@ import WhatsAppCloud
 
     @Test func aFailedProactiveUploadIsTriedAgainOnTheRetrySchedule() async throws {
         try await Harness.run { h in
-            _ = try await registerVideo(h)
-            let job = try #require(h.engine.mediaRefresh)
-            try await h.script(#"{"upload": true, "times": 1, "http_status": 503}"#)
-            h.clock.advance(by: .seconds(25 * 86_400))
+            let job = try await registeredDueForRefresh(h, uploadRule: #"{"upload": true, "times": 1, "http_status": 503}"#)
             #expect(try await job.runOnce(now: h.clock.now()) == 0)
             let history = try await refreshes(h)
             #expect(history.count == 2 && history.last?.2 == nil, "the failed upload is missing from the history")
