@@ -142,6 +142,8 @@ import Testing
                 (try await register(h, key: "has spaces/and slashes"), 400, "invalid_media_key"),
                 (try await register(h, key: ""), 400, "missing_key"),
                 (try await h.call(.POST, "/v1/media", json: #"{"key": "k"}"#), 400, "missing_url"),
+                (try await register(h, fields: [("senders", "100000000000001, not a sender!")]), 400, "invalid_senders"),
+                (try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "https://x.test/a", "senders": "123"}"#), 400, "invalid_senders"),
                 (try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "http://example.com/a.png"}"#), 400, "invalid_url"),
                 (
                     try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "https://127.0.0.1:1/a.png", "mime_type": "image/png"}"#), 422,

@@ -32,6 +32,13 @@ public enum MediaRules {
         }
     }
 
+    /// Senders named at registration are Meta phone number ids.
+    public static func validate(senders: [String]) throws(ValidationError) {
+        for sender in senders where !MessageValidator.isSenderID(sender) {
+            throw ValidationError("invalid_senders", "senders must be Meta phone number ids (letters, digits, - or _); \(sender) is not one")
+        }
+    }
+
     /// A key names an asset in URLs and message bodies: 1–100 letters, digits, `-`, `_` or `.`.
     public static func validate(key: String) throws(ValidationError) {
         let allowed = key.utf8.allSatisfy { byte in

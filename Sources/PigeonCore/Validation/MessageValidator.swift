@@ -167,12 +167,15 @@ public struct MessageValidator: Sendable {
 
     private func takeSenderID(_ body: inout [String: Any], path: String) throws(ValidationError) -> String? {
         guard let value = body.removeValue(forKey: "sender_id"), !(value is NSNull) else { return nil }
-        guard let sender = value as? String, !sender.isEmpty, sender.count <= 64,
-            sender.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
-        else {
+        guard let sender = value as? String, Self.isSenderID(sender) else {
             throw ValidationError("invalid_sender_id", "\(path)sender_id must be a Meta phone number id (letters, digits, - or _)")
         }
         return sender
+    }
+
+    /// True for a Meta phone number id as Pigeon takes it: 1–64 letters, digits, `-` or `_`.
+    public static func isSenderID(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 64 && text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
     }
 
     /// True for `+` (optional) followed by 7 to 15 ASCII digits.

@@ -57,6 +57,7 @@ public final class MediaService: Sendable {
         -> (asset: MediaAsset, created: Bool)
     {
         try MediaRules.validate(key: key)
+        try MediaRules.validate(senders: senders)
         try MediaRules.validate(mimeType: mimeType, size: data.count)
         let sha256 = try files.keep(data)
         let previous = try await store.asset(key)
@@ -81,6 +82,7 @@ public final class MediaService: Sendable {
         -> (asset: MediaAsset, created: Bool)
     {
         try MediaRules.validate(key: key)
+        try MediaRules.validate(senders: senders)
         guard let fetcher else {
             throw ValidationError("url_unsupported", "this Pigeon cannot fetch URLs; send the file as multipart/form-data")
         }

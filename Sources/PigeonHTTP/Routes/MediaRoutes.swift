@@ -85,6 +85,9 @@ struct MediaRoutes {
         if object["mime_type"] != nil, !(object["mime_type"] is String) {
             throw APIError(.badRequest, "invalid_mime_type", "mime_type must be a string such as video/mp4")
         }
+        if object["senders"] != nil, !(object["senders"] is [String]) {
+            throw APIError(.badRequest, "invalid_senders", "senders must be a list of phone number ids, such as [\"100000000000001\"]")
+        }
         return try await media.register(
             key: key, url: url, mimeType: (object["mime_type"] as? String)?.lowercased(),
             senders: Self.senders((object["senders"] as? [String])?.joined(separator: ",") ?? ""))
