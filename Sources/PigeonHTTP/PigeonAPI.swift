@@ -1,9 +1,15 @@
 import Hummingbird
+import HummingbirdCore
 import PigeonCore
 import PigeonEngine
 
 /// Pigeon's HTTP API: the router with every route and middleware.
 public enum PigeonAPI {
+    /// The HTTP/1.1 server Pigeon's API runs on: Hummingbird's, answering `Expect: 100-continue` at once.
+    public static var server: HTTPServerBuilder {
+        .http1(additionalChannelHandlers: [ExpectContinueHandler()])
+    }
+
     /// The router for `engine`, guarded by `apiKey`; Meta's webhooks are checked with `verifyToken` and
     /// `appSecret` (intake is refused while either is unset); the drop-in endpoint waits up to
     /// `inlineSendTimeout` for a message's first attempt.

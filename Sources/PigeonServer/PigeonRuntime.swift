@@ -141,6 +141,7 @@ public enum PigeonRuntime {
                 engine: engine, apiKey: apiKey, webhookVerifyToken: config.webhookVerifyToken,
                 metaAppSecret: config.metaAppSecret, inlineSendTimeout: config.inlineSendTimeout,
                 graphProxy: transport as? any GraphProxy),
+            server: PigeonAPI.server,
             configuration: .init(address: .hostname(host, port: config.port), serverName: "pigeon"),
             services: [CheckpointService(store: store, logger: logger)] + engine.services,
             onServerRunning: { channel in

@@ -107,6 +107,7 @@ final class Harness: Sendable {
                 router: PigeonAPI.router(
                     engine: engine, apiKey: apiKey, webhookVerifyToken: options.webhookSecrets ? webhookVerifyToken : nil,
                     metaAppSecret: options.webhookSecrets ? appSecret : nil, graphProxy: client),
+                server: PigeonAPI.server,
                 configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                 onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: logger)
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import NIOPosix
 import PigeonTestSupport
 import Synchronization
 import Testing
@@ -65,6 +66,42 @@ import Testing
             try await job.runOnce(now: h.clock.now())
             #expect(!FileManager.default.fileExists(atPath: kept.path), "the deleted asset's file was kept")
             #expect(FileManager.default.fileExists(atPath: otherFile.path), "a file still in use was deleted")
+        }
+    }
+
+    @Test func aClientThatAsksBeforeSendingTheBodyIsAnsweredAtOnce() async throws {
+        try await Harness.run { h in
+            let port = try #require(Int(h.apiURL.split(separator: ":").last ?? ""))
+            let (body, contentType) = MultipartBody.make([("key", "big-video")], file: (Self.video, "video/mp4", "welcome.mp4"))
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) {
+                channel in
+                channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+            }
+            let replies = try await withThrowingTaskGroup(of: [String].self) { group in
+                group.addTask {
+                    try await channel.executeThenClose { inbound, outbound in
+                        // As curl does for bodies over 1 MB: the head alone, then the body once the server says so.
+                        try await outbound.write(
+                            ByteBuffer(
+                                string: "POST /v1/media HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(Harness.apiKey)\r\n"
+                                    + "Content-Type: \(contentType)\r\nContent-Length: \(body.readableBytes)\r\nExpect: 100-continue\r\n\r\n"))
+                        var iterator = inbound.makeAsyncIterator()
+                        var replies = [String(buffer: try #require(try await iterator.next()))]
+                        try await outbound.write(body)
+                        while !(replies.last ?? "").contains("\"key\""), let more = try await iterator.next() { replies.append(String(buffer: more)) }
+                        return replies
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(10))
+                    throw CancellationError()
+                }
+                defer { group.cancelAll() }
+                return try #require(try await group.next())
+            }
+            #expect(replies.first?.hasPrefix("HTTP/1.1 100 Continue\r\n") == true, "\(replies.first ?? "")")
+            #expect(replies.joined().contains("HTTP/1.1 201 Created"), "\(replies.joined())")
+            #expect(h.simulator.mediaUploads == 1)
         }
     }
 
