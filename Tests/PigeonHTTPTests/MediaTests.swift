@@ -105,6 +105,31 @@ import Testing
         }
     }
 
+    @Test func unusualButValidFormsAreReadExactlyAndBrokenOnesAre400() async throws {
+        try await Harness.run { h in
+            // File bytes that look like a delimiter (without the CRLF before it) or start one, a preamble, a quoted boundary, an epilogue.
+            let tricky = Array("x--edge\r\n\r\n--edg".utf8) + Array(Self.video.prefix(5000)) + Array("\r\n-".utf8)
+            var body = ByteBuffer(string: "preamble to ignore\r\n--edge\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\ntricky\r\n")
+            body.writeString("--edge\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.png\"\r\nContent-Type: image/png\r\n\r\n")
+            body.writeBytes(tricky)
+            body.writeString("\r\n--edge--\r\nepilogue")
+            let created = try await h.client.call(
+                .POST, h.apiURL + "/v1/media", bytes: body, bearer: Harness.apiKey, contentType: "multipart/form-data; boundary=\"edge\"")
+            #expect(created.status == 201, "\(created.text)")
+            let sha256 = try #require(created.json["sha256"] as? String)
+            let kept = URL(fileURLWithPath: h.store.path + ".media").appendingPathComponent(sha256)
+            #expect(try Data(contentsOf: kept) == Data(tricky), "the file part was not read byte for byte")
+
+            var truncated = ByteBuffer(string: "--edge\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nk\r\n--edge\r\n")
+            truncated.writeString("Content-Disposition: form-data; name=\"file\"\r\nContent-Type: image/png\r\n\r\n12345")
+            let broken = try await h.client.call(
+                .POST, h.apiURL + "/v1/media", bytes: truncated, bearer: Harness.apiKey, contentType: "multipart/form-data; boundary=edge")
+            #expect(broken.status == 400, "\(broken.text)")
+            #expect(broken.error == "invalid_multipart")
+            #expect(try await h.engine.media?.asset("k") == nil)
+        }
+    }
+
     @Test func registeringTheSameKeyAgainReplacesItsBytes() async throws {
         try await Harness.run { h in
             #expect(try await register(h).status == 201)
