@@ -32,6 +32,17 @@ extension SQLiteStore: MediaLibrary {
         }
     }
 
+    public func unsentMessages(namingMediaKey key: String) async throws -> Int {
+        // Payloads are canonical JSON, so a reference is always written the same way.
+        let reference = "\"media_key\":" + (try CanonicalJSON.string(key))
+        return try await pool.read { db in
+            try Int.fetchOne(
+                db,
+                sql: "SELECT COUNT(*) FROM messages WHERE status IN ('queued', 'retry_scheduled', 'sending') AND instr(payload, ?) > 0",
+                arguments: [reference]) ?? 0
+        }
+    }
+
     public func beginUpload(key: String, senderID: String, owner: String, until: Date, now: Date) async throws -> Bool {
         try await writes.perform { db in
             try db.execute(

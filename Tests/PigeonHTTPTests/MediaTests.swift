@@ -130,6 +130,27 @@ import Testing
         }
     }
 
+    @Test func anAssetUnsentMessagesNameIsDeletedOnlyWhenForced() async throws {
+        try await Harness.run { h in
+            #expect(try await register(h).status == 201)
+            let sent = try await h.call(.POST, "/v1/messages", json: MediaRefreshTests.template)
+            let id = try #require(sent["id"] as? String)
+            let refused = try await h.call(.DELETE, "/v1/media/onboarding-video-hi")
+            #expect(refused.status == 409, "\(refused.text)")
+            #expect(refused.error == "media_in_use")
+            #expect(refused.text.contains("1 unsent message"), "\(refused.text)")
+            #expect(try await h.call(.DELETE, "/v1/media/onboarding-video-hi?force=maybe").status == 400)
+            #expect(try await h.call(.GET, "/v1/media/onboarding-video-hi").status == 200, "a refused delete deleted")
+
+            #expect(try await h.call(.DELETE, "/v1/media/onboarding-video-hi?force=true").status == 204)
+            #expect(try await h.dispatch() == 1)
+            let message = try await h.message(id)
+            #expect(message["status"] as? String == "failed", "\(message.text)")
+            #expect((message["last_error"] as? [String: Any])?["title"] as? String == "Media asset deleted")
+            #expect(h.simulator.received.isEmpty)
+        }
+    }
+
     @Test func registeringTheSameKeyAgainReplacesItsBytes() async throws {
         try await Harness.run { h in
             #expect(try await register(h).status == 201)

@@ -34,6 +34,9 @@ public protocol MediaLibrary: Sendable {
     /// Deletes the asset under `key` and its records; returns false if there was none.
     func deleteAsset(_ key: String) async throws -> Bool
 
+    /// How many messages not yet sent (queued, scheduled for a retry, or being sent) name `key`.
+    func unsentMessages(namingMediaKey key: String) async throws -> Int
+
     /// Single flight per asset and sender, across processes: takes the right to upload `key` for
     /// `senderID` until `until`, unless another owner holds an unexpired right. Returns whether it was taken.
     func beginUpload(key: String, senderID: String, owner: String, until: Date, now: Date) async throws -> Bool

@@ -115,9 +115,15 @@ public final class MediaService: Sendable {
         return try await store.asset(key)
     }
 
-    /// Deletes the asset `key` and its records (its file goes with the next sweep of unused files).
-    public func delete(key: String) async throws -> Bool {
-        try await store.deleteAsset(key)
+    /// Deletes the asset `key` and its records (its file goes with the next sweep of unused files). Unless
+    /// `force`, an asset that unsent messages still name is kept and `MediaInUse` thrown: deleting it would
+    /// fail them.
+    public func delete(key: String, force: Bool = false) async throws -> Bool {
+        if !force {
+            let waiting = try await store.unsentMessages(namingMediaKey: key)
+            if waiting > 0 { throw MediaInUse(key: key, unsentMessages: waiting) }
+        }
+        return try await store.deleteAsset(key)
     }
 
     /// The asset `key`, or every asset.
@@ -259,6 +265,12 @@ public final class MediaService: Sendable {
         let ext = mimeType.split(separator: "/").last.map(String.init) ?? "bin"
         return "\(key).\(ext)"
     }
+}
+
+/// An asset that unsent messages still name, refused deletion.
+public struct MediaInUse: Error, Sendable {
+    public var key: String
+    public var unsentMessages: Int
 }
 
 /// Why an upload to Meta failed, in words for the history and the message's error.

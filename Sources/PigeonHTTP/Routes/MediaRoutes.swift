@@ -18,7 +18,7 @@ struct MediaRoutes {
         router.get("/v1/media") { _, _ in try await list() }
         router.get("/v1/media/:key") { _, context in try await show(context) }
         router.post("/v1/media/:key/refresh") { _, context in try await refresh(context) }
-        router.delete("/v1/media/:key") { _, context in try await delete(context) }
+        router.delete("/v1/media/:key") { request, context in try await delete(request, context) }
     }
 
     private func library() throws -> MediaService {
@@ -113,9 +113,21 @@ struct MediaRoutes {
         return JSONBody.response(Self.view(asset))
     }
 
-    private func delete(_ context: PigeonRequestContext) async throws -> Response {
+    private func delete(_ request: Request, _ context: PigeonRequestContext) async throws -> Response {
         let key = try Self.key(context)
-        guard try await library().delete(key: key) else { throw Self.notFound(key) }
+        let force: Bool
+        switch request.uri.queryParameters.get("force") {
+        case nil, "false": force = false
+        case "true": force = true
+        default: throw APIError(.badRequest, "invalid_force", "force must be true or false")
+        }
+        do {
+            guard try await library().delete(key: key, force: force) else { throw Self.notFound(key) }
+        } catch let inUse as MediaInUse {
+            throw APIError(
+                .conflict, "media_in_use",
+                "\(inUse.unsentMessages) unsent message(s) name media_key \(key) and would fail without it; wait for them, cancel them, or DELETE /v1/media/\(key)?force=true")
+        }
         return Response(status: .noContent)
     }
 
