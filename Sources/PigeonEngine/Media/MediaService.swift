@@ -76,8 +76,8 @@ public final class MediaService: Sendable {
         return (asset, created)
     }
 
-    /// Registers the asset `key` from an https `url` (or http, when the fetcher allows it), fetched once: its `Content-Type` is the MIME type
-    /// unless `mimeType` says otherwise. Then as `register(key:data:…)`.
+    /// Registers the asset `key` from an https `url` (or http, when the fetcher allows it), fetched once:
+    /// its `Content-Type` is the MIME type unless `mimeType` says otherwise. Then as `register(key:data:…)`.
     public func register(key: String, url text: String, mimeType: String?, senders: [String] = []) async throws
         -> (asset: MediaAsset, created: Bool)
     {
