@@ -5,6 +5,8 @@
 #
 #   scripts/drain.sh                     # 50,000 messages, 10 % answered 131000 and retried
 #   ERR_PCT=0 MESSAGES=100000 scripts/drain.sh
+#   MEDIA=1 scripts/drain.sh             # template messages naming a media library asset (media_key), already
+#                                        # uploaded: measures resolving the key at send time
 #
 # Needs ../shared/bench (beside this repository), nginx (apt-get install -y nginx-light) and sqlite3.
 set -euo pipefail
@@ -23,11 +25,21 @@ rm -rf "$WORK" && mkdir -p "$WORK"
 DB="$WORK/pigeon.sqlite"
 PIGEON_DATABASE_URL="$DB" "$BIN" migrate >/dev/null
 NOW=$(($(date +%s) * 1000))
+TYPE=text
+PAYLOAD='{"recipient_type":"individual","text":{"body":"hi"},"to":"+15550001111","type":"text"}'
+if [[ "${MEDIA:-0}" == 1 ]]; then
+  # An asset uploaded to the sender a minute ago (the fake has no media endpoint; nothing is uploaded).
+  SHA=0000000000000000000000000000000000000000000000000000000000000000
+  sqlite3 "$DB" "INSERT INTO media_assets (key, sha256, mime_type, size, filename, created_at, updated_at)
+      VALUES ('onboarding-video', '$SHA', 'video/mp4', 1000, 'onboarding.mp4', $NOW, $NOW);
+    INSERT INTO media_uploads (key, sender_id, media_id, uploaded_at, expires_at, sha256)
+      VALUES ('onboarding-video', '123456789', '1000000000000001', $NOW, $((NOW + 30 * 86400000)), '$SHA')"
+  TYPE=template
+  PAYLOAD='{"recipient_type":"individual","template":{"components":[{"parameters":[{"type":"video","video":{"media_key":"onboarding-video"}}],"type":"header"}],"language":{"code":"en"},"name":"onboarding"},"to":"+15550001111","type":"template"}'
+fi
 sqlite3 "$DB" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $MESSAGES)
   INSERT INTO messages (id, sender_id, recipient, type, payload, status, max_attempts, next_attempt_at, created_at, updated_at)
-  SELECT printf('msg_01M8%022d', i), '123456789', '+15550001111', 'text',
-    '{\"recipient_type\":\"individual\",\"text\":{\"body\":\"hi\"},\"to\":\"+15550001111\",\"type\":\"text\"}',
-    'queued', 6, $NOW, $NOW, $NOW FROM n;
+  SELECT printf('msg_01M8%022d', i), '123456789', '+15550001111', '$TYPE', '$PAYLOAD', 'queued', 6, $NOW, $NOW, $NOW FROM n;
   UPDATE message_counts SET n = n + $MESSAGES WHERE status = 'queued'"
 
 BENCH_PREFIX="$WORK/upstream" "$SHARED/stop.sh" >/dev/null 2>&1 || true
@@ -50,5 +62,5 @@ done
 END=$(date +%s.%N)
 CPU=$(awk '{print ($14 + $15) / 100}' "/proc/$PIGEON_PID/stat")
 for t in /proc/$PIGEON_PID/task/*; do echo "thread $(cat $t/comm): $(awk "{print (\$14 + \$15) / 100}" $t/stat) s"; done | sort -t: -k2 -rn | head -8 >&2
-echo "machine: $(nproc) cores; upstream errors ${ERR_PCT:-10}%"
+echo "machine: $(nproc) cores; upstream errors ${ERR_PCT:-10}%; $TYPE messages"
 python3 -c "d = $END - $START; print(f'drained $MESSAGES in {d:.2f} s = {$MESSAGES / d:,.0f} messages/s; pigeon CPU {$CPU:.1f} s = {$CPU / $MESSAGES * 1e6:.0f} us per message')"
