@@ -19,12 +19,22 @@ def check(label, condition, detail):
         sys.exit(1)
 
 
-# pywa: the Pigeon API key in place of Meta's token; the base URL moved to Pigeon.
+# pywa: the Pigeon API key in place of Meta's token; the base URL moved to Pigeon. pywa fixes its base URL
+# to graph.facebook.com, so its documented `session` option gets an httpx transport that sends to Pigeon.
+import httpx
 from pywa import WhatsApp
 from pywa.types.templates import TemplateLanguage
 
-wa = WhatsApp(phone_id=phone_id, token=key)
-wa.api._session.base_url = f"{url}/v22.0"
+pigeon = httpx.URL(url)
+
+
+class ToPigeon(httpx.HTTPTransport):
+    def handle_request(self, request):
+        request.url = request.url.copy_with(scheme=pigeon.scheme, host=pigeon.host, port=pigeon.port)
+        return super().handle_request(request)
+
+
+wa = WhatsApp(phone_id=phone_id, token=key, session=httpx.Client(transport=ToPigeon()))
 sent = wa.send_message(to=to, text="Hello from pywa through Pigeon")
 check("pywa text", sent.id.startswith("wamid.") or sent.id.startswith("msg_"), sent.id)
 template = wa.send_template(to=to, name="hello_world", language=TemplateLanguage.ENGLISH_US)
