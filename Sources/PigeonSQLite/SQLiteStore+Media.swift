@@ -33,8 +33,7 @@ extension SQLiteStore: MediaLibrary {
     }
 
     public func unsentMessages(namingMediaKey key: String) async throws -> Int {
-        // Payloads are canonical JSON, so a reference is always written the same way.
-        let reference = "\"media_key\":" + (try CanonicalJSON.string(key))
+        let reference = MediaReferences.reference(key)
         return try await pool.read { db in
             try Int.fetchOne(
                 db,

@@ -7,10 +7,13 @@ public enum MediaReferences {
     /// The field that names an asset.
     public static let field = "media_key"
 
-    /// Whether the stored payload text may reference an asset (a cheap test before parsing).
+    /// Whether the stored payload text may reference an asset (a cheap test, made for every send).
     public static func mayContain(_ payload: String) -> Bool {
-        payload.contains("\"\(field)\"")
+        payload.utf8.firstRange(of: quotedField) != nil
     }
+
+    private static let quotedField = Array("\"\(field)\"".utf8)
+    private static let marker = Array("\"\(field)\":\"".utf8)
 
     /// Every asset key `value` references, in order of appearance, each once.
     public static func keys(in value: Any) -> [String] {
@@ -19,36 +22,52 @@ public enum MediaReferences {
         return keys
     }
 
-    /// The keys a stored payload references (none when it does not parse).
-    public static func keys(inPayload payload: String) -> [String] {
-        guard mayContain(payload), let object = try? JSONSerialization.jsonObject(with: Data(payload.utf8)) else { return [] }
-        return keys(in: object)
+    /// How a reference to `key` is written in a stored payload. Stored payloads are canonical JSON (no
+    /// whitespace; every `"` inside a string escaped) and keys are letters, digits, `-`, `_` and `.`, so a
+    /// reference is always exactly this text, and this text is never anything but a reference.
+    public static func reference(_ key: String) -> String {
+        "\"\(field)\":\"\(key)\""
     }
 
-    /// `value` with each `{"media_key": key, …}` turned into `{"id": ids[key], …}`; nil when a key has no id.
-    public static func resolve(_ value: Any, ids: [String: String]) -> Any? {
-        if var object = value as? [String: Any] {
-            if let key = object[field] as? String {
-                guard let id = ids[key] else { return nil }
-                object.removeValue(forKey: field)
-                object["id"] = id
+    /// The keys a stored payload references, in order of appearance, each once.
+    public static func keys(inPayload payload: String) -> [String] {
+        var keys: [String] = []
+        scan(payload) { key, _ in if !keys.contains(key) { keys.append(key) } }
+        return keys
+    }
+
+    /// The stored payload with each reference `"media_key":"<key>"` written as `"id":"<ids[key]>"`; nil when
+    /// a key has no id.
+    public static func resolve(payload: String, ids: [String: String]) -> String? {
+        var resolved = ""
+        resolved.reserveCapacity(payload.utf8.count + 16)
+        var copied = payload.startIndex
+        var complete = true
+        scan(payload) { key, range in
+            guard let id = ids[key] else {
+                complete = false
+                return
             }
-            for (name, child) in object where child is [String: Any] || child is [Any] {
-                guard let resolved = resolve(child, ids: ids) else { return nil }
-                object[name] = resolved
-            }
-            return object
+            resolved += payload[copied..<range.lowerBound]
+            resolved += "\"id\":\"\(id)\""
+            copied = range.upperBound
         }
-        if let array = value as? [Any] {
-            var resolved: [Any] = []
-            resolved.reserveCapacity(array.count)
-            for child in array {
-                guard let item = resolve(child, ids: ids) else { return nil }
-                resolved.append(item)
-            }
-            return resolved
+        guard complete else { return nil }
+        resolved += payload[copied...]
+        return resolved
+    }
+
+    /// Calls `found` with each referenced key and the range of its whole reference, in order.
+    private static func scan(_ payload: String, _ found: (String, Range<String.Index>) -> Void) {
+        let bytes = payload.utf8
+        var searchFrom = bytes.startIndex
+        while let start = bytes[searchFrom...].firstRange(of: marker),
+            let close = bytes[start.upperBound...].firstIndex(of: UInt8(ascii: "\""))
+        {
+            let end = bytes.index(after: close)
+            found(String(payload[start.upperBound..<close]), start.lowerBound..<end)
+            searchFrom = end
         }
-        return value
     }
 
     private static func visit(_ value: Any, _ found: (String) -> Void) {

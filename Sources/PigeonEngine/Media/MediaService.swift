@@ -143,13 +143,12 @@ public final class MediaService: Sendable {
     /// failed attempt used is still the current one (one upload per broken id: concurrent retries share it).
     /// Records the ids this attempt uses.
     public func prepare(_ record: MessageRecord, jitter: Double) async -> Preparation {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(record.payload.utf8)) else { return .ready(payload: record.payload) }
         let state = record.state
         let refreshing = state.mediaRetried && state.lastError?.errorClass == .media
         do {
             let used = refreshing ? try await store.mediaUsed(messageSeq: record.seq, before: state.attempts) : [:]
             var ids: [String: String] = [:]
-            for key in MediaReferences.keys(in: object) {
+            for key in MediaReferences.keys(inPayload: record.payload) {
                 guard let asset = try await store.asset(key) else {
                     return .failed(
                         .failed(
@@ -178,8 +177,7 @@ public final class MediaService: Sendable {
                 }
             }
             try await store.recordMediaUse(messageSeq: record.seq, attempt: state.attempts, ids: ids, afterMediaError: refreshing)
-            guard let resolved = MediaReferences.resolve(object, ids: ids) else { return .ready(payload: record.payload) }
-            return .ready(payload: try CanonicalJSON.string(resolved))
+            return .ready(payload: MediaReferences.resolve(payload: record.payload, ids: ids) ?? record.payload)
         } catch {
             return .failed(
                 .failed(
