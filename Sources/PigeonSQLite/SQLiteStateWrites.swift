@@ -144,6 +144,18 @@ enum SQLiteStateWrites {
         return applied
     }
 
+    /// Stores which media library ids each finished attempt sent.
+    static func recordMediaUse(_ db: Database, _ uses: [(completion: AttemptCompletion, media: MediaUse)]) throws {
+        guard !uses.isEmpty else { return }
+        let statement = try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO media_sends (message_seq, attempt, key, media_id, after_media_error) VALUES (?, ?, ?, ?, ?)")
+        for (completion, media) in uses {
+            for (key, id) in media.ids {
+                try statement.execute(arguments: [completion.seq, completion.attempt, key, id, media.afterMediaError])
+            }
+        }
+    }
+
     /// Stores finished attempts in the history (a row per attempt, written when its outcome is known; while an
     /// attempt is in flight the message row's `status`, `attempts` and `updated_at` hold it). Writing an attempt
     /// that is already there replaces its outcome without counting it again.

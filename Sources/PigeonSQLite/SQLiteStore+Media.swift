@@ -119,14 +119,6 @@ extension SQLiteStore: MediaLibrary {
         }
     }
 
-    public func recordMediaUse(messageSeq: Int64, attempt: Int, ids: [String: String], afterMediaError: Bool) async throws {
-        try await writes.perform { db in
-            let statement = try db.cachedStatement(
-                sql: "INSERT OR REPLACE INTO media_sends (message_seq, attempt, key, media_id, after_media_error) VALUES (?, ?, ?, ?, ?)")
-            for (key, id) in ids { try statement.execute(arguments: [messageSeq, attempt, key, id, afterMediaError]) }
-        }
-    }
-
     public func mediaStats() async throws -> MediaStats {
         try await pool.read { db in
             let assets = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM media_assets") ?? 0

@@ -66,6 +66,7 @@ extension SQLiteStore: MessageQueue {
                         seq: $0.seq, number: $0.attempt, startedAt: $0.startedAt, outcome: $0.outcome, error: $0.error,
                         finishedAt: $0.finishedAt, durationMs: $0.durationMs)
                 })
+            try SQLiteStateWrites.recordMediaUse(db, done.compactMap { completion in completion.media.map { (completion, $0) } })
             return Set(done.map(\.messageID))
         }
     }

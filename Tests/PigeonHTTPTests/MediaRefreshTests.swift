@@ -311,17 +311,47 @@ import WhatsAppCloud
         }
     }
 
+    /// A second Pigeon on the harness's database file: its own store connection, worker name and HTTP client.
+    func otherPigeon(_ h: Harness) throws -> (Engine, CloudAPIClient) {
+        let client = try CloudAPIClient(configuration: .init(baseURL: h.simulatorURL, accessToken: "test-token"))
+        let other = Engine(
+            store: try SQLiteStore(path: h.store.path), transport: client, clock: h.clock,
+            options: .init(
+                dispatcher: DispatcherConfiguration(workerID: "other-worker"),
+                media: (MediaFiles(besideDatabase: h.store.path), client), defaultSenderID: Harness.sender),
+            logger: RunningServer.quietLogger)
+        return (other, client)
+    }
+
+    @Test func sendsReuseARecentIdForASecondThenSeeAnotherProcesssChange() async throws {
+        try await Harness.run { h in
+            let first = try await registerVideo(h)
+            let (other, client) = try otherPigeon(h)
+            defer { Task { try? await client.shutdown() } }
+            // The other Pigeon uploads the asset again: this one still sends the id it uploaded a moment ago...
+            let fresh = try await other.media!.upload(key: "onboarding-video-hi", senderID: Harness.sender, reason: .manual).get()
+            _ = try await sendTemplate(h)
+            #expect(try await h.dispatch() == 1)
+            #expect(try sentMediaID(h, 0) == first)
+            // ...and the new one once a second has passed.
+            h.clock.advance(by: .milliseconds(1001))
+            _ = try await sendTemplate(h)
+            #expect(try await h.dispatch() == 1)
+            #expect(try sentMediaID(h, 1) == fresh, "the other process's upload was not seen after a second")
+            // Its own registration of new bytes is seen at once.
+            #expect(try await MediaTests().register(h, bytes: Array(MediaTests.video.prefix(999))).status == 200)
+            let replaced = try #require(try await h.engine.media?.asset("onboarding-video-hi")?.usableMediaID(for: Harness.sender))
+            _ = try await sendTemplate(h)
+            #expect(try await h.dispatch() == 1)
+            #expect(try sentMediaID(h, 2) == replaced)
+        }
+    }
+
     @Test func twoProcessesSharingTheDatabaseUploadABrokenIdOnce() async throws {
         try await Harness.run { h in
             let first = try await registerVideo(h)
             // A second Pigeon on the same file: its own store connection, worker name and HTTP client.
-            let client = try CloudAPIClient(configuration: .init(baseURL: h.simulatorURL, accessToken: "test-token"))
-            let other = Engine(
-                store: try SQLiteStore(path: h.store.path), transport: client, clock: h.clock,
-                options: .init(
-                    dispatcher: DispatcherConfiguration(workerID: "other-worker"),
-                    media: (MediaFiles(besideDatabase: h.store.path), client), defaultSenderID: Harness.sender),
-                logger: RunningServer.quietLogger)
+            let (other, client) = try otherPigeon(h)
             let mine = try #require(h.engine.media)
             let theirs = try #require(other.media)
             async let a = mine.upload(key: "onboarding-video-hi", senderID: Harness.sender, reason: .mediaError, replacing: first)

@@ -9,7 +9,7 @@ public enum MediaReferences {
 
     /// Whether the stored payload text may reference an asset (a cheap test, made for every send).
     public static func mayContain(_ payload: String) -> Bool {
-        payload.utf8.firstRange(of: quotedField) != nil
+        withBytes(payload) { find(quotedField, in: $0, from: 0) != nil }
     }
 
     private static let quotedField = Array("\"\(field)\"".utf8)
@@ -59,15 +59,46 @@ public enum MediaReferences {
 
     /// Calls `found` with each referenced key and the range of its whole reference, in order.
     private static func scan(_ payload: String, _ found: (String, Range<String.Index>) -> Void) {
-        let bytes = payload.utf8
-        var searchFrom = bytes.startIndex
-        while let start = bytes[searchFrom...].firstRange(of: marker),
-            let close = bytes[start.upperBound...].firstIndex(of: UInt8(ascii: "\""))
-        {
-            let end = bytes.index(after: close)
-            found(String(payload[start.upperBound..<close]), start.lowerBound..<end)
-            searchFrom = end
+        let references: [(key: Range<Int>, whole: Range<Int>)] = withBytes(payload) { bytes in
+            var references: [(key: Range<Int>, whole: Range<Int>)] = []
+            var from = 0
+            while let start = find(marker, in: bytes, from: from), let close = find(quote, in: bytes, from: start + marker.count) {
+                references.append((key: start + marker.count..<close, whole: start..<close + 1))
+                from = close + 1
+            }
+            return references
         }
+        let utf8 = payload.utf8
+        func index(_ offset: Int) -> String.Index { utf8.index(utf8.startIndex, offsetBy: offset) }
+        for reference in references {
+            let key = String(payload[index(reference.key.lowerBound)..<index(reference.key.upperBound)])
+            found(key, index(reference.whole.lowerBound)..<index(reference.whole.upperBound))
+        }
+    }
+
+    private static let quote: [UInt8] = [UInt8(ascii: "\"")]
+
+    /// `body` over the payload's UTF-8 bytes (contiguous for native strings; copied otherwise).
+    private static func withBytes<T>(_ payload: String, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
+        if let result = payload.utf8.withContiguousStorageIfAvailable(body) { return result }
+        return Array(payload.utf8).withUnsafeBufferPointer(body)
+    }
+
+    /// Where `needle` first occurs in `bytes` at or after `from`: a plain loop over concrete types, cheap
+    /// enough to run on every send.
+    private static func find(_ needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
+        guard let first = needle.first, needle.count <= bytes.count else { return nil }
+        var index = from
+        let last = bytes.count - needle.count
+        while index <= last {
+            if bytes[index] == first {
+                var matched = 1
+                while matched < needle.count, bytes[index + matched] == needle[matched] { matched += 1 }
+                if matched == needle.count { return index }
+            }
+            index += 1
+        }
+        return nil
     }
 
     private static func visit(_ value: Any, _ found: (String) -> Void) {

@@ -22,11 +22,14 @@ public struct AttemptCompletion: Sendable, Hashable {
     public var finishedAt: Date
     /// Call duration in milliseconds.
     public var durationMs: Int
+    /// The media library ids the attempt sent, if its message names assets.
+    public var media: MediaUse?
 
     public init(
         messageID: MessageID, seq: Int64, owner: String, claimed: MessageState, state: MessageState,
-        outcome: AttemptOutcome, error: Classification?, startedAt: Date, finishedAt: Date, durationMs: Int
+        outcome: AttemptOutcome, error: Classification?, startedAt: Date, finishedAt: Date, durationMs: Int, media: MediaUse? = nil
     ) {
+        self.media = media
         self.messageID = messageID
         self.seq = seq
         self.owner = owner

@@ -57,10 +57,6 @@ public protocol MediaLibrary: Sendable {
     /// another process is uploading.
     func uploadsDue(expiringBy: Date, now: Date, limit: Int) async throws -> [(key: String, senderID: String, mediaID: String?)]
 
-    /// Records that attempt `attempt` of message `messageSeq` sends `ids` (asset key → media id);
-    /// `afterMediaError` when it retries a media error.
-    func recordMediaUse(messageSeq: Int64, attempt: Int, ids: [String: String], afterMediaError: Bool) async throws
-
     /// The library in numbers.
     func mediaStats() async throws -> MediaStats
 

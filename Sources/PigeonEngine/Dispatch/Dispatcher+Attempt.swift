@@ -12,12 +12,17 @@ extension Dispatcher {
     }
 
     /// Hands one claimed message to the transport; its outcome joins the next batch write. A message naming
-    /// media library assets first has them resolved to the sender's media ids (uploading where needed).
+    /// media library assets first has them resolved to the sender's media ids (uploading where needed; from
+    /// ids this process used a moment ago without a task or a read when it can).
     func start(_ record: MessageRecord) {
         outstanding.add(1, ordering: .relaxed)
         let started = ContinuousClock.now
         guard MediaReferences.mayContain(record.payload) else {
-            send(record, payload: record.payload, started: started)
+            send(record, payload: record.payload, media: nil, started: started)
+            return
+        }
+        if let recent = media?.prepareFromRecent(record) {
+            send(record, payload: recent.payload, media: recent.media, started: started)
             return
         }
         Task {
@@ -29,8 +34,8 @@ extension Dispatcher {
                 return
             }
             switch await media.prepare(record, jitter: random()) {
-            case .ready(let payload):
-                send(record, payload: payload, started: started)
+            case .ready(let payload, let use):
+                send(record, payload: payload, media: use, started: started)
             case .failed(let event):
                 let classification: Classification? =
                     switch event {
@@ -42,9 +47,9 @@ extension Dispatcher {
         }
     }
 
-    private func send(_ record: MessageRecord, payload: String, started: ContinuousClock.Instant) {
+    private func send(_ record: MessageRecord, payload: String, media: MediaUse?, started: ContinuousClock.Instant) {
         transport.send(OutboundMessage(id: record.id, senderID: record.senderID, payload: payload)) { outcome in
-            self.handle(outcome, of: record, elapsed: ContinuousClock.now - started)
+            self.handle(outcome, of: record, media: media, elapsed: ContinuousClock.now - started)
         }
     }
 
@@ -56,7 +61,7 @@ extension Dispatcher {
     }
 
     /// Classifies an outcome and records it.
-    private func handle(_ outcome: SendOutcome, of record: MessageRecord, elapsed: Duration) {
+    private func handle(_ outcome: SendOutcome, of record: MessageRecord, media: MediaUse?, elapsed: Duration) {
         let classification = classifier.classify(outcome)
         mediaErrors?.recordSend(mediaError: classification?.errorClass == .media, now: clock.now())
         let event: LifecycleEvent
@@ -65,13 +70,13 @@ extension Dispatcher {
         } else {
             event = .failed(classification!, jitter: random(), refreshesMedia: MediaReferences.mayContain(record.payload))
         }
-        finish(record, event: event, classification: classification, elapsed: elapsed, outcome: Self.attemptOutcome(outcome))
+        finish(record, event: event, classification: classification, elapsed: elapsed, outcome: Self.attemptOutcome(outcome), media: media)
     }
 
     /// Applies the lifecycle to an attempt's end and queues the result for the next batch write.
     private func finish(
         _ record: MessageRecord, event: LifecycleEvent, classification: Classification?, elapsed: Duration,
-        outcome: AttemptOutcome = .error
+        outcome: AttemptOutcome = .error, media: MediaUse? = nil
     ) {
         defer { sendFinished() }
         let now = clock.now()
@@ -83,7 +88,7 @@ extension Dispatcher {
         let completion = AttemptCompletion(
             messageID: record.id, seq: record.seq, owner: configuration.workerID,
             claimed: record.state, state: state, outcome: outcome, error: classification,
-            startedAt: record.updatedAt, finishedAt: now, durationMs: Int(elapsed / .milliseconds(1)))
+            startedAt: record.updatedAt, finishedAt: now, durationMs: Int(elapsed / .milliseconds(1)), media: media)
         pending.withLock {
             $0.append(PendingCompletion(record: record, completion: completion, effects: effects, classification: classification))
         }

@@ -18,8 +18,15 @@ public final class MediaService: Sendable {
         public var owner: String
         /// When a failed upload is tried again (`PIGEON_RETRY_SCHEDULE`; the last delay repeats).
         public var retry: RetryPolicy
+        /// How long sends reuse a media id this process read or uploaded before reading it again: the time
+        /// another process sharing the database may take to see a new id (this process sees its own at once).
+        public var reuseFor: Duration
 
-        public init(defaultSenderID: String, uploadLease: Duration = .seconds(120), owner: String, retry: RetryPolicy = RetryPolicy()) {
+        public init(
+            defaultSenderID: String, uploadLease: Duration = .seconds(120), owner: String, retry: RetryPolicy = RetryPolicy(),
+            reuseFor: Duration = .seconds(1)
+        ) {
+            self.reuseFor = reuseFor
             self.defaultSenderID = defaultSenderID
             self.uploadLease = uploadLease
             self.owner = owner
@@ -36,6 +43,15 @@ public final class MediaService: Sendable {
     let logger: Logger
     /// Uploads under way in this process, by asset and sender.
     private let flights = Mutex<[String: Task<Result<String, MediaUploadFailure>, Never>]>([:])
+    /// Usable ids this process read or uploaded lately, by asset and sender, and until when sends may use
+    /// them without reading the database again.
+    private let recent = Mutex(RecentIDs())
+
+    private struct RecentIDs {
+        var entries: [String: (id: String, until: Date)] = [:]
+        /// Counts the assets registered again or deleted: an id read before one of those is not kept.
+        var generation = 0
+    }
 
     init(
         store: any MediaLibrary, files: MediaFiles, uploader: any MediaUploader, fetcher: (any MediaFetcher)?,
@@ -62,6 +78,7 @@ public final class MediaService: Sendable {
         let sha256 = try files.keep(data)
         let previous = try await store.asset(key)
         let now = clock.now()
+        forget(key: key)
         let created = try await store.saveAsset(
             MediaAsset(
                 key: key, sha256: sha256, mimeType: mimeType, size: data.count, filename: filename ?? Self.filename(key, mimeType),
@@ -123,6 +140,7 @@ public final class MediaService: Sendable {
             let waiting = try await store.unsentMessages(namingMediaKey: key)
             if waiting > 0 { throw MediaInUse(key: key, unsentMessages: waiting) }
         }
+        forget(key: key)
         return try await store.deleteAsset(key)
     }
 
@@ -132,19 +150,38 @@ public final class MediaService: Sendable {
 
     /// What `prepare` made of a claimed message.
     public enum Preparation: Sendable {
-        /// The payload to send, every `media_key` replaced by the sender's media id.
-        case ready(payload: String)
+        /// The payload to send, every `media_key` replaced by the sender's media id, and the ids used (to be
+        /// recorded with the attempt's outcome).
+        case ready(payload: String, media: MediaUse)
         /// It cannot be sent: apply this event (the attempt counts, nothing reached Meta).
         case failed(LifecycleEvent)
+    }
+
+    /// `prepare` without the database, when every id the message needs was read or uploaded by this process
+    /// within `reuseFor` and the attempt does not retry a media error; nil otherwise.
+    public func prepareFromRecent(_ record: MessageRecord) -> (payload: String, media: MediaUse)? {
+        guard !Self.retriesMediaError(record.state) else { return nil }
+        let keys = MediaReferences.keys(inPayload: record.payload)
+        let now = clock.now()
+        let ids: [String: String]? = recent.withLock { recent in
+            var ids: [String: String] = [:]
+            for key in keys {
+                guard let entry = recent.entries[Self.flightKey(key, record.senderID)], entry.until > now else { return nil }
+                ids[key] = entry.id
+            }
+            return ids
+        }
+        guard let ids, let payload = MediaReferences.resolve(payload: record.payload, ids: ids) else { return nil }
+        return (payload, MediaUse(ids: ids, afterMediaError: false))
     }
 
     /// Replaces the message's `media_key` references with the sender's current media ids, uploading an
     /// asset first when the sender has none yet, or when this attempt retries a media error and the id the
     /// failed attempt used is still the current one (one upload per broken id: concurrent retries share it).
-    /// Records the ids this attempt uses.
     public func prepare(_ record: MessageRecord, jitter: Double) async -> Preparation {
         let state = record.state
-        let refreshing = state.mediaRetried && state.lastError?.errorClass == .media
+        let refreshing = Self.retriesMediaError(state)
+        let generation = self.generation
         do {
             let used = refreshing ? try await store.mediaUsed(messageSeq: record.seq, before: state.attempts) : [:]
             var ids: [String: String] = [:]
@@ -161,6 +198,7 @@ public final class MediaService: Sendable {
                 let current = asset.usableMediaID(for: record.senderID)
                 if let current, !refreshing || (used[key] != nil && used[key] != current) {
                     ids[key] = current
+                    remember(key: key, senderID: record.senderID, id: current, readAt: generation)
                     continue
                 }
                 let firstUpload = asset.uploads.first { $0.senderID == record.senderID }?.mediaID == nil
@@ -176,8 +214,9 @@ public final class MediaService: Sendable {
                     return .failed(refreshing ? .mediaRefreshFailed(classification) : .failed(classification, jitter: jitter))
                 }
             }
-            try await store.recordMediaUse(messageSeq: record.seq, attempt: state.attempts, ids: ids, afterMediaError: refreshing)
-            return .ready(payload: MediaReferences.resolve(payload: record.payload, ids: ids) ?? record.payload)
+            return .ready(
+                payload: MediaReferences.resolve(payload: record.payload, ids: ids) ?? record.payload,
+                media: MediaUse(ids: ids, afterMediaError: refreshing))
         } catch {
             return .failed(
                 .failed(
@@ -193,7 +232,7 @@ public final class MediaService: Sendable {
     public func upload(key: String, senderID: String, reason: MediaRefreshReason, replacing: String? = nil) async
         -> Result<String, MediaUploadFailure>
     {
-        let flightKey = key + "\u{0}" + senderID
+        let flightKey = Self.flightKey(key, senderID)
         let task = flights.withLock { flights -> Task<Result<String, MediaUploadFailure>, Never> in
             if let running = flights[flightKey] { return running }
             let task = Task { await self.uploadOnce(key: key, senderID: senderID, reason: reason, replacing: replacing) }
@@ -223,6 +262,7 @@ public final class MediaService: Sendable {
                 if let id = try await store.asset(key)?.usableMediaID(for: senderID), id != replacing { return .success(id) }
             }
             guard taken else { return .failure(MediaUploadFailure("another process held the upload for too long")) }
+            let generation = self.generation
             guard let asset = try await store.asset(key) else { return .failure(MediaUploadFailure("the asset was deleted")) }
             let old = asset.uploads.first { $0.senderID == senderID }?.mediaID
             if let usable = asset.usableMediaID(for: senderID), let replacing, usable != replacing {
@@ -249,13 +289,39 @@ public final class MediaService: Sendable {
                 refresh: MediaRefresh(reason: reason, at: at, oldMediaID: old, newMediaID: id, error: nil, sha256: asset.sha256),
                 expiresAt: at.adding(MediaRules.lifetime), retryAt: nil)
             // Registered again with new bytes while these uploaded: whoever waits for this upload wants those.
-            if round < 3, let now = try await store.asset(key), now.sha256 != asset.sha256 {
-                return await uploadOnce(key: key, senderID: senderID, reason: reason, replacing: nil, round: round + 1)
+            guard let latest = try await store.asset(key), latest.sha256 != asset.sha256 else {
+                remember(key: key, senderID: senderID, id: id, readAt: generation)
+                return .success(id)
             }
-            return .success(id)
+            return round < 3 ? await uploadOnce(key: key, senderID: senderID, reason: reason, replacing: nil, round: round + 1) : .success(id)
         } catch {
             logger.error("recording a media upload failed", metadata: ["key": "\(key)", "error": "\(error)"])
             return .failure(MediaUploadFailure("\(error)"))
+        }
+    }
+
+    private static func flightKey(_ key: String, _ senderID: String) -> String { key + "\u{0}" + senderID }
+
+    /// Whether the attempt about to be made retries a media error (its ids are checked and refreshed).
+    private static func retriesMediaError(_ state: MessageState) -> Bool {
+        state.mediaRetried && state.lastError?.errorClass == .media
+    }
+
+    private var generation: Int { recent.withLock { $0.generation } }
+
+    /// Keeps `id` for sends, unless an asset was registered again or deleted since `generation`.
+    private func remember(key: String, senderID: String, id: String, readAt generation: Int) {
+        let until = clock.now().adding(configuration.reuseFor)
+        recent.withLock { recent in
+            if recent.generation == generation { recent.entries[Self.flightKey(key, senderID)] = (id, until) }
+        }
+    }
+
+    private func forget(key: String) {
+        let prefix = key + "\u{0}"
+        recent.withLock { recent in
+            recent.generation += 1
+            recent.entries = recent.entries.filter { !$0.key.hasPrefix(prefix) }
         }
     }
 
