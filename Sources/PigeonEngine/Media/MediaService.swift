@@ -166,7 +166,7 @@ public final class MediaService: Sendable {
         let ids: [String: String]? = recent.withLock { recent in
             var ids: [String: String] = [:]
             for key in keys {
-                guard let entry = recent.entries[Self.flightKey(key, record.senderID)], entry.until > now else { return nil }
+                guard let entry = recent.entries[Self.slot(key, record.senderID)], entry.until > now else { return nil }
                 ids[key] = entry.id
             }
             return ids
@@ -232,7 +232,7 @@ public final class MediaService: Sendable {
     public func upload(key: String, senderID: String, reason: MediaRefreshReason, replacing: String? = nil) async
         -> Result<String, MediaUploadFailure>
     {
-        let flightKey = Self.flightKey(key, senderID)
+        let flightKey = Self.slot(key, senderID)
         let task = flights.withLock { flights -> Task<Result<String, MediaUploadFailure>, Never> in
             if let running = flights[flightKey] { return running }
             let task = Task { await self.uploadOnce(key: key, senderID: senderID, reason: reason, replacing: replacing) }
@@ -300,7 +300,8 @@ public final class MediaService: Sendable {
         }
     }
 
-    private static func flightKey(_ key: String, _ senderID: String) -> String { key + "\u{0}" + senderID }
+    /// One asset on one sender, as a dictionary key (uploads in flight, recent ids).
+    private static func slot(_ key: String, _ senderID: String) -> String { key + "\u{0}" + senderID }
 
     /// Whether the attempt about to be made retries a media error (its ids are checked and refreshed).
     private static func retriesMediaError(_ state: MessageState) -> Bool {
@@ -313,7 +314,7 @@ public final class MediaService: Sendable {
     private func remember(key: String, senderID: String, id: String, readAt generation: Int) {
         let until = clock.now().adding(configuration.reuseFor)
         recent.withLock { recent in
-            if recent.generation == generation { recent.entries[Self.flightKey(key, senderID)] = (id, until) }
+            if recent.generation == generation { recent.entries[Self.slot(key, senderID)] = (id, until) }
         }
     }
 
