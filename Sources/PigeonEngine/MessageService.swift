@@ -50,16 +50,25 @@ public final class MessageService: Sendable {
         return results
     }
 
+    /// Every media library asset the messages name exists, and is of a type Meta takes where it is used.
     private func checkMediaKeys(_ messages: [NewMessage]) async throws {
-        var known: Set<String> = []
-        for (index, message) in messages.enumerated() {
-            for key in MediaReferences.keys(inPayload: message.payload) where !known.contains(key) {
-                guard try await store.asset(key) != nil else {
-                    throw ValidationError(
-                        "unknown_media_key",
-                        "\(messages.count > 1 ? "messages[\(index)]: " : "")no media asset has the key \(key); register it with POST /v1/media first")
+        var mimeTypes: [String: String] = [:]
+        for (index, message) in messages.enumerated() where MediaReferences.mayContain(message.payload) {
+            let prefix = messages.count > 1 ? "messages[\(index)]: " : ""
+            guard let object = try? JSONSerialization.jsonObject(with: Data(message.payload.utf8)) else { continue }
+            for reference in MediaReferences.references(in: object) {
+                if mimeTypes[reference.key] == nil {
+                    guard let asset = try await store.asset(reference.key) else {
+                        throw ValidationError(
+                            "unknown_media_key", "\(prefix)no media asset has the key \(reference.key); register it with POST /v1/media first")
+                    }
+                    mimeTypes[reference.key] = asset.mimeType
                 }
-                known.insert(key)
+                do {
+                    try MediaRules.validate(mimeType: mimeTypes[reference.key]!, sentAs: reference.mediaType, key: reference.key)
+                } catch {
+                    throw ValidationError(error.code, prefix + error.message)
+                }
             }
         }
     }

@@ -15,11 +15,19 @@ public enum MediaReferences {
     private static let quotedField = Array("\"\(field)\"".utf8)
     private static let marker = Array("\"\(field)\":\"".utf8)
 
-    /// Every asset key `value` references, in order of appearance, each once.
+    /// Every asset key `value` references, each once.
     public static func keys(in value: Any) -> [String] {
         var keys: [String] = []
-        visit(value) { key in if !keys.contains(key) { keys.append(key) } }
+        for reference in references(in: value) where !keys.contains(reference.key) { keys.append(reference.key) }
         return keys
+    }
+
+    /// Every reference in `value`, with the name of the field that holds its media object (`image`,
+    /// `video`, `audio`, `document`, `sticker`: the kind of media Meta will expect).
+    public static func references(in value: Any) -> [(key: String, mediaType: String?)] {
+        var references: [(key: String, mediaType: String?)] = []
+        visit(value, field: nil) { references.append(($0, $1)) }
+        return references
     }
 
     /// How a reference to `key` is written in a stored payload. Stored payloads are canonical JSON (no
@@ -101,12 +109,12 @@ public enum MediaReferences {
         return nil
     }
 
-    private static func visit(_ value: Any, _ found: (String) -> Void) {
+    private static func visit(_ value: Any, field name: String?, _ found: (String, String?) -> Void) {
         if let object = value as? [String: Any] {
-            if let key = object[field] as? String { found(key) }
-            for child in object.values { visit(child, found) }
+            if let key = object[field] as? String { found(key, name) }
+            for (childName, child) in object { visit(child, field: childName, found) }
         } else if let array = value as? [Any] {
-            for child in array { visit(child, found) }
+            for child in array { visit(child, field: name, found) }
         }
     }
 }

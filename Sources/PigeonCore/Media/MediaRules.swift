@@ -19,6 +19,20 @@ public enum MediaRules {
         "video/mp4": 16 << 20, "video/3gpp": 16 << 20,
     ]
 
+    /// The MIME types each kind of media message takes (a document takes any of `maxBytes`).
+    public static let mimeTypes: [String: Set<String>] = [
+        "image": ["image/jpeg", "image/png"], "video": ["video/mp4", "video/3gpp"], "sticker": ["image/webp"],
+        "audio": ["audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"],
+    ]
+
+    /// Checks that an asset of `mimeType` can be sent where a message puts it (`mediaType`: `image`, `video`…).
+    public static func validate(mimeType: String, sentAs mediaType: String?, key: String) throws(ValidationError) {
+        guard let mediaType, let allowed = mimeTypes[mediaType], !allowed.contains(mimeType) else { return }
+        throw ValidationError(
+            "media_type_mismatch",
+            "media_key \(key) is \(mimeType), but it is sent as \(mediaType), which takes \(allowed.sorted().joined(separator: " or "))")
+    }
+
     /// Checks an asset before it is kept: a known MIME type, not empty, within Meta's size for it.
     public static func validate(mimeType: String, size: Int) throws(ValidationError) {
         guard let limit = maxBytes[mimeType] else {
