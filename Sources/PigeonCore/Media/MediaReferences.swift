@@ -9,7 +9,7 @@ public enum MediaReferences {
 
     /// Whether the stored payload text may reference an asset (a cheap test, made for every send).
     public static func mayContain(_ payload: String) -> Bool {
-        withBytes(payload) { find(quotedField, in: $0, from: 0) != nil }
+        withBytes(payload) { ByteSearch.firstIndex(of: quotedField, in: $0, from: 0) != nil }
     }
 
     private static let quotedField = Array("\"\(field)\"".utf8)
@@ -70,7 +70,9 @@ public enum MediaReferences {
         let references: [(key: Range<Int>, whole: Range<Int>)] = withBytes(payload) { bytes in
             var references: [(key: Range<Int>, whole: Range<Int>)] = []
             var from = 0
-            while let start = find(marker, in: bytes, from: from), let close = find(quote, in: bytes, from: start + marker.count) {
+            while let start = ByteSearch.firstIndex(of: marker, in: bytes, from: from),
+                let close = ByteSearch.firstIndex(of: quote, in: bytes, from: start + marker.count)
+            {
                 references.append((key: start + marker.count..<close, whole: start..<close + 1))
                 from = close + 1
             }
@@ -87,26 +89,9 @@ public enum MediaReferences {
     private static let quote: [UInt8] = [UInt8(ascii: "\"")]
 
     /// `body` over the payload's UTF-8 bytes (contiguous for native strings; copied otherwise).
-    private static func withBytes<T>(_ payload: String, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
-        if let result = payload.utf8.withContiguousStorageIfAvailable(body) { return result }
-        return Array(payload.utf8).withUnsafeBufferPointer(body)
-    }
-
-    /// Where `needle` first occurs in `bytes` at or after `from`: a plain loop over concrete types, cheap
-    /// enough to run on every send.
-    private static func find(_ needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
-        guard let first = needle.first, needle.count <= bytes.count else { return nil }
-        var index = from
-        let last = bytes.count - needle.count
-        while index <= last {
-            if bytes[index] == first {
-                var matched = 1
-                while matched < needle.count, bytes[index + matched] == needle[matched] { matched += 1 }
-                if matched == needle.count { return index }
-            }
-            index += 1
-        }
-        return nil
+    private static func withBytes<T>(_ payload: String, _ body: (UnsafeRawBufferPointer) -> T) -> T {
+        if let result = payload.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) { return result }
+        return Array(payload.utf8).withUnsafeBytes(body)
     }
 
     private static func visit(_ value: Any, field name: String?, _ found: (String, String?) -> Void) {

@@ -1,11 +1,6 @@
 import Foundation
 import NIOCore
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import PigeonCore
 
 /// A `multipart/form-data` body read into its parts, with a clear 400 for anything malformed.
 struct MultipartForm {
@@ -40,8 +35,8 @@ struct MultipartForm {
         return nil
     }
 
-    /// Reads `body` split by `boundary` (RFC 7578). Delimiters are found with `memchr` and `memcmp`, so a
-    /// 100 MB upload splits in milliseconds even in a debug build.
+    /// Reads `body` split by `boundary` (RFC 7578). Delimiters are found with `ByteSearch`, so a 100 MB
+    /// upload splits in milliseconds even in a debug build.
     init(body: ByteBuffer, boundary: String) throws {
         guard !boundary.isEmpty else {
             throw APIError(.badRequest, "invalid_multipart", "the multipart/form-data content type needs a boundary")
@@ -68,18 +63,7 @@ struct MultipartForm {
 
     /// The header and content ranges of each part; nil when the body is not a well-formed multipart body.
     private static func split(_ bytes: UnsafeRawBufferPointer, delimiter: [UInt8]) -> [(headers: Range<Int>, content: Range<Int>)]? {
-        // memchr for the first byte, memcmp for the rest: C speed whatever the build.
-        func find(_ needle: [UInt8], from start: Int) -> Int? {
-            guard let base = bytes.baseAddress, let first = needle.first else { return nil }
-            var index = start
-            while index + needle.count <= bytes.count {
-                guard let hit = memchr(base + index, Int32(first), bytes.count - index - needle.count + 1) else { return nil }
-                let offset = UnsafeRawPointer(hit) - base
-                if needle.withUnsafeBytes({ memcmp(base + offset, $0.baseAddress!, needle.count) }) == 0 { return offset }
-                index = offset + 1
-            }
-            return nil
-        }
+        func find(_ needle: [UInt8], from start: Int) -> Int? { ByteSearch.firstIndex(of: needle, in: bytes, from: start) }
         func starts(with text: String, at index: Int) -> Bool {
             let pattern = Array(text.utf8)
             return index + pattern.count <= bytes.count && zip(bytes[index...], pattern).allSatisfy { $0 == $1 }
