@@ -5,8 +5,8 @@ import NIOFoundationCompat
 import NIOSSL
 import PigeonCore
 
-/// Fetches media from https URLs (and http ones when allowed: the sandbox) with AsyncHTTPClient: redirects
-/// followed, 10 s to connect (a failed
+/// Fetches media from https URLs (and http ones when allowed: the sandbox) with AsyncHTTPClient: up to 5
+/// redirects followed, each checked like the first URL, 10 s to connect (a failed
 /// connection is not retried: the caller hears at once), 120 s for the whole download.
 public final class HTTPMediaFetcher: MediaFetcher {
     /// A fetch that did not give a usable body.
@@ -39,6 +39,7 @@ public final class HTTPMediaFetcher: MediaFetcher {
         if let tls { configuration.tlsConfiguration = tls }
         configuration.timeout.connect = .seconds(10)
         configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.redirectConfiguration = .disallow
         return configuration
     }
 
@@ -47,24 +48,41 @@ public final class HTTPMediaFetcher: MediaFetcher {
         if ownsClient { try await client.shutdown() }
     }
 
+    /// Redirects followed at most.
+    static let maxRedirects = 5
+
     public func fetch(_ url: URL, limit: Int) async throws -> (data: Data, contentType: String?) {
-        let response: HTTPClientResponse
-        do {
-            response = try await client.execute(HTTPClientRequest(url: url.absoluteString), timeout: .seconds(120))
-        } catch {
-            throw FetchError(description: "could not fetch \(url.absoluteString): \(error)")
+        guard fetches(url) else { throw FetchError(description: "\(url.absoluteString) is not a URL this Pigeon fetches") }
+        var current = url
+        for _ in 0...Self.maxRedirects {
+            let response: HTTPClientResponse
+            do {
+                response = try await client.execute(HTTPClientRequest(url: current.absoluteString), timeout: .seconds(120))
+            } catch {
+                throw FetchError(description: "could not fetch \(current.absoluteString): \(error)")
+            }
+            // Redirects are followed here, so each target is checked like the first URL (no https → http).
+            if (300..<400).contains(response.status.code), let location = response.headers.first(name: "Location") {
+                _ = try? await response.body.collect(upTo: 1 << 16)
+                guard let next = URL(string: location, relativeTo: current)?.absoluteURL, fetches(next) else {
+                    throw FetchError(description: "\(current.absoluteString) redirected to \(location), which this Pigeon does not fetch")
+                }
+                current = next
+                continue
+            }
+            guard (200..<300).contains(response.status.code) else {
+                throw FetchError(description: "\(current.absoluteString) answered HTTP \(response.status.code)")
+            }
+            let body: ByteBuffer
+            do {
+                body = try await response.body.collect(upTo: limit)
+            } catch is NIOTooManyBytesError {
+                throw FetchError(description: "\(current.absoluteString) is larger than \(limit) bytes")
+            }
+            let contentType = response.headers.first(name: "Content-Type")?.split(separator: ";").first
+                .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            return (Data(buffer: body), contentType)
         }
-        guard (200..<300).contains(response.status.code) else {
-            throw FetchError(description: "\(url.absoluteString) answered HTTP \(response.status.code)")
-        }
-        let body: ByteBuffer
-        do {
-            body = try await response.body.collect(upTo: limit)
-        } catch is NIOTooManyBytesError {
-            throw FetchError(description: "\(url.absoluteString) is larger than \(limit) bytes")
-        }
-        let contentType = response.headers.first(name: "Content-Type")?.split(separator: ";").first
-            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        return (Data(buffer: body), contentType)
+        throw FetchError(description: "\(url.absoluteString) redirected more than \(Self.maxRedirects) times")
     }
 }

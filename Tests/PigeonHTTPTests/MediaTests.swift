@@ -191,6 +191,9 @@ import Testing
             return Response(
                 status: .ok, headers: [.contentType: "image/png; charset=binary"], body: .init(byteBuffer: ByteBuffer(bytes: served)))
         }
+        for (path, location) in [("moved", "/assets/logo.png"), ("to-ftp", "ftp://127.0.0.1/a.png"), ("loop", "/assets/loop")] {
+            router.get("/assets/\(path)") { _, _ in Response(status: .found, headers: [.location: location]) }
+        }
         router.get("/assets/big.png") { _, _ in
             Response(status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(repeating: 1, count: (5 << 20) + 10)))
         }
@@ -220,7 +223,17 @@ import Testing
             #expect(fetches.withLock { $0 } == 1, "a refresh fetched the URL again")
             #expect(h.simulator.mediaUploads == 2)
 
+            // Redirects are followed, each target checked like the first URL.
+            let moved = try await h.call(.POST, "/v1/media", json: #"{"key": "moved-logo", "url": "\#(files.url)/assets/moved"}"#)
+            #expect(moved.status == 201, "\(moved.text)")
+            #expect(moved.json["sha256"] as? String == sha256)
+            let loop = try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "\#(files.url)/assets/loop", "mime_type": "image/png"}"#)
+            #expect(loop.text.contains("redirected more than"), "\(loop.text)")
+            let toFTP = try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "\#(files.url)/assets/to-ftp", "mime_type": "image/png"}"#)
+            #expect(toFTP.text.contains("does not fetch"), "\(toFTP.text)")
+
             let cases: [(reply: JSONClient.Reply, status: Int, code: String)] = [
+                (loop, 422, "fetch_failed"), (toFTP, 422, "fetch_failed"),
                 (try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "\#(files.url)/assets/missing.png"}"#), 422, "fetch_failed"),
                 (try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "\#(files.url)/assets/big.png"}"#), 413, "media_too_large"),
                 (try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "ftp://127.0.0.1/a.png"}"#), 400, "invalid_url"),
@@ -230,7 +243,7 @@ import Testing
                 #expect(reply.error == code, "\(reply.text)")
             }
             #expect(try await h.engine.media?.asset("k") == nil)
-            #expect(h.simulator.mediaUploads == 2)
+            #expect(h.simulator.mediaUploads == 3)
         } } catch { failure = error }
         await files.stop()
         if let failure { throw failure }

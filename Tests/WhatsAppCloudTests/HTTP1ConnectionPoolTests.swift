@@ -51,6 +51,11 @@ import X509
         trusting.trustRoots = .certificates([identity.certificate])
         let fetcher = HTTPMediaFetcher(tlsConfiguration: trusting)
         let fetched = try await fetcher.fetch(url, limit: 1 << 20)
+        let plain = try #require(URL(string: "http://localhost:\(server.port)/welcome.mp4"))
+        #expect(!fetcher.fetches(plain) && HTTPMediaFetcher(allowsPlainHTTP: true).fetches(plain))
+        await #expect(throws: HTTPMediaFetcher.FetchError.self, "an http URL was fetched outside the sandbox") {
+            _ = try await fetcher.fetch(plain, limit: 1 << 20)
+        }
         await #expect(throws: HTTPMediaFetcher.FetchError.self, "a body over the limit was accepted") {
             _ = try await fetcher.fetch(url, limit: 10)
         }

@@ -13,3 +13,11 @@ public protocol MediaFetcher: Sendable {
     /// The body at `url` (at most `limit` bytes) and its `Content-Type`; throws with what went wrong.
     func fetch(_ url: URL, limit: Int) async throws -> (data: Data, contentType: String?)
 }
+
+extension MediaFetcher {
+    /// Whether `url` may be fetched, first or after a redirect: https with a host (or http, when allowed).
+    public func fetches(_ url: URL) -> Bool {
+        guard url.host != nil, let scheme = url.scheme?.lowercased() else { return false }
+        return scheme == "https" || (allowsPlainHTTP && scheme == "http")
+    }
+}

@@ -103,11 +103,9 @@ public final class MediaService: Sendable {
         guard let fetcher else {
             throw ValidationError("url_unsupported", "this Pigeon cannot fetch URLs; send the file as multipart/form-data")
         }
-        let schemes = fetcher.allowsPlainHTTP ? ["https", "http"] : ["https"]
-        guard let url = URL(string: text), schemes.contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+        guard let url = URL(string: text), fetcher.fetches(url) else {
             throw ValidationError(
-                "invalid_url",
-                "url must be an \(schemes.joined(separator: " or ")) URL such as https://example.com/welcome.mp4")
+                "invalid_url", "url must be an \(fetcher.allowsPlainHTTP ? "https or http" : "https") URL such as https://example.com/welcome.mp4")
         }
         if let mimeType { try MediaRules.validate(mimeType: mimeType, size: 1) }
         let limit = mimeType.flatMap { MediaRules.maxBytes[$0] } ?? MediaRules.maxBytes.values.max()!
