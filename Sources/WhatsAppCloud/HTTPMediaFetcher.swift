@@ -6,8 +6,8 @@ import NIOSSL
 import PigeonCore
 
 /// Fetches media from https URLs (and http ones when allowed: the sandbox) with AsyncHTTPClient: up to 5
-/// redirects followed, each checked like the first URL, 10 s to connect (a failed
-/// connection is not retried: the caller hears at once), 120 s for the whole download.
+/// redirects followed, each checked like the first URL; 10 s to connect (a failed connection is not
+/// retried: the caller hears at once), 120 s for the whole download, redirects included.
 public final class HTTPMediaFetcher: MediaFetcher {
     /// A fetch that did not give a usable body.
     public struct FetchError: Error, CustomStringConvertible {
@@ -54,10 +54,11 @@ public final class HTTPMediaFetcher: MediaFetcher {
     public func fetch(_ url: URL, limit: Int) async throws -> (data: Data, contentType: String?) {
         guard fetches(url) else { throw FetchError(description: "\(url.absoluteString) is not a URL this Pigeon fetches") }
         var current = url
+        let deadline = NIODeadline.now() + .seconds(120)
         for _ in 0...Self.maxRedirects {
             let response: HTTPClientResponse
             do {
-                response = try await client.execute(HTTPClientRequest(url: current.absoluteString), timeout: .seconds(120))
+                response = try await client.execute(HTTPClientRequest(url: current.absoluteString), deadline: deadline)
             } catch {
                 throw FetchError(description: "could not fetch \(current.absoluteString): \(error)")
             }
