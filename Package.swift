@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(name: "PigeonCore"),
@@ -29,6 +30,15 @@ let package = Package(
             dependencies: [
                 "PigeonCore", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "PigeonPostgres",
+            dependencies: [
+                "PigeonCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .target(
@@ -46,7 +56,7 @@ let package = Package(
         .target(
             name: "PigeonEngine",
             dependencies: [
-                "PigeonCore", "WhatsAppCloud",
+                "PigeonCore",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -55,7 +65,7 @@ let package = Package(
         .target(
             name: "PigeonHTTP",
             dependencies: [
-                "PigeonEngine",
+                "PigeonCore", "PigeonEngine",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -76,7 +86,7 @@ let package = Package(
         .target(
             name: "PigeonServer",
             dependencies: [
-                "PigeonCore", "PigeonSQLite", "WhatsAppCloud", "PigeonEngine", "PigeonHTTP", "MetaSimulator",
+                "PigeonCore", "PigeonSQLite", "PigeonPostgres", "WhatsAppCloud", "PigeonEngine", "PigeonHTTP", "MetaSimulator",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -108,7 +118,10 @@ let package = Package(
             path: "Tests/PigeonTestSupport"
         ),
         .testTarget(name: "PigeonCoreTests", dependencies: ["PigeonCore"]),
-        .testTarget(name: "PigeonStoreTests", dependencies: ["PigeonCore", "PigeonSQLite"]),
+        .testTarget(
+            name: "PigeonStoreTests",
+            dependencies: ["PigeonCore", "PigeonSQLite", "PigeonPostgres", "PigeonTestSupport"]
+        ),
         .testTarget(
             name: "WhatsAppCloudTests",
             dependencies: [

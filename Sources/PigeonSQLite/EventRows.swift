@@ -18,25 +18,51 @@ enum EventRows {
         var outcome: EventOutcome
     }
 
-    /// The columns `stored(from:)` reads, in this order.
-    static let columns = """
-        id, match_tries, wamid, status, meta_timestamp, recipient_id, callback_data, error_code, error_title,
-        error_details, pricing, conversation, received_at, outcome
-        """
+    /// The `message_events` columns `stored(from:)` reads: the select list is made from this enum, so each
+    /// case's position is its column's index.
+    enum Column: Int32, CaseIterable {
+        case id, matchTries, wamid, status, metaTimestamp, recipientID, callbackData, errorCode, errorTitle
+        case errorDetails, pricing, conversation, receivedAt, outcome
+
+        var name: String {
+            switch self {
+            case .id: "id"
+            case .matchTries: "match_tries"
+            case .wamid: "wamid"
+            case .status: "status"
+            case .metaTimestamp: "meta_timestamp"
+            case .recipientID: "recipient_id"
+            case .callbackData: "callback_data"
+            case .errorCode: "error_code"
+            case .errorTitle: "error_title"
+            case .errorDetails: "error_details"
+            case .pricing: "pricing"
+            case .conversation: "conversation"
+            case .receivedAt: "received_at"
+            case .outcome: "outcome"
+            }
+        }
+    }
+
+    /// The select list for `stored(from:)`.
+    static let columns = Column.allCases.map(\.name).joined(separator: ", ")
 
     static func stored(from row: RawStatement) -> Stored {
+        typealias C = Column
         var errors: [GraphError] = []
-        if let code = row.optionalInt(7) {
-            errors.append(GraphError(code: code, title: row.string(8), details: row.optionalString(9)))
+        if let code = row.optionalInt(C.errorCode.rawValue) {
+            errors.append(
+                GraphError(code: code, title: row.string(C.errorTitle.rawValue), details: row.optionalString(C.errorDetails.rawValue)))
         }
         let report = StatusReport(
-            wamid: row.string(2), status: row.string(3), timestamp: SQLiteRows.date(row.optionalInt64(4)),
-            recipientID: row.optionalString(5), callbackData: row.optionalString(6), errors: errors,
-            pricing: row.optionalString(10), conversation: row.optionalString(11))
+            wamid: row.string(C.wamid.rawValue), status: row.string(C.status.rawValue),
+            timestamp: SQLiteRows.date(row.optionalInt64(C.metaTimestamp.rawValue)),
+            recipientID: row.optionalString(C.recipientID.rawValue), callbackData: row.optionalString(C.callbackData.rawValue),
+            errors: errors, pricing: row.optionalString(C.pricing.rawValue), conversation: row.optionalString(C.conversation.rawValue))
         return Stored(
-            pending: Pending(id: row.int64(0), tries: row.int(1)), report: report,
-            receivedAt: Date(millisecondsSince1970: row.int64(12)),
-            outcome: EventOutcome(rawValue: row.string(13)) ?? .pending)
+            pending: Pending(id: row.int64(C.id.rawValue), tries: row.int(C.matchTries.rawValue)), report: report,
+            receivedAt: Date(millisecondsSince1970: row.int64(C.receivedAt.rawValue)),
+            outcome: EventOutcome(rawValue: row.string(C.outcome.rawValue)) ?? .pending)
     }
 
     /// What `record` did with a report.
@@ -45,32 +71,38 @@ enum EventRows {
         var isNew: Bool
         /// The change, when the report moved its message.
         var settled: SettledStatus?
+        /// The message the report was matched to, if any.
+        var message: MessageID?
     }
 
     /// Stores `report` and applies it in one step: its message is looked up first (by wamid, else by callback
     /// data) so the event row is written once, with its outcome. A report with no message yet, or told to
-    /// wait, is stored pending and tried again after `retryDelay(tries: 0)`.
+    /// wait, is stored pending and tried again after `EventMatching.retryDelay(afterTries: 0)`.
     static func record(
         _ report: StatusReport, now: Date, db: Database, decide: (MessageRecord, StatusReport) -> StatusDecision
     ) throws -> Recorded {
-        guard let message = try message(for: report, db: db), case .apply(let transition) = decide(message, report) else {
-            let id = try insert(report, outcome: .pending, messageSeq: nil, retryAt: now.adding(retryDelay(tries: 0)), now: now, db: db)
-            return Recorded(isNew: id != nil, settled: nil)
+        let message = try message(for: report, db: db)
+        guard let message, case .apply(let transition) = decide(message, report) else {
+            let id = try insert(
+                report, outcome: .pending, messageSeq: nil, retryAt: now.adding(EventMatching.retryDelay(afterTries: 0)), now: now,
+                db: db)
+            return Recorded(isNew: id != nil, settled: nil, message: message?.id)
         }
         guard case .moved(let state, let effects) = transition else {
             let id = try insert(report, outcome: .recorded, messageSeq: message.seq, retryAt: nil, now: now, db: db)
-            return Recorded(isNew: id != nil, settled: nil)
+            return Recorded(isNew: id != nil, settled: nil, message: message.id)
         }
         guard let id = try insert(report, outcome: .applied, messageSeq: message.seq, retryAt: nil, now: now, db: db) else {
-            return Recorded(isNew: false, settled: nil)
+            return Recorded(isNew: false, settled: nil, message: message.id)
         }
         guard try SQLiteStateWrites.write(db, [StateWrite(seq: message.seq, old: message.state, new: state)], now: now)
             .contains(message.seq)
         else {
             try setOutcome(.recorded, messageSeq: message.seq, id: id, db: db)
-            return Recorded(isNew: true, settled: nil)
+            return Recorded(isNew: true, settled: nil, message: message.id)
         }
-        return Recorded(isNew: true, settled: SettledStatus(message: message, state: state, effects: effects, report: report))
+        return Recorded(
+            isNew: true, settled: SettledStatus(message: message, state: state, effects: effects, report: report), message: message.id)
     }
 
     /// Stores `report` with `outcome`; nil when Meta already reported this status for this wamid. A pending
@@ -117,7 +149,7 @@ enum EventRows {
             case .apply(let transition) = decide(message, report)
         else {
             try db.cachedStatement(sql: "UPDATE message_events SET next_match_at = ?, match_tries = match_tries + 1 WHERE id = ?")
-                .execute(arguments: [now.adding(retryDelay(tries: event.tries)).millisecondsSince1970, event.id])
+                .execute(arguments: [now.adding(EventMatching.retryDelay(afterTries: event.tries)).millisecondsSince1970, event.id])
             return nil
         }
         var settled: SettledStatus?
@@ -145,10 +177,5 @@ enum EventRows {
         guard let id = report.callbackData else { return nil }
         return try SQLiteRows.message(
             db, sql: "SELECT \(SQLiteRows.messageColumns) FROM messages WHERE id = ?", arguments: [id])
-    }
-
-    /// 1 s, 2 s, 4 s … capped at 5 minutes.
-    static func retryDelay(tries: Int) -> Duration {
-        .seconds(min(300, 1 << min(tries, 9)))
     }
 }

@@ -243,6 +243,14 @@ enum SQLiteMigrations {
                     WHERE media_id IS NOT NULL;
                     """)
         }
+        // Pigeon's own failure causes (PigeonCause), for failures Meta gave no code for.
+        migrator.registerMigration("v10_error_causes") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE messages ADD COLUMN last_error_cause TEXT;
+                    ALTER TABLE attempts ADD COLUMN error_cause TEXT;
+                    """)
+        }
         return migrator
     }
 }

@@ -2,31 +2,11 @@ import Foundation
 import GRDB
 import PigeonCore
 
-/// One lifecycle change to write: message `seq` from `old` (what the caller read) to `new`.
-struct StateWrite {
-    var seq: Int64
-    var old: MessageState
-    var new: MessageState
-    /// When set, the write applies only while this worker holds the lease for attempt `old.attempts`.
-    var leaseOwner: String?
-}
-
-/// One finished attempt for the history.
-struct AttemptRow {
-    var seq: Int64
-    var number: Int
-    var startedAt: Date
-    var outcome: AttemptOutcome
-    var error: Classification?
-    var finishedAt: Date
-    var durationMs: Int?
-}
-
 /// Writes of lifecycle states and attempt rows through cached statements bound with SQLite's C API. A state
 /// write sets only the columns whose value changed, so SQLite leaves alone the indexes on columns that did
 /// not (a claim touches no `wamid` or `messages_ended` entry).
 enum SQLiteStateWrites {
-    /// The `messages` columns a state write may set, in binding order; `lastError` stands for five columns.
+    /// The `messages` columns a state write may set, in binding order; `lastError` stands for six columns.
     private enum Column: Int, CaseIterable {
         case status, attempts, countedAttempts, maxAttempts, nextAttemptAt, failureReason, wamid, pairLevel,
             mediaRetried, inDoubtGraceUsed, leaseOwner, leaseExpiresAt, lastError
@@ -47,7 +27,7 @@ enum SQLiteStateWrites {
             case .leaseExpiresAt: "lease_expires_at = ?"
             case .lastError:
                 "last_error_code = ?, last_error_class = ?, last_error_title = ?, last_error_details = ?, "
-                    + "last_error_http_status = ?"
+                    + "last_error_http_status = ?, last_error_cause = ?"
             }
         }
 
@@ -91,7 +71,8 @@ enum SQLiteStateWrites {
                 statement.bind(error?.title, at: index + 2)
                 statement.bind(error?.details, at: index + 3)
                 statement.bind(error?.httpStatus, at: index + 4)
-                return index + 5
+                statement.bind(error?.cause?.rawValue, at: index + 5)
+                return index + 6
             }
             return index + 1
         }
@@ -165,8 +146,8 @@ enum SQLiteStateWrites {
             try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO attempts (started_at, message_seq, number, finished_at, outcome, http_status,
-                      error_code, error_class, error_title, error_details, duration_ms)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      error_code, error_class, error_title, error_details, duration_ms, error_cause)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """), in: db)
         var counters = CounterChanges()
         for attempt in attempts {
@@ -179,7 +160,8 @@ enum SQLiteStateWrites {
                     try db.cachedStatement(
                         sql: """
                             UPDATE attempts SET finished_at = ?4, outcome = ?5, http_status = ?6, error_code = ?7,
-                              error_class = ?8, error_title = ?9, error_details = ?10, duration_ms = ?11
+                              error_class = ?8, error_title = ?9, error_details = ?10, duration_ms = ?11,
+                              error_cause = ?12
                             WHERE message_seq = ?2 AND number = ?3
                             """), in: db)
                 try bindOutcome(of: attempt, to: update)
@@ -189,7 +171,7 @@ enum SQLiteStateWrites {
         try counters.write(db)
     }
 
-    /// Binds an attempt's identity (positions 2–3) and outcome (4–11).
+    /// Binds an attempt's identity (positions 2–3) and outcome (4–12).
     private static func bindOutcome(of attempt: AttemptRow, to statement: RawStatement) throws {
         let error = attempt.error
         statement.bind(attempt.seq, at: 2)
@@ -202,5 +184,6 @@ enum SQLiteStateWrites {
         statement.bind(error?.title, at: 9)
         statement.bind(error?.details, at: 10)
         statement.bind(attempt.durationMs, at: 11)
+        statement.bind(error?.cause?.rawValue, at: 12)
     }
 }

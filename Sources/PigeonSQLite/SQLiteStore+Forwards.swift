@@ -4,15 +4,19 @@ import PigeonCore
 
 extension SQLiteStore: ForwardQueue {
     static let forwardColumns = """
-        seq, key, body, status, attempts, next_attempt_at, last_error, last_http_status, created_at, updated_at, delivered_at
+        seq, key, body, status, attempts, next_attempt_at, lease_owner, lease_expires_at, last_error, last_http_status,
+        created_at, updated_at, delivered_at
         """
 
     static func forward(from row: Row) -> ForwardRecord {
-        ForwardRecord(
-            id: row[0], key: row[1], body: row[2], status: ForwardStatus(rawValue: row[3]) ?? .queued, attempts: row[4],
-            nextAttemptAt: SQLiteRows.date(row[5]), lastError: row[6], lastHTTPStatus: row[7],
-            createdAt: Date(millisecondsSince1970: row[8]), updatedAt: Date(millisecondsSince1970: row[9]),
-            deliveredAt: SQLiteRows.date(row[10]))
+        let state = ForwardState(
+            status: ForwardStatus(rawValue: row["status"]) ?? .queued, attempts: row["attempts"],
+            nextAttemptAt: SQLiteRows.date(row["next_attempt_at"]), leaseOwner: row["lease_owner"],
+            leaseExpiresAt: SQLiteRows.date(row["lease_expires_at"]), lastError: row["last_error"],
+            lastHTTPStatus: row["last_http_status"], deliveredAt: SQLiteRows.date(row["delivered_at"]))
+        return ForwardRecord(
+            id: row["seq"], key: row["key"], body: row["body"], state: state,
+            createdAt: Date(millisecondsSince1970: row["created_at"]), updatedAt: Date(millisecondsSince1970: row["updated_at"]))
     }
 
     /// Queues `body` for the application under ordering `key`, in the caller's transaction.
@@ -25,60 +29,75 @@ extension SQLiteStore: ForwardQueue {
         ).execute(arguments: [key, body, now.millisecondsSince1970])
     }
 
+    /// Applies `event` to each forward through `ForwardLifecycle`, writing each change guarded by the state it
+    /// was read in. Returns the forwards that changed, as written.
+    private static func apply(_ event: ForwardEvent, to forwards: [ForwardRecord], now: Date, db: Database) throws -> [ForwardRecord] {
+        let statement = try db.cachedStatement(
+            sql: """
+                UPDATE forwards SET status = ?, attempts = ?, next_attempt_at = ?, lease_owner = ?, lease_expires_at = ?,
+                  last_error = ?, last_http_status = ?, delivered_at = ?, updated_at = ?
+                WHERE seq = ? AND status = ? AND attempts = ? AND lease_owner IS ?
+                """)
+        var changed: [ForwardRecord] = []
+        for var forward in forwards {
+            guard let new = ForwardLifecycle.transition(forward.state, event, now: now) else { continue }
+            let old = forward.state
+            try statement.execute(
+                arguments: [
+                    new.status.rawValue, new.attempts, new.nextAttemptAt?.millisecondsSince1970, new.leaseOwner,
+                    new.leaseExpiresAt?.millisecondsSince1970, new.lastError, new.lastHTTPStatus,
+                    new.deliveredAt?.millisecondsSince1970, now.millisecondsSince1970, forward.id, old.status.rawValue, old.attempts,
+                    old.leaseOwner,
+                ])
+            guard db.changesCount == 1 else { continue }
+            forward.state = new
+            forward.updatedAt = Date(millisecondsSince1970: now.millisecondsSince1970)
+            changed.append(forward)
+        }
+        return changed
+    }
+
+    private static func forward(_ id: Int64, db: Database) throws -> ForwardRecord? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(forwardColumns) FROM forwards WHERE seq = ?"), arguments: [id])
+            .map(forward(from:))
+    }
+
     public func claimForwards(limit: Int, owner: String, now: Date, leaseUntil: Date) async throws -> [ForwardRecord] {
         try await writes.perform { db in
-            try Row.fetchAll(
+            let due = try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        UPDATE forwards SET status = 'sending', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?,
-                          updated_at = ?3
-                        WHERE seq IN (
-                          SELECT f.seq FROM forwards f INDEXED BY forwards_due
-                          WHERE f.status IN ('queued','retry_scheduled') AND f.next_attempt_at <= ?3
-                            AND NOT EXISTS (
-                              SELECT 1 FROM forwards p INDEXED BY forwards_open
-                              WHERE p.key = f.key AND p.seq < f.seq AND p.status IN ('queued','sending','retry_scheduled'))
-                          ORDER BY f.next_attempt_at LIMIT ?)
-                        RETURNING \(Self.forwardColumns)
+                        SELECT \(Self.forwardColumns) FROM forwards f INDEXED BY forwards_due
+                        WHERE f.status IN ('queued','retry_scheduled') AND f.next_attempt_at <= ?1
+                          AND NOT EXISTS (
+                            SELECT 1 FROM forwards p INDEXED BY forwards_open
+                            WHERE p.key = f.key AND p.seq < f.seq AND p.status IN ('queued','sending','retry_scheduled'))
+                        ORDER BY f.next_attempt_at LIMIT ?2
                         """),
-                arguments: [owner, leaseUntil.millisecondsSince1970, now.millisecondsSince1970, limit]
-            ).map(Self.forward(from:)).sorted { $0.id < $1.id }
+                arguments: [now.millisecondsSince1970, limit]
+            ).map(Self.forward(from:))
+            return try Self.apply(.claim(owner: owner, leaseUntil: leaseUntil), to: due, now: now, db: db).sorted { $0.id < $1.id }
         }
     }
 
     public func finishForward(_ id: Int64, owner: String, outcome: ForwardOutcome, now: Date) async throws {
-        let (status, next, error, httpStatus): (ForwardStatus, Date?, String?, Int?) =
-            switch outcome {
-            case .delivered: (.delivered, nil, nil, nil)
-            case .retry(let at, let error, let httpStatus): (.retryScheduled, at, error, httpStatus)
-            case .deadLetter(let error, let httpStatus): (.failed, nil, error, httpStatus)
-            }
         try await writes.perform { db in
-            try db.cachedStatement(
-                sql: """
-                    UPDATE forwards SET status = ?, next_attempt_at = ?, last_error = COALESCE(?, last_error),
-                      last_http_status = COALESCE(?, last_http_status), lease_owner = NULL, lease_expires_at = NULL,
-                      updated_at = ?5, delivered_at = CASE WHEN ?1 = 'delivered' THEN ?5 ELSE delivered_at END
-                    WHERE seq = ? AND status = 'sending' AND lease_owner = ?
-                    """
-            ).execute(
-                arguments: [
-                    status.rawValue, next?.millisecondsSince1970, error, httpStatus, now.millisecondsSince1970, id, owner,
-                ])
+            guard let forward = try Self.forward(id, db: db) else { return }
+            _ = try Self.apply(.finished(outcome, owner: owner), to: [forward], now: now, db: db)
         }
     }
 
     public func reclaimForwards(now: Date) async throws -> Int {
         try await writes.perform { db in
-            try db.cachedStatement(
-                sql: """
-                    UPDATE forwards SET status = 'retry_scheduled', next_attempt_at = ?1, lease_owner = NULL,
-                      lease_expires_at = NULL, last_error = 'the worker stopped before the outcome was known', updated_at = ?1
-                    WHERE seq IN (SELECT seq FROM forwards INDEXED BY forwards_status
-                                  WHERE status = 'sending' AND lease_expires_at < ?1)
-                    """
-            ).execute(arguments: [now.millisecondsSince1970])
-            return db.changesCount
+            let expired = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT \(Self.forwardColumns) FROM forwards INDEXED BY forwards_status
+                        WHERE status = 'sending' AND lease_expires_at < ?
+                        """),
+                arguments: [now.millisecondsSince1970]
+            ).map(Self.forward(from:))
+            return try Self.apply(.leaseExpired, to: expired, now: now, db: db).count
         }
     }
 
@@ -123,14 +142,8 @@ extension SQLiteStore: ForwardQueue {
 
     public func retryForward(_ id: Int64, now: Date) async throws -> Bool? {
         try await writes.perform { db in
-            guard let status = try String.fetchOne(db, sql: "SELECT status FROM forwards WHERE seq = ?", arguments: [id]) else {
-                return nil
-            }
-            guard status == ForwardStatus.failed.rawValue else { return false }
-            try db.execute(
-                sql: "UPDATE forwards SET status = 'queued', attempts = 0, next_attempt_at = ?1, updated_at = ?1 WHERE seq = ?2",
-                arguments: [now.millisecondsSince1970, id])
-            return true
+            guard let forward = try Self.forward(id, db: db) else { return nil }
+            return try !Self.apply(.retriedByOperator, to: [forward], now: now, db: db).isEmpty
         }
     }
 

@@ -22,7 +22,7 @@ extension SQLiteStore: MessageQueue {
         guard
             let (existing, hash) = try SQLiteRows.fetch(
                 db, sql: "SELECT \(SQLiteRows.messageColumns), request_hash FROM messages WHERE idempotency_key = ?",
-                arguments: [key], decode: { (SQLiteRows.message(from: $0), $0.optionalString(27)) }
+                arguments: [key], decode: { (SQLiteRows.message(from: $0), $0.optionalString(SQLiteRows.firstExtraColumn)) }
             ).first
         else { return nil }
         return hash == message.requestHash ? .replayed(existing) : .conflict(existing: existing.id)
@@ -31,13 +31,12 @@ extension SQLiteStore: MessageQueue {
     public func claim(limit: Int, owner: String, now: Date, leaseUntil: Date, excludedSenders: Set<String>)
         async throws -> [MessageRecord]
     {
-        let lifecycle = Lifecycle()
-        return try await writes.perform { db in
+        try await writes.perform { db in
             let records = try DueMessages.claimable(db, now: now, limit: limit, excluding: excludedSenders)
             var writes: [StateWrite] = []
             writes.reserveCapacity(records.count)
             for record in records {
-                guard let state = lifecycle.transition(record.state, .claim(owner: owner, leaseUntil: leaseUntil), now: now).state
+                guard let state = Lifecycle.claim(record.state, owner: owner, leaseUntil: leaseUntil, now: now).state
                 else { continue }
                 writes.append(StateWrite(seq: record.seq, old: record.state, new: state))
             }

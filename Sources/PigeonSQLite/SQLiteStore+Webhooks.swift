@@ -59,7 +59,7 @@ extension SQLiteStore: WebhookInbox {
         var settled: [SettledStatus] = []
         for report in reports {
             let recorded = try EventRows.record(report, now: now, db: db, decide: decide)
-            if forwarding && recorded.isNew { try forwardStatus(report, now: now, db: db) }
+            if forwarding && recorded.isNew { try forwardStatus(report, matched: recorded.message, now: now, db: db) }
             if let change = recorded.settled { settled.append(change) }
         }
         if forwarding {
@@ -67,25 +67,25 @@ extension SQLiteStore: WebhookInbox {
                 try db.cachedStatement(sql: "INSERT OR IGNORE INTO inbound_seen (wamid, received_at) VALUES (?, ?)")
                     .execute(arguments: [message.wamid, now.millisecondsSince1970])
                 if db.changesCount == 1 {
-                    try enqueueForward(key: "from:" + message.from, body: message.body, now: now, db: db)
+                    try enqueueForward(key: ForwardRouting.inboundKey(from: message.from), body: message.body, now: now, db: db)
                 }
             }
         }
         return settled
     }
 
-    /// Queues a status for the application: keyed by Pigeon's message id (so a message's statuses arrive in
-    /// order), carrying the id the application knows.
-    static func forwardStatus(_ report: StatusReport, now: Date, db: Database) throws {
-        var id = report.wamid
-        if let callback = report.callbackData,
-            try Bool.fetchOne(
-                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM client_ids WHERE message_id = ?)"), arguments: [callback]) == true
-        {
-            id = callback
+    /// Queues a status for the application under the key and with the id `ForwardRouting` gives.
+    static func forwardStatus(_ report: StatusReport, matched message: MessageID?, now: Date, db: Database) throws {
+        let pigeonID = ForwardRouting.pigeonID(of: report, matched: message)
+        var known = false
+        if let pigeonID {
+            known =
+                try Bool.fetchOne(
+                    db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM client_ids WHERE message_id = ?)"), arguments: [pigeonID])
+                ?? false
         }
-        try enqueueForward(
-            key: report.callbackData ?? report.wamid, body: ForwardBody.status(report, id: id, phoneNumberID: nil), now: now, db: db)
+        let route = ForwardRouting.status(report, pigeonID: pigeonID, knownByPigeonID: known)
+        try enqueueForward(key: route.key, body: ForwardBody.status(report, id: route.id, phoneNumberID: nil), now: now, db: db)
     }
 
     public func settlePending(

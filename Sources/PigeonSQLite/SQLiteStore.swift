@@ -35,8 +35,11 @@ public final class SQLiteStore: Sendable {
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        pool = try DatabasePool(path: path, configuration: configuration)
-        try SQLiteMigrations.migrator.migrate(pool)
+        pool = try MigrationLock.withLock(forDatabase: path) {
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            try SQLiteMigrations.migrator.migrate(pool)
+            return pool
+        }
         writes = WriteCoalescer(writer: pool)
         var checkpointConfiguration = Configuration()
         checkpointConfiguration.busyMode = .timeout(Self.defaultBusyTimeout)

@@ -117,24 +117,10 @@ public enum PigeonRuntime {
             WebhookForwarder(url: url, secret: config.forwardSecret ?? config.metaAppSecret ?? "")
         }
         if let url = config.forwardURL { logger.info("forwarding statuses and inbound messages", metadata: ["url": "\(url)"]) }
-        let options = Engine.Options(
-            policy: DeliveryPolicy(retry: RetryPolicy(schedule: config.retrySchedule), inDoubtAfter: config.inDoubtAfter),
-            errorTable: errorTable,
-            dispatcher: DispatcherConfiguration(
-                workerID: Engine.makeWorkerID(), maxInFlight: config.maxInFlight, leaseTimeout: config.leaseTimeout),
-            retention: .init(retention: .seconds(Int64(config.retentionDays) * 86400)),
-            forwarding: forwarder.map { forwarder in
-                (
-                    forwarder,
-                    Forwarder.Configuration(
-                        workerID: Engine.makeWorkerID(), retry: RetryPolicy(schedule: config.retrySchedule),
-                        leaseTimeout: config.leaseTimeout)
-                )
-            },
-            media: (transport as? any MediaUploader).map { (MediaFiles(besideDatabase: store.path), $0) },
-            mediaRefresh: .init(refreshBefore: config.mediaRefreshBefore), mediaFetcher: HTTPMediaFetcher(allowsPlainHTTP: config.isSandbox),
-            defaultSenderID: config.defaultSenderID)
-        let engine = Engine(store: store, transport: transport, clock: SystemClock(), options: options, logger: logger)
+        let engine = EngineFactory.buildEngine(
+            config, store: store,
+            parts: .init(transport: transport, mediaFiles: MediaFiles(besideDatabase: store.path), forwarder: forwarder),
+            errorTable: errorTable, logger: logger)
         let host = config.host
         let app = Application(
             router: PigeonAPI.router(

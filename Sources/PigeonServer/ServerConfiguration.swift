@@ -65,6 +65,8 @@ public struct ServerConfiguration: Sendable {
     public var webhookVerifyToken: String?
     /// `PIGEON_META_APP_SECRET`: the key Meta signs webhooks with. Never logged.
     public var metaAppSecret: String?
+    /// Whether media may be registered from plain http URLs (the sandbox always allows it; tests set it).
+    public var mediaPlainHTTP = false
 
     public static let defaultHost = "127.0.0.1"
     public static let defaultPort = 8080

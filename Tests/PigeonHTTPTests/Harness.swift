@@ -8,6 +8,7 @@ import PigeonCore
 import PigeonEngine
 import PigeonHTTP
 import PigeonSQLite
+import PigeonServer
 import PigeonTestSupport
 import Testing
 import WhatsAppCloud
@@ -90,18 +91,19 @@ final class Harness: Sendable {
             configuration: .init(baseURL: simulatorServer.url, accessToken: "test-token", requestTimeout: options.requestTimeout))
         let app = options.forwarding ? await AppReceiver.start() : nil
         let forwarder = app.map { WebhookForwarder(url: $0.url, secret: forwardSecret) }
-        let engine = Engine(
-            store: store, transport: client, clock: clock,
-            options: .init(
-                policy: DeliveryPolicy(retry: RetryPolicy(schedule: options.schedule), inDoubtAfter: options.inDoubtAfter),
-                dispatcher: DispatcherConfiguration(workerID: "test-worker", leaseTimeout: options.leaseTimeout),
-                forwarding: forwarder.map {
-                    ($0, Forwarder.Configuration(workerID: "test-forwarder", retry: RetryPolicy(schedule: options.schedule, jitter: 0)))
-                },
-                media: (MediaFiles(besideDatabase: store.path), client), mediaRefresh: options.mediaRefresh,
-                mediaFetcher: HTTPMediaFetcher(allowsPlainHTTP: options.plainHTTPMedia),
-                defaultSenderID: sender),
-            logger: logger, random: { 0.5 })
+        var config = ServerConfiguration()
+        config.metaAccessToken = "test-token"
+        config.metaPhoneNumberID = sender
+        config.retrySchedule = options.schedule
+        config.inDoubtAfter = options.inDoubtAfter
+        config.leaseTimeout = options.leaseTimeout
+        config.mediaPlainHTTP = options.plainHTTPMedia
+        let engine = EngineFactory.buildEngine(
+            config, store: store,
+            parts: .init(
+                transport: client, mediaFiles: MediaFiles(besideDatabase: store.path), forwarder: forwarder, clock: clock,
+                workerID: "test-worker", mediaRefresh: options.mediaRefresh, random: { 0.5 }),
+            logger: logger)
         let apiServer = await RunningServer(logger: logger) { onRunning in
             Application(
                 router: PigeonAPI.router(

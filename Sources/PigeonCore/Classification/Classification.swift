@@ -10,8 +10,13 @@ public struct Classification: Sendable, Hashable {
     public var details: String?
     /// The HTTP status that came with the failure, if any.
     public var httpStatus: Int?
+    /// Pigeon's own cause, for failures Meta gave no code for.
+    public var cause: PigeonCause?
 
-    public init(errorClass: ErrorClass, code: Int?, title: String, details: String?, httpStatus: Int?) {
+    public init(
+        errorClass: ErrorClass, code: Int?, title: String, details: String?, httpStatus: Int?, cause: PigeonCause? = nil
+    ) {
+        self.cause = cause
         self.errorClass = errorClass
         self.code = code
         self.title = title

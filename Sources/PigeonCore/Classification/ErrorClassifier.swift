@@ -26,15 +26,12 @@ public struct ErrorClassifier: Sendable {
                 httpStatus: error.httpStatus
             )
         case .httpError(let status, let body):
-            return Classification(
-                errorClass: .transient, code: nil, title: "HTTP \(status) without a Graph error body",
+            return PigeonCause.httpErrorWithoutBody.classification(
                 details: body.isEmpty ? nil : String(body.prefix(500)), httpStatus: status)
         case .notDelivered(let reason):
-            return Classification(
-                errorClass: .transient, code: nil, title: "Network error", details: reason, httpStatus: nil)
+            return PigeonCause.networkError.classification(details: reason)
         case .inDoubt(let reason):
-            return Classification(
-                errorClass: .inDoubt, code: nil, title: "No response (in doubt)", details: reason, httpStatus: nil)
+            return PigeonCause.noResponse.classification(details: reason)
         }
     }
 }

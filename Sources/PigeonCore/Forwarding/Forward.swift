@@ -14,37 +14,30 @@ public enum ForwardStatus: String, Sendable, Hashable, Codable, CaseIterable {
 public struct ForwardRecord: Sendable, Hashable {
     /// Store order; the id in the API.
     public var id: Int64
-    /// Forwards with the same key are delivered in order (a message's id, or the wamid).
+    /// Forwards with the same key are delivered in order (see `ForwardRouting`).
     public var key: String
     /// The body to POST, byte for byte.
     public var body: Data
-    public var status: ForwardStatus
-    /// Delivery attempts so far.
-    public var attempts: Int
-    public var nextAttemptAt: Date?
-    /// What went wrong last time.
-    public var lastError: String?
-    public var lastHTTPStatus: Int?
+    /// Where it stands (see `ForwardLifecycle`).
+    public var state: ForwardState
     public var createdAt: Date
     public var updatedAt: Date
-    public var deliveredAt: Date?
 
-    public init(
-        id: Int64, key: String, body: Data, status: ForwardStatus, attempts: Int, nextAttemptAt: Date?, lastError: String?,
-        lastHTTPStatus: Int?, createdAt: Date, updatedAt: Date, deliveredAt: Date?
-    ) {
+    public init(id: Int64, key: String, body: Data, state: ForwardState, createdAt: Date, updatedAt: Date) {
         self.id = id
         self.key = key
         self.body = body
-        self.status = status
-        self.attempts = attempts
-        self.nextAttemptAt = nextAttemptAt
-        self.lastError = lastError
-        self.lastHTTPStatus = lastHTTPStatus
+        self.state = state
         self.createdAt = createdAt
         self.updatedAt = updatedAt
-        self.deliveredAt = deliveredAt
     }
+
+    public var status: ForwardStatus { state.status }
+    public var attempts: Int { state.attempts }
+    public var nextAttemptAt: Date? { state.nextAttemptAt }
+    public var lastError: String? { state.lastError }
+    public var lastHTTPStatus: Int? { state.lastHTTPStatus }
+    public var deliveredAt: Date? { state.deliveredAt }
 }
 
 /// How a delivery attempt to the application ended, and what follows: the rules for forwards, in one place.

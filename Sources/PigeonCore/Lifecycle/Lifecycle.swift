@@ -27,7 +27,7 @@ public struct Lifecycle: Sendable {
     public func transition(_ state: MessageState, _ event: LifecycleEvent, now: Date) -> Transition {
         switch event {
         case .claim(let owner, let leaseUntil):
-            return claim(state, owner: owner, leaseUntil: leaseUntil, now: now)
+            return Self.claim(state, owner: owner, leaseUntil: leaseUntil, now: now)
         case .accepted(let wamid):
             guard state.status == .sending else { return notSending(state, event) }
             var next = state.released()
@@ -48,9 +48,8 @@ public struct Lifecycle: Sendable {
             return deadLetter(next, .mediaRefreshFailed)
         case .leaseExpired(let jitter):
             guard state.status == .sending else { return notSending(state, event) }
-            let classification = Classification(
-                errorClass: .inDoubt, code: nil, title: "Lease expired (in doubt)",
-                details: "the worker stopped before recording the outcome of this attempt", httpStatus: nil)
+            let classification = PigeonCause.leaseExpired.classification(
+                details: "the worker stopped before recording the outcome of this attempt")
             return failed(state.released(), classification, jitter: jitter, refreshesMedia: false, now: now)
         case .reported(let status, let wamid):
             return reported(state, status: status, wamid: wamid)
@@ -90,7 +89,8 @@ public struct Lifecycle: Sendable {
         }
     }
 
-    private func claim(_ state: MessageState, owner: String, leaseUntil: Date, now: Date) -> Transition {
+    /// The claim rule on its own: it depends on no policy, so stores apply it inside their claim transaction.
+    public static func claim(_ state: MessageState, owner: String, leaseUntil: Date, now: Date) -> Transition {
         guard MessageStatus.claimable.contains(state.status) else {
             return .rejected(reason: "a \(state.status.rawValue) message cannot be claimed")
         }

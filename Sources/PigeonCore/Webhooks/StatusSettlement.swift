@@ -45,9 +45,8 @@ public struct StatusSettlement: Sendable {
     /// The classification of a `failed` status: its first error through the classifier.
     public func classification(of report: StatusReport) -> Classification {
         guard let error = report.errors.first else {
-            return Classification(
-                errorClass: .transient, code: nil, title: "Failed status without an error",
-                details: "Meta reported the message failed and gave no error code", httpStatus: nil)
+            return PigeonCause.failedStatusWithoutError.classification(
+                details: "Meta reported the message failed and gave no error code")
         }
         return classifier.classify(.graphError(error))!
     }

@@ -27,9 +27,8 @@ extension Dispatcher {
         }
         Task {
             guard let media else {
-                let classification = Classification(
-                    errorClass: .permanent, code: nil, title: "Media library unavailable",
-                    details: "the message names a media_key, but this transport cannot upload media", httpStatus: nil)
+                let classification = PigeonCause.mediaUnsupported.classification(
+                    details: "the message names a media_key, but this transport cannot upload media")
                 finish(record, event: .failed(classification, jitter: random()), classification: classification, elapsed: .zero)
                 return
             }

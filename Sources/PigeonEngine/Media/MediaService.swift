@@ -187,9 +187,8 @@ public final class MediaService: Sendable {
                 guard let asset = try await store.asset(key) else {
                     return .failed(
                         .failed(
-                            Classification(
-                                errorClass: .permanent, code: nil, title: "Media asset deleted",
-                                details: "the message names media_key \(key), which is no longer in the media library", httpStatus: nil),
+                            PigeonCause.mediaDeleted.classification(
+                                details: "the message names media_key \(key), which is no longer in the media library"),
                             jitter: jitter))
                 }
                 // An id uploaded from bytes the asset no longer has is not sent: the new bytes are uploaded first.
@@ -206,9 +205,8 @@ public final class MediaService: Sendable {
                 switch result {
                 case .success(let id): ids[key] = id
                 case .failure(let reason):
-                    let classification = Classification(
-                        errorClass: refreshing ? .media : .transient, code: nil, title: "Uploading media failed",
-                        details: "media_key \(key): \(reason)", httpStatus: nil)
+                    let cause: PigeonCause = refreshing ? .mediaRefreshUploadFailed : .mediaUploadFailed
+                    let classification = cause.classification(details: "media_key \(key): \(reason)")
                     return .failed(refreshing ? .mediaRefreshFailed(classification) : .failed(classification, jitter: jitter))
                 }
             }
@@ -218,8 +216,7 @@ public final class MediaService: Sendable {
         } catch {
             return .failed(
                 .failed(
-                    Classification(
-                        errorClass: .transient, code: nil, title: "Media library unavailable", details: "\(error)", httpStatus: nil),
+                    PigeonCause.mediaUnavailable.classification(details: "\(error)"),
                     jitter: jitter))
         }
     }

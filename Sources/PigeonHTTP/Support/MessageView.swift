@@ -42,6 +42,7 @@ enum MessageView {
             "title": error.title,
             "details": JSONBody.value(error.details),
             "http_status": JSONBody.value(error.httpStatus),
+            "cause": JSONBody.value(error.cause?.rawValue),
         ]
     }
 
@@ -56,6 +57,7 @@ enum MessageView {
             "error_class": JSONBody.value(attempt.error?.errorClass.rawValue),
             "error_title": JSONBody.value(attempt.error?.title),
             "error_details": JSONBody.value(attempt.error?.details),
+            "error_cause": JSONBody.value(attempt.error?.cause?.rawValue),
             "duration_ms": JSONBody.value(attempt.durationMs),
         ]
     }

@@ -1,0 +1,244 @@
+import Foundation
+import Logging
+import PigeonCore
+import PostgresNIO
+
+/// The schema, as frozen plain SQL migrations that never reference app types (the same tables and columns
+/// as the SQLite store; times are milliseconds since 1970, statuses text). They run under an advisory lock,
+/// so instances started together never race, each in its own transaction, recorded in `schema_migrations`.
+enum PostgresMigrations {
+    /// The advisory lock key migrations hold ("pigeon" in ASCII).
+    static let lockKey: Int64 = 0x70_69_67_65_6f_6e
+
+    /// Each migration: its identifier and its statements, in order.
+    static let all: [(identifier: String, statements: [String])] = [
+        ("v1_schema", v1)
+    ]
+
+    /// Applies every migration not applied yet; returns their identifiers.
+    @discardableResult
+    static func migrate(_ connection: PostgresConnection, logger: Logger) async throws -> [String] {
+        try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
+        do {
+            let applied = try await apply(connection, logger: logger)
+            try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+            return applied
+        } catch {
+            _ = try? await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+            throw error
+        }
+    }
+
+    private static func apply(_ connection: PostgresConnection, logger: Logger) async throws -> [String] {
+        try await connection.query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (identifier TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)", logger: logger)
+        var done = Set<String>()
+        for try await identifier in try await connection.query("SELECT identifier FROM schema_migrations", logger: logger)
+            .decode(String.self)
+        {
+            done.insert(identifier)
+        }
+        var applied: [String] = []
+        for migration in all where !done.contains(migration.identifier) {
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                for statement in migration.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO schema_migrations (identifier, applied_at) VALUES (\(migration.identifier), \(Date().millisecondsSince1970))",
+                    logger: logger)
+                try await connection.query("COMMIT", logger: logger)
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+            applied.append(migration.identifier)
+        }
+        return applied
+    }
+
+    private static let statuses = "'queued','sending','retry_scheduled','sent','delivered','read','failed','cancelled'"
+
+    static let v1: [String] = [
+        """
+        CREATE TABLE messages (
+          seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          id TEXT NOT NULL UNIQUE,
+          sender_id TEXT NOT NULL,
+          recipient TEXT NOT NULL,
+          type TEXT NOT NULL,
+          payload TEXT NOT NULL,
+          status TEXT NOT NULL CHECK (status IN (\(statuses))),
+          attempts INTEGER NOT NULL DEFAULT 0,
+          counted_attempts INTEGER NOT NULL DEFAULT 0,
+          max_attempts INTEGER NOT NULL,
+          next_attempt_at BIGINT,
+          failure_reason TEXT,
+          wamid TEXT,
+          pair_level INTEGER NOT NULL DEFAULT 0,
+          media_retried BOOLEAN NOT NULL DEFAULT FALSE,
+          in_doubt_grace_used BOOLEAN NOT NULL DEFAULT FALSE,
+          lease_owner TEXT,
+          lease_expires_at BIGINT,
+          last_error_code INTEGER,
+          last_error_class TEXT,
+          last_error_title TEXT,
+          last_error_details TEXT,
+          last_error_http_status INTEGER,
+          last_error_cause TEXT,
+          idempotency_key TEXT UNIQUE,
+          request_hash TEXT,
+          created_at BIGINT NOT NULL,
+          updated_at BIGINT NOT NULL,
+          sent_at BIGINT
+        )
+        """,
+        "CREATE INDEX messages_due ON messages (next_attempt_at, seq) WHERE status IN ('queued','retry_scheduled')",
+        "CREATE INDEX messages_sending ON messages (lease_expires_at) WHERE status = 'sending'",
+        "CREATE INDEX messages_status ON messages (status, seq)",
+        "CREATE INDEX messages_ended ON messages (updated_at) WHERE status IN ('failed','cancelled')",
+        "CREATE INDEX messages_wamid ON messages (wamid) WHERE wamid IS NOT NULL",
+        """
+        CREATE TABLE attempts (
+          message_seq BIGINT NOT NULL REFERENCES messages(seq) ON DELETE CASCADE,
+          number INTEGER NOT NULL,
+          started_at BIGINT NOT NULL,
+          finished_at BIGINT,
+          outcome TEXT NOT NULL CHECK (outcome IN ('in_flight','sent','error','in_doubt')),
+          http_status INTEGER,
+          error_code INTEGER,
+          error_class TEXT,
+          error_title TEXT,
+          error_details TEXT,
+          error_cause TEXT,
+          duration_ms INTEGER,
+          PRIMARY KEY (message_seq, number)
+        )
+        """,
+        """
+        CREATE TABLE senders (
+          id TEXT PRIMARY KEY,
+          paused BOOLEAN NOT NULL DEFAULT FALSE,
+          pause_reason TEXT,
+          pause_error_code INTEGER,
+          paused_at BIGINT
+        )
+        """,
+        "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        // Counters behind /v1/stats, spread over shards so concurrent transactions rarely wait on one row.
+        "CREATE TABLE message_counts (status TEXT NOT NULL, shard SMALLINT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (status, shard))",
+        """
+        CREATE TABLE attempt_minutes (
+          minute BIGINT NOT NULL, shard SMALLINT NOT NULL, attempts BIGINT NOT NULL, retries BIGINT NOT NULL,
+          PRIMARY KEY (minute, shard))
+        """,
+        """
+        CREATE TABLE webhooks (
+          seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          received_at BIGINT NOT NULL,
+          body BYTEA NOT NULL,
+          processed_at BIGINT,
+          problems TEXT
+        )
+        """,
+        "CREATE INDEX webhooks_unprocessed ON webhooks (seq) WHERE processed_at IS NULL",
+        "CREATE INDEX webhooks_processed ON webhooks (received_at) WHERE processed_at IS NOT NULL",
+        """
+        CREATE TABLE message_events (
+          id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          wamid TEXT NOT NULL,
+          status TEXT NOT NULL,
+          message_seq BIGINT REFERENCES messages(seq) ON DELETE CASCADE,
+          outcome TEXT NOT NULL CHECK (outcome IN ('pending','applied','recorded','unmatched')),
+          meta_timestamp BIGINT,
+          recipient_id TEXT,
+          callback_data TEXT,
+          error_code INTEGER,
+          error_title TEXT,
+          error_details TEXT,
+          pricing TEXT,
+          conversation TEXT,
+          received_at BIGINT NOT NULL,
+          next_match_at BIGINT,
+          match_tries INTEGER NOT NULL DEFAULT 0,
+          UNIQUE (wamid, status)
+        )
+        """,
+        "CREATE INDEX message_events_message ON message_events (message_seq) WHERE message_seq IS NOT NULL",
+        "CREATE INDEX message_events_pending ON message_events (next_match_at) WHERE outcome = 'pending'",
+        """
+        CREATE TABLE forwards (
+          seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          key TEXT NOT NULL,
+          body BYTEA NOT NULL,
+          status TEXT NOT NULL CHECK (status IN ('queued','sending','retry_scheduled','delivered','failed')),
+          attempts INTEGER NOT NULL DEFAULT 0,
+          next_attempt_at BIGINT,
+          lease_owner TEXT,
+          lease_expires_at BIGINT,
+          last_error TEXT,
+          last_http_status INTEGER,
+          created_at BIGINT NOT NULL,
+          updated_at BIGINT NOT NULL,
+          delivered_at BIGINT
+        )
+        """,
+        "CREATE INDEX forwards_due ON forwards (next_attempt_at) WHERE status IN ('queued','retry_scheduled')",
+        "CREATE INDEX forwards_open ON forwards (key, seq) WHERE status IN ('queued','sending','retry_scheduled')",
+        "CREATE INDEX forwards_status ON forwards (status, seq)",
+        "CREATE TABLE client_ids (message_id TEXT PRIMARY KEY)",
+        "CREATE TABLE inbound_seen (wamid TEXT PRIMARY KEY, received_at BIGINT NOT NULL)",
+        """
+        CREATE TABLE media_assets (
+          key TEXT PRIMARY KEY,
+          sha256 TEXT NOT NULL,
+          mime_type TEXT NOT NULL,
+          size BIGINT NOT NULL,
+          filename TEXT NOT NULL,
+          created_at BIGINT NOT NULL,
+          updated_at BIGINT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE media_uploads (
+          key TEXT NOT NULL REFERENCES media_assets(key) ON DELETE CASCADE,
+          sender_id TEXT NOT NULL,
+          media_id TEXT,
+          uploaded_at BIGINT,
+          expires_at BIGINT,
+          sha256 TEXT,
+          upload_owner TEXT,
+          upload_until BIGINT,
+          failures INTEGER NOT NULL DEFAULT 0,
+          retry_at BIGINT,
+          PRIMARY KEY (key, sender_id)
+        )
+        """,
+        "CREATE INDEX media_uploads_expiry ON media_uploads (expires_at)",
+        """
+        CREATE TABLE media_refreshes (
+          id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          key TEXT NOT NULL REFERENCES media_assets(key) ON DELETE CASCADE,
+          sender_id TEXT NOT NULL,
+          reason TEXT NOT NULL,
+          at BIGINT NOT NULL,
+          old_media_id TEXT,
+          new_media_id TEXT,
+          error TEXT,
+          sha256 TEXT
+        )
+        """,
+        "CREATE INDEX media_refreshes_asset ON media_refreshes (key, sender_id, id)",
+        """
+        CREATE TABLE media_sends (
+          message_seq BIGINT NOT NULL REFERENCES messages(seq) ON DELETE CASCADE,
+          attempt INTEGER NOT NULL,
+          key TEXT NOT NULL,
+          media_id TEXT NOT NULL,
+          after_media_error BOOLEAN NOT NULL DEFAULT FALSE,
+          PRIMARY KEY (message_seq, attempt, key)
+        )
+        """,
+    ]
+}

@@ -1,0 +1,85 @@
+import Foundation
+import PigeonCore
+import PostgresNIO
+
+extension PostgresStore: MessageCatalog {
+    public func message(_ id: MessageID) async throws -> MessageRecord? {
+        let logger = logger
+        return try await read { connection in
+            var sql = SQL()
+            sql.text = "SELECT \(PostgresRows.messageColumns) FROM messages WHERE id = \(sql.bind(id.rawValue))"
+            return try await PostgresRows.messages(connection, sql, logger: logger).first
+        }
+    }
+
+    public func attempts(of id: MessageID) async throws -> [AttemptRecord] {
+        let logger = logger
+        return try await read { connection in
+            var sql = SQL()
+            sql.text = "SELECT seq, status, attempts, updated_at FROM messages WHERE id = \(sql.bind(id.rawValue))"
+            guard let message = try await connection.rows(sql, logger: logger).first else { return [] }
+            var history = SQL()
+            history.text = "SELECT * FROM attempts WHERE message_seq = \(history.bind(try message.get("seq", as: Int64.self))) ORDER BY number"
+            var attempts = try await connection.rows(history, logger: logger).map(PostgresRows.attempt(from:))
+            // An attempt in flight has no history row yet: the message row holds it.
+            let number: Int = try message.get("attempts")
+            if try message.get("status", as: String.self) == MessageStatus.sending.rawValue, attempts.last?.number != number {
+                attempts.append(
+                    AttemptRecord(
+                        number: number, startedAt: try message.date("updated_at")!, finishedAt: nil, outcome: .inFlight, error: nil,
+                        durationMs: nil))
+            }
+            return attempts
+        }
+    }
+
+    public func list(_ filter: MessageFilter, limit: Int, cursor: Int64?) async throws -> MessagePage {
+        let logger = logger
+        return try await read { connection in
+            var sql = SQL()
+            var conditions = Self.conditions(for: filter, &sql)
+            if let cursor { conditions.append("seq < \(sql.bind(cursor))") }
+            sql.text = """
+                SELECT \(PostgresRows.messageColumns) FROM messages \(Self.whereClause(conditions))
+                ORDER BY seq DESC LIMIT \(sql.bind(limit + 1))
+                """
+            let rows = try await PostgresRows.messages(connection, sql, logger: logger)
+            let messages = Array(rows.prefix(limit))
+            return MessagePage(messages: messages, nextCursor: rows.count > limit ? messages.last?.seq : nil)
+        }
+    }
+
+    public func stats(windowStart: Date) async throws -> DeliveryStats {
+        let logger = logger
+        return try await read { connection in
+            var counts = Dictionary(uniqueKeysWithValues: MessageStatus.allCases.map { ($0, 0) })
+            for row in try await connection.rows(SQL("SELECT status, SUM(n)::bigint AS n FROM message_counts GROUP BY status"), logger: logger) {
+                if let status = MessageStatus(rawValue: try row.get("status")) { counts[status] = Int(try row.get("n", as: Int64.self)) }
+            }
+            var sql = SQL()
+            sql.text = """
+                SELECT COALESCE(SUM(attempts), 0)::bigint AS attempts, COALESCE(SUM(retries), 0)::bigint AS retries
+                FROM attempt_minutes WHERE minute >= \(sql.bind(windowStart.millisecondsSince1970 / 60000))
+                """
+            let row = try await connection.rows(sql, logger: logger).first
+            return DeliveryStats(
+                counts: counts, attemptsInWindow: Int(try row?.get("attempts", as: Int64.self) ?? 0),
+                retriesInWindow: Int(try row?.get("retries", as: Int64.self) ?? 0))
+        }
+    }
+
+    /// SQL conditions selecting the messages `filter` matches, their values bound in `sql`.
+    static func conditions(for filter: MessageFilter, _ sql: inout SQL) -> [String] {
+        var conditions: [String] = []
+        if let status = filter.status { conditions.append("status = \(sql.bind(status.rawValue))") }
+        if let code = filter.errorCode { conditions.append("last_error_code = \(sql.bind(code))") }
+        if let errorClass = filter.errorClass { conditions.append("last_error_class = \(sql.bind(errorClass.rawValue))") }
+        if let since = filter.since { conditions.append("updated_at >= \(sql.bind(since.millisecondsSince1970))") }
+        if let sender = filter.senderID { conditions.append("sender_id = \(sql.bind(sender))") }
+        return conditions
+    }
+
+    static func whereClause(_ conditions: [String]) -> String {
+        conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+    }
+}

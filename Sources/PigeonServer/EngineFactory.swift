@@ -1,0 +1,66 @@
+import Foundation
+import Logging
+import PigeonCore
+import PigeonEngine
+import WhatsAppCloud
+
+/// The one composition root: the engine `pigeon serve` runs and the tests drive, built from a configuration
+/// and a store (any `PigeonStore`: SQLite or PostgreSQL).
+public enum EngineFactory {
+    /// What a caller supplies beyond the configuration: the parts `serve` makes from it and tests replace.
+    public struct Parts: Sendable {
+        /// Sends messages (the Cloud API client; it also uploads media when it is a `MediaUploader`).
+        public var transport: any MessageTransport
+        /// Where the media library keeps its bytes; nil turns the library off.
+        public var mediaFiles: MediaFiles?
+        /// Posts forwarded events to the application, when `PIGEON_FORWARD_URL` is set.
+        public var forwarder: (any ForwardTransport)?
+        /// The clock every service reads.
+        public var clock: any PigeonClock
+        /// Lease owner names of this process (dispatcher and media uploads; the forwarder adds `-forwarder`).
+        public var workerID: String
+        /// Overrides the media refresh job's settings (its `refreshBefore` comes from the configuration otherwise).
+        public var mediaRefresh: MediaRefreshJob.Configuration?
+        /// The random source for jitter.
+        public var random: @Sendable () -> Double
+
+        public init(
+            transport: any MessageTransport, mediaFiles: MediaFiles?, forwarder: (any ForwardTransport)? = nil,
+            clock: any PigeonClock = SystemClock(), workerID: String = Engine.makeWorkerID(),
+            mediaRefresh: MediaRefreshJob.Configuration? = nil,
+            random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+        ) {
+            self.transport = transport
+            self.mediaFiles = mediaFiles
+            self.forwarder = forwarder
+            self.clock = clock
+            self.workerID = workerID
+            self.mediaRefresh = mediaRefresh
+            self.random = random
+        }
+    }
+
+    /// The engine for `config` on `store`.
+    public static func buildEngine(
+        _ config: ServerConfiguration, store: any PigeonStore, parts: Parts, errorTable: ErrorTable = .meta, logger: Logger
+    ) -> Engine {
+        let retry = RetryPolicy(schedule: config.retrySchedule)
+        let options = Engine.Options(
+            policy: DeliveryPolicy(retry: retry, inDoubtAfter: config.inDoubtAfter),
+            errorTable: errorTable,
+            dispatcher: DispatcherConfiguration(
+                workerID: parts.workerID, maxInFlight: config.maxInFlight, leaseTimeout: config.leaseTimeout),
+            retention: .init(retention: .seconds(Int64(config.retentionDays) * 86400)),
+            forwarding: parts.forwarder.map { forwarder in
+                (
+                    forwarder,
+                    Forwarder.Configuration(workerID: parts.workerID + "-forwarder", retry: retry, leaseTimeout: config.leaseTimeout)
+                )
+            },
+            media: parts.mediaFiles.flatMap { files in (parts.transport as? any MediaUploader).map { (files, $0) } },
+            mediaRefresh: parts.mediaRefresh ?? .init(refreshBefore: config.mediaRefreshBefore),
+            mediaFetcher: HTTPMediaFetcher(allowsPlainHTTP: config.isSandbox || config.mediaPlainHTTP),
+            defaultSenderID: config.defaultSenderID)
+        return Engine(store: store, transport: parts.transport, clock: parts.clock, options: options, logger: logger, random: parts.random)
+    }
+}

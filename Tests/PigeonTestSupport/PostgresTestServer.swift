@@ -1,0 +1,171 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A PostgreSQL server for tests: `PIGEON_TEST_POSTGRES_URL` when set, else a throwaway cluster started
+/// once per test process (initdb + pg_ctl on a free loopback port, in a temporary folder, as the `postgres`
+/// user when running as root) and stopped when the process exits. Each test gets a database of its own.
+public final class PostgresTestServer: Sendable {
+    /// The server, or nil (with `unavailableReason`) when none can be had on this machine.
+    public static let shared: PostgresTestServer? = {
+        do {
+            return try start()
+        } catch {
+            unavailable.withLock { $0 = "\(error)" }
+            return nil
+        }
+    }()
+
+    /// When set (CI sets it), the PostgreSQL tests fail instead of being skipped when no server can be had.
+    public static var isRequired: Bool { ProcessInfo.processInfo.environment["PIGEON_REQUIRE_POSTGRES"].map { !$0.isEmpty } ?? false }
+
+    /// Why `shared` is nil.
+    public static var unavailableReason: String { unavailable.withLock { $0 } ?? "" }
+    private static let unavailable = Mutex<String?>(nil)
+
+    /// `postgres://user@127.0.0.1:port` (no database).
+    public let serverURL: String
+    /// The cluster's folder when this process started it.
+    let directory: String?
+    let binDirectory: String?
+    private let counter = Mutex(0)
+
+    init(serverURL: String, directory: String?, binDirectory: String?) {
+        self.serverURL = serverURL
+        self.directory = directory
+        self.binDirectory = binDirectory
+    }
+
+    /// Creates a new empty database and returns its URL.
+    public func createDatabase() throws -> String {
+        let number = counter.withLock { value -> Int in
+            value += 1
+            return value
+        }
+        let name = "pigeon_test_\(getpid())_\(number)_\(UInt32.random(in: 0...UInt32.max))"
+        try psql(database: "postgres", "CREATE DATABASE \(name)")
+        return "\(serverURL)/\(name)"
+    }
+
+    /// Runs `sql` with psql against `database`.
+    public func psql(database: String, _ sql: String) throws {
+        let psql = binDirectory.map { "\($0)/psql" }.flatMap { FileManager.default.isExecutableFile(atPath: $0) ? $0 : nil } ?? "psql"
+        try Self.run(psql, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "\(serverURL)/\(database)", "-c", sql], asPostgres: false)
+    }
+
+    /// Stops the cluster at once, as a crash would (`pg_ctl stop -m immediate`); only for a cluster this process started.
+    public func stopImmediately() throws {
+        guard let directory, let binDirectory else { return }
+        try Self.run("\(binDirectory)/pg_ctl", ["-D", directory, "stop", "-m", "immediate", "-w"], asPostgres: true)
+    }
+
+    /// Starts the stopped cluster again on the same port.
+    public func restart() throws {
+        guard let directory, let binDirectory else { return }
+        try Self.run("\(binDirectory)/pg_ctl", ["-D", directory, "-l", "\(directory)/server.log", "start", "-w"], asPostgres: true)
+    }
+
+    private static func start() throws -> PostgresTestServer {
+        if let url = ProcessInfo.processInfo.environment["PIGEON_TEST_POSTGRES_URL"], !url.isEmpty {
+            guard var components = URLComponents(string: url), components.host != nil else {
+                throw TestServerError("PIGEON_TEST_POSTGRES_URL \"\(url)\" is not a URL such as postgres://user:password@127.0.0.1:5432")
+            }
+            components.path = ""
+            components.query = nil
+            let trimmed = components.string ?? url
+            return PostgresTestServer(serverURL: trimmed, directory: nil, binDirectory: nil)
+        }
+        guard let bin = binDirectoryWithServer() else {
+            throw TestServerError("PostgreSQL's server binaries (initdb, pg_ctl) were not found in PATH or /usr/lib/postgresql/*/bin")
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pigeon-pg-\(getpid())-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if geteuid() == 0 {
+            guard let user = getpwnam("postgres") else {
+                throw TestServerError("running as root and there is no postgres user to run the test cluster as")
+            }
+            chown(directory, user.pointee.pw_uid, user.pointee.pw_gid)
+        }
+        let data = directory + "/data"
+        try run("\(bin)/initdb", ["-D", data, "-U", "pigeon", "--auth=trust", "-E", "UTF8", "--no-sync", "--locale=C"], asPostgres: true)
+        let port = try freePort()
+        let options = "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300"
+        try run("\(bin)/pg_ctl", ["-D", data, "-o", options, "-l", "\(directory)/server.log", "start", "-w"], asPostgres: true)
+        let server = PostgresTestServer(serverURL: "postgres://pigeon@127.0.0.1:\(port)", directory: data, binDirectory: bin)
+        clusterToStop.withLock { $0 = (bin, data, directory) }
+        atexit {
+            guard let (bin, data, directory) = PostgresTestServer.clusterToStop.withLock({ $0 }) else { return }
+            try? PostgresTestServer.run("\(bin)/pg_ctl", ["-D", data, "stop", "-m", "immediate"], asPostgres: true)
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        return server
+    }
+
+    private static let clusterToStop = Mutex<(String, String, String)?>(nil)
+
+    private static func binDirectoryWithServer() -> String? {
+        var candidates = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+        candidates += versions.sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }.map { "/usr/lib/postgresql/\($0)/bin" }
+        return candidates.first { directory in
+            ["initdb", "pg_ctl", "postgres"].allSatisfy { FileManager.default.isExecutableFile(atPath: "\(directory)/\($0)") }
+        }.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path }
+    }
+
+    /// Runs a command to completion; as the `postgres` user when asked and running as root.
+    static func run(_ executable: String, _ arguments: [String], asPostgres: Bool) throws {
+        let process = Process()
+        if asPostgres && geteuid() == 0 {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+            process.arguments = ["-u", "postgres", "--", executable] + arguments
+        } else if executable.contains("/") {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [executable] + arguments
+        }
+        process.currentDirectoryURL = FileManager.default.temporaryDirectory
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw TestServerError(
+                "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(String(decoding: data, as: UTF8.self))")
+        }
+    }
+
+    /// A loopback port nothing listens on right now.
+    public static func freePort() throws -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw TestServerError("socket() failed") }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) }
+        }
+        guard bound == 0 else { throw TestServerError("bind() failed") }
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
+        }
+        guard named == 0 else { throw TestServerError("getsockname() failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// Why the test server could not be had.
+public struct TestServerError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
