@@ -94,6 +94,12 @@ struct SQL {
         return "$\(binds.count)"
     }
 
+    /// Adds `data` as the next parameter (bytea) and returns its placeholder.
+    mutating func bind(_ data: Data) -> String {
+        binds.append(ByteBuffer(bytes: data))
+        return "$\(binds.count)"
+    }
+
     var query: PostgresQuery { PostgresQuery(unsafeSQL: text, binds: binds) }
 }
 

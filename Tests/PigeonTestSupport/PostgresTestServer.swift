@@ -95,16 +95,12 @@ public final class PostgresTestServer: Sendable {
         let options = "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300"
         try run("\(bin)/pg_ctl", ["-D", data, "-o", options, "-l", "\(directory)/server.log", "start", "-w"], asPostgres: true)
         let server = PostgresTestServer(serverURL: "postgres://pigeon@127.0.0.1:\(port)", directory: data, binDirectory: bin)
-        clusterToStop.withLock { $0 = (bin, data, directory) }
-        atexit {
-            guard let (bin, data, directory) = PostgresTestServer.clusterToStop.withLock({ $0 }) else { return }
-            try? PostgresTestServer.run("\(bin)/pg_ctl", ["-D", data, "stop", "-m", "immediate"], asPostgres: true)
-            try? FileManager.default.removeItem(atPath: directory)
-        }
+        // A watcher stops the cluster and removes its folder once this test process is gone, however it ends.
+        let stop = (geteuid() == 0 ? "/usr/sbin/runuser -u postgres -- " : "") + "\(bin)/pg_ctl -D \(data) stop -m immediate"
+        try spawnDetached(
+            "while [ -d /proc/\(getpid()) ]; do sleep 1; done; \(stop) >/dev/null 2>&1; rm -rf \(directory)")
         return server
     }
-
-    private static let clusterToStop = Mutex<(String, String, String)?>(nil)
 
     private static func binDirectoryWithServer() -> String? {
         var candidates = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
@@ -115,31 +111,57 @@ public final class PostgresTestServer: Sendable {
         }.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path }
     }
 
-    /// Runs a command to completion; as the `postgres` user when asked and running as root.
+    /// Runs a command to completion; as the `postgres` user when asked and running as root. Spawned and
+    /// reaped with posix_spawn/waitpid, its output in a file: a server it starts must hold nothing of ours.
     static func run(_ executable: String, _ arguments: [String], asPostgres: Bool) throws {
-        let process = Process()
+        var argv = arguments
+        var path = executable
         if asPostgres && geteuid() == 0 {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", "postgres", "--", executable] + arguments
-        } else if executable.contains("/") {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [executable] + arguments
+            argv = ["-u", "postgres", "--", executable] + arguments
+            path = "/usr/sbin/runuser"
+        } else if !executable.contains("/") {
+            argv = [executable] + arguments
+            path = "/usr/bin/env"
         }
-        process.currentDirectoryURL = FileManager.default.temporaryDirectory
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestServerError(
-                "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(String(decoding: data, as: UTF8.self))")
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("pigeon-pg-\(UUID().uuidString).out").path
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let cArguments = ([path] + argv).map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, nil, cArguments, environ)
+        guard spawned == 0 else { throw TestServerError("could not start \(path): \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw TestServerError("waitpid failed for \(path)") }
         }
+        let exited = (status & 0x7f) == 0
+        let code = (status >> 8) & 0xff
+        guard exited && code == 0 else {
+            let output = FileManager.default.contents(atPath: outputPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            throw TestServerError("\(executable) \(arguments.joined(separator: " ")) failed (status \(status)): \(output)")
+        }
+    }
+
+    /// Starts `/bin/sh -c script` without waiting for it.
+    private static func spawnDetached(_ script: String) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for descriptor: Int32 in [0, 1, 2] {
+            posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        let words: [String] = ["/bin/sh", "-c", script]
+        let cArguments = words.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/bin/sh", &actions, nil, cArguments, environ)
+        guard spawned == 0 else { throw TestServerError("could not start the cluster's watcher: \(String(cString: strerror(spawned)))") }
     }
 
     /// A loopback port nothing listens on right now.
