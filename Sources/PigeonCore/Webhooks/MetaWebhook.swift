@@ -113,4 +113,10 @@ public struct InboundMessage: Sendable, Hashable {
     public var from: String
     /// A webhook body in Meta's envelope carrying just this message (with the contacts and metadata).
     public var body: Data
+
+    public init(wamid: String, from: String, body: Data) {
+        self.wamid = wamid
+        self.from = from
+        self.body = body
+    }
 }
