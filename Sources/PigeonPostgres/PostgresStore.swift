@@ -36,6 +36,7 @@ public final class PostgresStore: Sendable {
             tls: try tls(url.sslMode))
         configuration.options.maximumConnections = max(1, poolSize)
         configuration.options.connectTimeout = .seconds(5)
+        try await waitForServer(url, tls: configuration.tls, logger: logger)
         let store = PostgresStore(client: PostgresClient(configuration: configuration, backgroundLogger: logger), url: url, logger: logger)
         do {
             try await store.client.withConnection { connection in
@@ -46,6 +47,45 @@ public final class PostgresStore: Sendable {
             throw error
         }
         return store
+    }
+
+    /// The longest wait between two tries to reach a server that is down at start-up.
+    static let maxConnectDelay: Duration = .seconds(30)
+
+    /// Connects once to check the server: refused credentials, a missing database or TLS the server does not
+    /// speak throw at once (start-up stops); a server that cannot be reached is tried again with backoff.
+    private static func waitForServer(_ url: PostgresDatabaseURL, tls: PostgresClient.Configuration.TLS, logger: Logger) async throws {
+        var configuration = PostgresConnection.Configuration(
+            host: url.host, port: url.port, username: url.username, password: url.password, database: url.database,
+            tls: try connectionTLS(url.sslMode))
+        configuration.options.connectTimeout = .seconds(5)
+        var delay: Duration = .seconds(1)
+        while true {
+            do {
+                let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+                try await connection.close()
+                return
+            } catch let error as PSQLError where error.code != .connectionError {
+                throw error
+            } catch {
+                try Task.checkCancellation()
+                logger.warning(
+                    "PostgreSQL is not reachable; trying again", metadata: ["database": "\(url)", "error": "\(describe(error))", "retry_in": "\(delay)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, maxConnectDelay)
+            }
+        }
+    }
+
+    private static func connectionTLS(_ mode: PostgresDatabaseURL.SSLMode) throws -> PostgresConnection.Configuration.TLS {
+        switch mode {
+        case .disable: return .disable
+        case .require:
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.certificateVerification = .none
+            return .require(try NIOSSLContext(configuration: tls))
+        case .verifyFull: return .require(try NIOSSLContext(configuration: TLSConfiguration.makeClientConfiguration()))
+        }
     }
 
     private static func tls(_ mode: PostgresDatabaseURL.SSLMode) throws -> PostgresClient.Configuration.TLS {
@@ -75,6 +115,15 @@ public final class PostgresStore: Sendable {
     /// Runs `body` on a pooled connection, outside a transaction.
     func read<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await client.withConnection { connection in try await body(connection) }
+    }
+
+    /// What went wrong, in words an operator can act on: the server's own message when it sent one (PostgresNIO's
+    /// default description hides everything).
+    public static func describe(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        if let message = error.serverInfo?[.message] { return message }
+        if let underlying = error.underlying { return "\(error.code): \(underlying)" }
+        return "\(error.code)"
     }
 
     /// A random counter shard for one transaction.

@@ -1,5 +1,6 @@
 import Foundation
 import PigeonCore
+import PigeonPostgres
 
 /// A configuration value that stops start-up: names the variable and what it accepts.
 public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
@@ -22,6 +23,13 @@ extension ServerConfiguration {
             config.port = port
         }
         if let url = env["PIGEON_DATABASE_URL"] { config.database = try parseDatabase(url) }
+        if let text = env["PIGEON_DATABASE_POOL_SIZE"] {
+            guard let size = Int(text), (1...500).contains(size) else {
+                throw ConfigurationError("PIGEON_DATABASE_POOL_SIZE", "\"\(text)\" is not accepted: use a whole number of connections from 1 to 500")
+            }
+            config.databasePoolSize = size
+        }
+        if let directory = env["PIGEON_MEDIA_DIR"] { config.mediaDirectory = directory }
         if let text = env["PIGEON_SQLITE_SYNCHRONOUS"] {
             switch text.lowercased() {
             case "full": config.sqliteSynchronousFull = true
@@ -127,9 +135,12 @@ extension ServerConfiguration {
 
     /// Parses `PIGEON_DATABASE_URL`: a file path, or `sqlite:///absolute/path`.
     static func parseDatabase(_ url: String) throws(ConfigurationError) -> Database {
-        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            throw ConfigurationError(
-                "PIGEON_DATABASE_URL", "PostgreSQL is not supported by this version yet: use an SQLite file path such as ./pigeon.sqlite")
+        if PostgresDatabaseURL.isPostgres(url) {
+            do {
+                return .postgres(try PostgresDatabaseURL(url))
+            } catch {
+                throw ConfigurationError("PIGEON_DATABASE_URL", error.description)
+            }
         }
         if url.hasPrefix("sqlite://") {
             let path = String(url.dropFirst("sqlite://".count))

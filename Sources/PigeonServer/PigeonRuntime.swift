@@ -5,6 +5,7 @@ import MetaSimulator
 import PigeonCore
 import PigeonEngine
 import PigeonHTTP
+import PigeonPostgres
 import PigeonSQLite
 import ServiceLifecycle
 import WhatsAppCloud
@@ -20,12 +21,25 @@ public enum PigeonRuntime {
     {
         let logger = Logger(label: "pigeon")
         let errorTable = try config.errorTable()
-        let store = try openStore(config)
-        let apiKey = try await resolveAPIKey(config, store: store, logger: logger, console: console)
+        let opened = try await openStore(config, logger: logger)
+        do {
+            try await serve(config, opened: opened, errorTable: errorTable, logger: logger, console: console)
+        } catch {
+            await opened.close()
+            throw error
+        }
+        await opened.close()
+    }
+
+    private static func serve(
+        _ config: ServerConfiguration, opened: OpenedStore, errorTable: ErrorTable, logger: Logger,
+        console: @escaping @Sendable (String) -> Void
+    ) async throws {
+        let apiKey = try await resolveAPIKey(config, store: opened.store, logger: logger, console: console)
         guard config.isSandbox else {
             let client = try CloudAPIClient(configuration: cloudConfiguration(config, baseURL: config.metaBaseURL, token: config.metaAccessToken!))
             logger.info("sending through Meta's Cloud API", metadata: ["base_url": "\(config.metaBaseURL)", "sender": "\(config.defaultSenderID)"])
-            try await runAPI(config, store: store, transport: client, errorTable: errorTable, apiKey: apiKey, logger: logger)
+            try await runAPI(config, store: opened, transport: client, errorTable: errorTable, apiKey: apiKey, logger: logger)
             try await client.shutdown()
             return
         }
@@ -50,7 +64,7 @@ public enum PigeonRuntime {
                 metadata: ["simulator": "\(baseURL)", "sender": "\(config.defaultSenderID)"])
             let client = try CloudAPIClient(configuration: cloudConfiguration(config, baseURL: baseURL, token: "sandbox"))
             let webhookHost = ["0.0.0.0", "::"].contains(config.host) ? "127.0.0.1" : config.host
-            try await runAPI(config, store: store, transport: client, errorTable: errorTable, apiKey: apiKey, logger: logger) { port in
+            try await runAPI(config, store: opened, transport: client, errorTable: errorTable, apiKey: apiKey, logger: logger) { port in
                 meta.sendWebhooks(SimulatorWebhooks(url: "http://\(webhookHost):\(port)/webhooks/meta", secret: secret))
             }
             try await client.shutdown()
@@ -64,13 +78,47 @@ public enum PigeonRuntime {
             maxConnections: max(8, min(config.maxInFlight, CloudAPIConfiguration.defaultMaxConnections)))
     }
 
-    /// Opens the configured store.
-    public static func openStore(_ config: ServerConfiguration) throws -> SQLiteStore {
+    /// An open store with what goes with it.
+    public struct OpenedStore: Sendable {
+        /// The store.
+        public var store: any PigeonStore
+        /// Where the database is, for the log (a PostgreSQL password masked).
+        public var location: String
+        /// Where the media library keeps its bytes.
+        public var mediaFiles: MediaFiles
+        /// Services the store needs while Pigeon runs (SQLite's WAL checkpoints).
+        public var services: [any Service]
+        /// Closes the store's connections.
+        public var close: @Sendable () async -> Void
+    }
+
+    /// Opens and migrates the configured store. A PostgreSQL server that refuses the credentials or has no
+    /// such database stops start-up with a message naming `PIGEON_DATABASE_URL` (the password masked).
+    public static func openStore(_ config: ServerConfiguration, logger: Logger = Logger(label: "pigeon")) async throws -> OpenedStore {
         switch config.database {
         case .sqlite(let path):
-            return try SQLiteStore(path: path, synchronousFull: config.sqliteSynchronousFull)
+            let store = try SQLiteStore(path: path, synchronousFull: config.sqliteSynchronousFull)
+            return OpenedStore(
+                store: store, location: path,
+                mediaFiles: config.mediaDirectory.map { MediaFiles(directory: URL(fileURLWithPath: $0, isDirectory: true)) }
+                    ?? MediaFiles(besideDatabase: path),
+                services: [CheckpointService(store: store, logger: logger)], close: {})
+        case .postgres(let url):
+            let store: PostgresStore
+            do {
+                store = try await PostgresStore.open(url, poolSize: config.databasePoolSize, logger: logger)
+            } catch {
+                throw ConfigurationError("PIGEON_DATABASE_URL", "could not open \(url): \(PostgresStore.describe(error))")
+            }
+            return OpenedStore(
+                store: store, location: url.description,
+                mediaFiles: MediaFiles(directory: URL(fileURLWithPath: config.mediaDirectory ?? defaultMediaDirectory, isDirectory: true)),
+                services: [], close: { await store.close() })
         }
     }
+
+    /// Where the media library keeps its bytes with PostgreSQL unless `PIGEON_MEDIA_DIR` says otherwise.
+    public static let defaultMediaDirectory = "./pigeon-media"
 
     /// The configured key, or the one stored in the database (generated and printed once at first start).
     static func resolveAPIKey(
@@ -98,8 +146,9 @@ public enum PigeonRuntime {
 
     /// The stored generated key, if any.
     public static func storedAPIKey(_ config: ServerConfiguration) async throws -> String? {
-        let store = try openStore(config)
-        let (key, created) = try await store.setting(apiKeySetting) { generateAPIKey() }
+        let opened = try await openStore(config)
+        let (key, created) = try await opened.store.setting(apiKeySetting) { generateAPIKey() }
+        await opened.close()
         return created ? nil : key
     }
 
@@ -110,7 +159,7 @@ public enum PigeonRuntime {
     }
 
     static func runAPI(
-        _ config: ServerConfiguration, store: SQLiteStore, transport: any MessageTransport, errorTable: ErrorTable,
+        _ config: ServerConfiguration, store opened: OpenedStore, transport: any MessageTransport, errorTable: ErrorTable,
         apiKey: String, logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }
     ) async throws {
         let forwarder = config.forwardURL.map { url in
@@ -118,8 +167,7 @@ public enum PigeonRuntime {
         }
         if let url = config.forwardURL { logger.info("forwarding statuses and inbound messages", metadata: ["url": "\(url)"]) }
         let engine = EngineFactory.buildEngine(
-            config, store: store,
-            parts: .init(transport: transport, mediaFiles: MediaFiles(besideDatabase: store.path), forwarder: forwarder),
+            config, store: opened.store, parts: .init(transport: transport, mediaFiles: opened.mediaFiles, forwarder: forwarder),
             errorTable: errorTable, logger: logger)
         let host = config.host
         let app = Application(
@@ -129,11 +177,11 @@ public enum PigeonRuntime {
                 graphProxy: transport as? any GraphProxy),
             server: PigeonAPI.server,
             configuration: .init(address: .hostname(host, port: config.port), serverName: "pigeon"),
-            services: [CheckpointService(store: store, logger: logger)] + engine.services,
+            services: opened.services + engine.services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? config.port
                 onRunning(port)
-                logger.notice("Pigeon listening on http://\(host):\(port)", metadata: ["database": "\(store.path)"])
+                logger.notice("Pigeon listening on http://\(host):\(port)", metadata: ["database": "\(opened.location)"])
             },
             logger: logger)
         try await ServiceGroup(

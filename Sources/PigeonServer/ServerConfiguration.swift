@@ -1,6 +1,7 @@
 import Foundation
 import PigeonCore
 import PigeonEngine
+import PigeonPostgres
 import WhatsAppCloud
 
 /// Everything `pigeon serve` is configured with, read from `PIGEON_*` environment variables.
@@ -9,6 +10,8 @@ public struct ServerConfiguration: Sendable {
     public enum Database: Sendable, Hashable {
         /// An SQLite file.
         case sqlite(path: String)
+        /// A PostgreSQL database that several instances may share.
+        case postgres(PostgresDatabaseURL)
     }
 
     /// Log line format.
@@ -22,6 +25,11 @@ public struct ServerConfiguration: Sendable {
     public var port: Int = ServerConfiguration.defaultPort
     /// `PIGEON_DATABASE_URL` (default `./pigeon.sqlite`).
     public var database: Database = .sqlite(path: ServerConfiguration.defaultDatabasePath)
+    /// `PIGEON_DATABASE_POOL_SIZE`: PostgreSQL connections per instance (default 10).
+    public var databasePoolSize: Int = PostgresStore.defaultPoolSize
+    /// `PIGEON_MEDIA_DIR`: where the media library keeps its bytes (default: beside an SQLite file,
+    /// `./pigeon-media` with PostgreSQL).
+    public var mediaDirectory: String?
     /// `PIGEON_SQLITE_SYNCHRONOUS`: `full` (default, fsync per commit) or `normal`.
     public var sqliteSynchronousFull = true
     /// `PIGEON_API_KEY`; when `nil`, one is generated and stored at first start.

@@ -9,7 +9,8 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.load()
-        let store = try PigeonRuntime.openStore(config)
-        print("database ready: \(store.path)")
+        let opened = try await PigeonRuntime.openStore(config)
+        await opened.close()
+        print("database ready: \(opened.location)")
     }
 }

@@ -81,3 +81,40 @@ import Testing
         try? FileManager.default.removeItem(at: file)
     }
 }
+
+@Suite struct DatabaseURLTests {
+    @Test func postgresURLsAreReadWithTheirOptions() throws {
+        let config = try ServerConfiguration.load(environment: [
+            "PIGEON_DATABASE_URL": "postgresql://pigeon:s%40cret@db.internal:6432/pigeon?sslmode=verify-full",
+            "PIGEON_DATABASE_POOL_SIZE": "25",
+        ])
+        guard case .postgres(let url) = config.database else {
+            Issue.record("not read as PostgreSQL: \(config.database)")
+            return
+        }
+        #expect(url.host == "db.internal" && url.port == 6432 && url.database == "pigeon")
+        #expect(url.username == "pigeon" && url.password == "s@cret")
+        #expect(url.sslMode == .verifyFull)
+        #expect(!url.description.contains("cret"), "the password was shown: \(url.description)")
+        #expect(config.databasePoolSize == 25)
+    }
+
+    @Test func badPostgresURLsSayWhatToFixAndNeverShowThePassword() {
+        for (url, hint) in [
+            ("postgres://db/pigeon", "no user name"), ("postgres://u:topsecret@db", "names no database"),
+            ("postgres://u:topsecret@db/pigeon?sslmode=maybe", "sslmode"), ("postgres://u:topsecret@db/pigeon?timeout=3", "unknown option"),
+        ] {
+            do {
+                _ = try ServerConfiguration.load(environment: ["PIGEON_DATABASE_URL": url])
+                Issue.record("\(url) was accepted")
+            } catch {
+                #expect(error.description.contains("PIGEON_DATABASE_URL"))
+                #expect(error.description.contains(hint), "\(error.description)")
+                #expect(!error.description.contains("topsecret"), "\(error.description)")
+            }
+        }
+        for size in ["0", "many", "501"] {
+            #expect(throws: ConfigurationError.self) { try ServerConfiguration.load(environment: ["PIGEON_DATABASE_POOL_SIZE": size]) }
+        }
+    }
+}
