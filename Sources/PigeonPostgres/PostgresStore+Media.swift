@@ -191,7 +191,7 @@ extension PostgresStore: MediaLibrary {
             sql.text = select + (key.map { " WHERE key = \(sql.bind($0))" } ?? "") + " ORDER BY " + order
             return sql
         }
-        var assets = try await connection.rows(
+        let assets = try await connection.rows(
             filtered("SELECT key, sha256, mime_type, size, filename, created_at, updated_at FROM media_assets", order: "key"),
             logger: logger
         ).map { row in
@@ -219,13 +219,6 @@ extension PostgresStore: MediaLibrary {
                 oldMediaID: try row.get("old_media_id"), newMediaID: try row.get("new_media_id"), error: try row.get("error"),
                 sha256: try row.get("sha256")))
         }
-        for index in assets.indices {
-            assets[index].uploads = uploads.filter { $0.key == assets[index].key }.map { entry in
-                var upload = entry.upload
-                upload.history = history.filter { $0.key == entry.key && $0.senderID == upload.senderID }.map(\.refresh)
-                return upload
-            }
-        }
-        return assets
+        return MediaAsset.assembling(assets, uploads: uploads, history: history)
     }
 }

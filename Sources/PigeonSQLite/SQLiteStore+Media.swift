@@ -157,7 +157,7 @@ extension SQLiteStore: MediaLibrary {
     private static func assets(_ db: Database, key: String?) throws -> [MediaAsset] {
         let filter = key == nil ? "" : "WHERE key = ?1"
         let arguments: StatementArguments = key.map { [$0] } ?? []
-        var assets = try SQLiteRows.fetch(
+        let assets = try SQLiteRows.fetch(
             db, sql: "SELECT key, sha256, mime_type, size, filename, created_at, updated_at FROM media_assets \(filter) ORDER BY key",
             arguments: arguments
         ) { row in
@@ -185,13 +185,6 @@ extension SQLiteStore: MediaLibrary {
                 oldMediaID: row.optionalString(4), newMediaID: row.optionalString(5), error: row.optionalString(6),
                 sha256: row.optionalString(7)))
         }
-        for index in assets.indices {
-            assets[index].uploads = uploads.filter { $0.key == assets[index].key }.map { entry in
-                var upload = entry.upload
-                upload.history = history.filter { $0.key == entry.key && $0.senderID == upload.senderID }.map(\.refresh)
-                return upload
-            }
-        }
-        return assets
+        return MediaAsset.assembling(assets, uploads: uploads, history: history)
     }
 }

@@ -101,3 +101,22 @@ public enum MediaRefreshReason: String, Sendable, Hashable, CaseIterable {
     /// An operator asked (`POST /v1/media/{key}/refresh`).
     case manual
 }
+
+extension MediaAsset {
+    /// `assets` with their uploads and each upload's history attached, from the rows a store read (any order
+    /// within the asset and sender).
+    public static func assembling(
+        _ assets: [MediaAsset], uploads: [(key: String, upload: MediaUpload)],
+        history: [(key: String, senderID: String, refresh: MediaRefresh)]
+    ) -> [MediaAsset] {
+        assets.map { asset in
+            var asset = asset
+            asset.uploads = uploads.filter { $0.key == asset.key }.map { entry in
+                var upload = entry.upload
+                upload.history = history.filter { $0.key == entry.key && $0.senderID == upload.senderID }.map(\.refresh)
+                return upload
+            }
+            return asset
+        }
+    }
+}
