@@ -59,18 +59,19 @@ final class Harness: Sendable {
         /// The media refresh job's settings.
         var mediaRefresh = MediaRefreshJob.Configuration()
 
-        /// Sends time out after 300 ms and an in-doubt attempt is resent after 60 s.
+        /// Sends time out after 1 s (a loaded test machine answers well within it) and an in-doubt attempt is
+        /// resent after 60 s.
         static var quickTimeouts: Options {
             var options = Options()
-            options.requestTimeout = .milliseconds(300)
+            options.requestTimeout = .seconds(1)
             options.inDoubtAfter = .seconds(60)
             return options
         }
     }
 
-    /// Sends one message whose first attempt times out (the simulator answers after 1.5 s): it is in doubt.
+    /// Sends one message whose first attempt times out (the simulator answers after 2.5 s): it is in doubt.
     func sendInDoubt() async throws -> String {
-        try await script(#"{"times": 1, "delay_ms": 1500}"#)
+        try await script(#"{"times": 1, "delay_ms": 2500}"#)
         let id = try await send()
         try await dispatch()
         #expect(try await outcomes(id) == ["in_doubt"])
