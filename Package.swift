@@ -108,7 +108,8 @@ let package = Package(
         .target(
             name: "PigeonTestSupport",
             dependencies: [
-                "MetaSimulator",
+                "MetaSimulator", "PigeonCore", "PigeonSQLite", "PigeonPostgres",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,11 +1,12 @@
 import Foundation
 import PigeonCore
+import PigeonTestSupport
 import Testing
 
 /// End-to-end delivery over loopback: API → SQLite → dispatcher → simulator, with a manual clock.
 @Suite struct DeliveryTests {
-    @Test func aMessageIsSentWithItsIDAsCallbackData() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func aMessageIsSentWithItsIDAsCallbackData(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let id = try await h.send()
             #expect(try await h.message(id)["status"] as? String == "queued")
             #expect(try await h.dispatch() == 1)
@@ -22,8 +23,8 @@ import Testing
         }
     }
 
-    @Test func transientErrorsAreRetriedWithBackoffUntilSent() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func transientErrorsAreRetriedWithBackoffUntilSent(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             try await h.script(#"{"to": "+15550001111", "times": 2, "error": {"code": 131000, "http_status": 500}}"#)
             let id = try await h.send()
             #expect(try await h.dispatch() == 1)
@@ -43,8 +44,8 @@ import Testing
         }
     }
 
-    @Test func permanentErrorsDeadLetterAfterOneAttempt() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func permanentErrorsDeadLetterAfterOneAttempt(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             try await h.script(#"{"to": "+15550001111", "error": {"code": 131026, "title": "Message undeliverable"}}"#)
             let id = try await h.send()
             try await h.dispatch()
@@ -61,8 +62,8 @@ import Testing
         }
     }
 
-    @Test func anExhaustedBudgetDeadLettersWithRetriesExhausted() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func anExhaustedBudgetDeadLettersWithRetriesExhausted(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             try await h.script(#"{"error": {"code": 131000, "http_status": 500}}"#)
             let id = try await h.send(extra: #", "max_attempts": 2"#)
             try await h.dispatch()
@@ -76,8 +77,8 @@ import Testing
         }
     }
 
-    @Test func throttlingPacesTheSenderWithoutSpendingTheBudget() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func throttlingPacesTheSenderWithoutSpendingTheBudget(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             try await h.script(#"{"times": 1, "error": {"code": 130429, "title": "Rate limit hit"}}"#)
             let id = try await h.send(extra: #", "max_attempts": 1"#)
             try await h.dispatch()
@@ -97,8 +98,8 @@ import Testing
         }
     }
 
-    @Test func aPairLimitDelaysOnlyThatRecipient() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func aPairLimitDelaysOnlyThatRecipient(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             try await h.script(#"{"to": "+15550001111", "times": 2, "error": {"code": 131056}}"#)
             let limited = try await h.send(to: "+15550001111")
             let other = try await h.send(to: "+15550002222")
@@ -117,8 +118,8 @@ import Testing
         }
     }
 
-    @Test func aSenderLevelErrorPausesTheSenderUntilResumed() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func aSenderLevelErrorPausesTheSenderUntilResumed(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             try await h.script(#"{"times": 1, "error": {"code": 190, "http_status": 401, "title": "Access token has expired"}}"#)
             let first = try await h.send()
             try await h.dispatch()
@@ -138,8 +139,8 @@ import Testing
         }
     }
 
-    @Test func aTimeoutLeavesTheAttemptInDoubtAndItIsResentAfterTheQuietPeriod() async throws {
-        try await Harness.run(.quickTimeouts) { h in
+    @Test(arguments: StoreKind.available) func aTimeoutLeavesTheAttemptInDoubtAndItIsResentAfterTheQuietPeriod(_ kind: StoreKind) async throws {
+        try await Harness.run(kind, .quickTimeouts) { h in
             let id = try await h.sendInDoubt()
             #expect(try await h.message(id)["status"] as? String == "retry_scheduled")
             h.clock.advance(by: .seconds(59))
@@ -150,8 +151,8 @@ import Testing
         }
     }
 
-    @Test func aDroppedConnectionIsInDoubtAndABareGatewayErrorIsTransient() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func aDroppedConnectionIsInDoubtAndABareGatewayErrorIsTransient(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             try await h.script(#"{"to": "+15550001111", "times": 1, "drop": true}"#)
             try await h.script(#"{"to": "+15550002222", "times": 1, "http_status": 502}"#)
             let dropped = try await h.send(to: "+15550001111")
@@ -164,8 +165,8 @@ import Testing
         }
     }
 
-    @Test func anExpiredLeaseIsReclaimedAsInDoubtWhileTheServiceRuns() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func anExpiredLeaseIsReclaimedAsInDoubtWhileTheServiceRuns(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let id = try await h.send()
             let claimed = try await h.engine.dispatcher.claim(limit: 10, now: h.clock.now())
             #expect(claimed.count == 1)
@@ -180,8 +181,8 @@ import Testing
         }
     }
 
-    @Test func retentionPurgesEndedMessagesOnlyAfterTheRetentionPeriod() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func retentionPurgesEndedMessagesOnlyAfterTheRetentionPeriod(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let cancelled = try await h.send()
             let kept = try await h.send(to: "+15550002222")
             #expect(try await h.call(.POST, "/v1/messages/\(cancelled)/cancel").status == 200)

@@ -26,8 +26,8 @@ import Testing
         }
     }
 
-    @Test func anAcceptedMessageAnswersMetasShapeWithTheRealWamid() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func anAcceptedMessageAnswersMetasShapeWithTheRealWamid(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let reply = try await post(h)
             #expect(reply.status == 200, "\(reply.text)")
             #expect(reply["messaging_product"] as? String == "whatsapp")
@@ -43,8 +43,8 @@ import Testing
         }
     }
 
-    @Test func aPermanentRejectionAnswersMetasErrorAndStatus() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func aPermanentRejectionAnswersMetasErrorAndStatus(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             try await h.script(#"{"to": "15550001111", "error": {"code": 131026, "http_status": 400, "title": "Message undeliverable", "details": "not on WhatsApp"}}"#)
             let reply = try await post(h)
             #expect(reply.status == 400)
@@ -55,8 +55,8 @@ import Testing
         }
     }
 
-    @Test func aTransientFailureKeepsTheMessageQueuedUnderPigeonsID() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func aTransientFailureKeepsTheMessageQueuedUnderPigeonsID(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             try await h.script(#"{"to": "15550001111", "times": 1, "error": {"code": 131000, "http_status": 500}}"#)
             let reply = try await post(h)
             #expect(reply.status == 200, "\(reply.text)")
@@ -69,8 +69,8 @@ import Testing
         }
     }
 
-    @Test func badInputAndAuthFailuresLookLikeMetasErrors() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func badInputAndAuthFailuresLookLikeMetasErrors(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let missingTo = try await h.call(.POST, Self.path, json: #"{"messaging_product": "whatsapp", "type": "text", "text": {"body": "x"}}"#)
             #expect(missingTo.status == 400)
             #expect((missingTo["error"] as? [String: Any])?["code"] as? Int == 100)
@@ -87,8 +87,8 @@ import Testing
         }
     }
 
-    @Test func mediaUploadsAndLookupsPassThroughToMetaWithPigeonsToken() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func mediaUploadsAndLookupsPassThroughToMetaWithPigeonsToken(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let boundary = "test-boundary"
             let form = "--\(boundary)\r\nContent-Disposition: form-data; name=\"messaging_product\"\r\n\r\nwhatsapp\r\n"
                 + "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nhello media\r\n"

@@ -23,8 +23,8 @@ import Testing
         }
     }
 
-    @Test func statusesAndInboundMessagesReachTheAppSignedInMetasFormatOnce() async throws {
-        try await Harness.run(Self.options) { h in
+    @Test(arguments: StoreKind.available) func statusesAndInboundMessagesReachTheAppSignedInMetasFormatOnce(_ kind: StoreKind) async throws {
+        try await Harness.run(kind, Self.options) { h in
             let id = try await h.send()
             try await h.dispatch()
             let wamid = try #require(try await h.message(id)["wamid"] as? String)
@@ -56,8 +56,8 @@ import Testing
         }
     }
 
-    @Test func whileTheAppIsDownEventsWaitAndArriveLaterInOrder() async throws {
-        try await Harness.run(Self.options) { h in
+    @Test(arguments: StoreKind.available) func whileTheAppIsDownEventsWaitAndArriveLaterInOrder(_ kind: StoreKind) async throws {
+        try await Harness.run(kind, Self.options) { h in
             let id = try await h.send()
             try await h.dispatch()
             let wamid = try #require(try await h.message(id)["wamid"] as? String)
@@ -81,8 +81,8 @@ import Testing
         }
     }
 
-    @Test func anUnreachableAppDeadLettersTheForwardAndItCanBeRetried() async throws {
-        try await Harness.run(Self.options) { h in
+    @Test(arguments: StoreKind.available) func anUnreachableAppDeadLettersTheForwardAndItCanBeRetried(_ kind: StoreKind) async throws {
+        try await Harness.run(kind, Self.options) { h in
             h.app!.setFailing(true)
             let body = MetaWebhookBody.statuses([Status(wamid: "wamid.orphan", status: "delivered")])
             #expect(try await h.webhook(body).status == 200)
@@ -109,8 +109,8 @@ import Testing
         }
     }
 
-    @Test func aDropInMessageAnsweredWithPigeonsIDKeepsThatIDInForwardedStatuses() async throws {
-        try await Harness.run(Self.options) { h in
+    @Test(arguments: StoreKind.available) func aDropInMessageAnsweredWithPigeonsIDKeepsThatIDInForwardedStatuses(_ kind: StoreKind) async throws {
+        try await Harness.run(kind, Self.options) { h in
             try await h.script(#"{"to": "15550001111", "times": 1, "error": {"code": 131000, "http_status": 500}}"#)
             let reply = try await DropInTests().post(h)
             let id = try #require(((reply["messages"] as? [[String: Any]])?.first)?["id"] as? String)

@@ -13,7 +13,8 @@ import PigeonTestSupport
 import Testing
 import WhatsAppCloud
 
-/// A live Pigeon API and a live simulator on loopback ports, a real SQLite file and a manual clock.
+/// A live Pigeon API and a live simulator on loopback ports, a real database (an SQLite file or a PostgreSQL
+/// database) and a manual clock.
 /// The engine's services do not run on their own: tests drive `dispatcher.runOnce()` and move the clock.
 final class Harness: Sendable {
     static let apiKey = "test-api-key-0123456789"
@@ -24,7 +25,11 @@ final class Harness: Sendable {
 
     let clock: ManualClock
     let simulator: MetaSimulator
-    let store: SQLiteStore
+    let store: any PigeonStore
+    /// The database `store` is on; `database.open()` gives another store on it, as another process has.
+    let database: TemporaryDatabase
+    /// Where the media library keeps its bytes.
+    let mediaDirectory: URL
     let engine: Engine
     let apiURL: String
     let simulatorURL: String
@@ -33,9 +38,11 @@ final class Harness: Sendable {
     let app: AppReceiver?
 
     private init(
-        clock: ManualClock, simulator: MetaSimulator, store: SQLiteStore, engine: Engine, apiURL: String, simulatorURL: String,
-        app: AppReceiver?
+        clock: ManualClock, simulator: MetaSimulator, store: any PigeonStore, database: TemporaryDatabase, mediaDirectory: URL,
+        engine: Engine, apiURL: String, simulatorURL: String, app: AppReceiver?
     ) {
+        self.database = database
+        self.mediaDirectory = mediaDirectory
         self.app = app
         self.simulator = simulator
         self.clock = clock
@@ -79,10 +86,13 @@ final class Harness: Sendable {
     }
 
     /// Runs `body` with a fresh harness, then stops both servers.
-    static func run(_ options: Options = Options(), _ body: (Harness) async throws -> Void) async throws {
+    static func run(_ kind: StoreKind = .sqlite, _ options: Options = Options(), _ body: (Harness) async throws -> Void)
+        async throws
+    {
         let logger = RunningServer.quietLogger
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pigeon-http-\(UUID().uuidString)")
-        let store = try SQLiteStore(path: directory.appendingPathComponent("pigeon.sqlite").path)
+        let database = try TemporaryDatabase(kind)
+        let store = try await database.open()
+        let mediaDirectory = database.directory.appendingPathComponent("media", isDirectory: true)
         let simulator = MetaSimulator()
         let clock = ManualClock()
         let simulatorServer = await RunningServer(logger: logger) { onRunning in
@@ -102,7 +112,7 @@ final class Harness: Sendable {
         let engine = EngineFactory.buildEngine(
             config, store: store,
             parts: .init(
-                transport: client, mediaFiles: MediaFiles(besideDatabase: store.path), forwarder: forwarder, clock: clock,
+                transport: client, mediaFiles: MediaFiles(directory: mediaDirectory), forwarder: forwarder, clock: clock,
                 workerID: "test-worker", mediaRefresh: options.mediaRefresh, random: { 0.5 }),
             logger: logger)
         let apiServer = await RunningServer(logger: logger) { onRunning in
@@ -115,8 +125,8 @@ final class Harness: Sendable {
                 onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: logger)
         }
         let harness = Harness(
-            clock: clock, simulator: simulator, store: store, engine: engine, apiURL: apiServer.url,
-            simulatorURL: simulatorServer.url, app: app)
+            clock: clock, simulator: simulator, store: store, database: database, mediaDirectory: mediaDirectory, engine: engine,
+            apiURL: apiServer.url, simulatorURL: simulatorServer.url, app: app)
         var failure: (any Error)?
         do {
             try await body(harness)
@@ -128,7 +138,7 @@ final class Harness: Sendable {
         await app?.server.stop()
         try? await forwarder?.shutdown()
         try? await client.shutdown()
-        try? FileManager.default.removeItem(at: directory)
+        await database.close()
         if let failure { throw failure }
     }
 

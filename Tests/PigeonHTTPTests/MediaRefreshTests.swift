@@ -2,6 +2,7 @@ import Foundation
 import PigeonCore
 import PigeonEngine
 import PigeonSQLite
+import PigeonServer
 import PigeonTestSupport
 import Testing
 import WhatsAppCloud
@@ -44,8 +45,8 @@ import WhatsAppCloud
         return (((header?["parameters"] as? [[String: Any]])?.first)?["video"] as? [String: Any])?["id"] as? String
     }
 
-    @Test func aRejectedAssetIdIsUploadedOnceAndTheRetryUsesTheFreshId() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func aRejectedAssetIdIsUploadedOnceAndTheRetryUsesTheFreshId(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let first = try await registerVideo(h)
             try await h.script(#"{"media_id": "\#(first)", "error": {"code": 131053, "title": "Media upload error"}}"#)
             let id = try await sendTemplate(h)
@@ -72,8 +73,8 @@ import WhatsAppCloud
         }
     }
 
-    @Test func anInvalidParameterNamingTheMediaIdIsRefreshedToo() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func anInvalidParameterNamingTheMediaIdIsRefreshedToo(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let first = try await registerVideo(h)
             try await h.script(
                 #"{"media_id": "\#(first)", "error": {"code": 131009, "title": "Parameter value is not valid", "details": "Invalid media id: \#(first)"}}"#)
@@ -87,8 +88,8 @@ import WhatsAppCloud
         }
     }
 
-    @Test func aMediaErrorReportedByWebhookAfterA200IsRefreshedAndRetriedOnce() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func aMediaErrorReportedByWebhookAfterA200IsRefreshedAndRetriedOnce(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             try await h.simulatorReports()
             let first = try await registerVideo(h)
             try await h.script(#"{"media_id": "\#(first)", "times": 1, "async_error": {"code": 131053, "title": "Media upload error"}}"#)
@@ -107,8 +108,8 @@ import WhatsAppCloud
         }
     }
 
-    @Test func aLaterFailureOfAnotherMessageOnTheSameOldIdUploadsNothingMore() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func aLaterFailureOfAnotherMessageOnTheSameOldIdUploadsNothingMore(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             _ = try await registerVideo(h)
             let a = try await sendTemplate(h)
             let b = try await sendTemplate(h)
@@ -126,8 +127,8 @@ import WhatsAppCloud
         }
     }
 
-    @Test func aFailedReuploadDeadLettersWithMediaRefreshFailedAndNoThirdAttempt() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func aFailedReuploadDeadLettersWithMediaRefreshFailedAndNoThirdAttempt(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let first = try await registerVideo(h)
             try await h.script(#"{"media_id": "\#(first)", "error": {"code": 131053, "title": "Media upload error"}}"#)
             try await h.script(#"{"upload": true, "error": {"code": 100, "title": "Invalid parameter"}}"#)
@@ -147,8 +148,8 @@ import WhatsAppCloud
         }
     }
 
-    @Test func aSecondMediaErrorAfterTheRefreshDeadLetters() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func aSecondMediaErrorAfterTheRefreshDeadLetters(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             _ = try await registerVideo(h)
             try await h.script(#"{"type": "template", "error": {"code": 131053, "title": "Media upload error"}}"#)
             let id = try await sendTemplate(h)
@@ -161,8 +162,8 @@ import WhatsAppCloud
         }
     }
 
-    @Test func linkMediaGetsTheNormalClassificationAndNoUpload() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func linkMediaGetsTheNormalClassificationAndNoUpload(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             try await h.script(#"{"type": "image", "error": {"code": 131053, "title": "Media upload error"}}"#)
             let reply = try await h.call(
                 .POST, "/v1/messages", json: #"{"to": "+15550001111", "type": "image", "image": {"link": "https://example.com/a.png"}}"#)
@@ -175,8 +176,8 @@ import WhatsAppCloud
         }
     }
 
-    @Test func fiftyMessagesOnOneBrokenIdCauseOneUpload() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func fiftyMessagesOnOneBrokenIdCauseOneUpload(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let first = try await registerVideo(h)
             try await h.script(#"{"media_id": "\#(first)", "error": {"code": 131053, "title": "Media upload error"}}"#)
             let batch = "{\"messages\": [" + Array(repeating: Self.template, count: 50).joined(separator: ",") + "]}"
@@ -205,8 +206,8 @@ import WhatsAppCloud
         return job
     }
 
-    @Test func newBytesWhoseUploadFailedAreUploadedBeforeTheNextSendNeverTheOldId() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func newBytesWhoseUploadFailedAreUploadedBeforeTheNextSendNeverTheOldId(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let first = try await registerVideo(h)
             try await h.script(#"{"upload": true, "times": 1, "http_status": 503}"#)
             let replaced = try await MediaTests().register(h, bytes: Array(MediaTests.video.prefix(1234)))
@@ -233,8 +234,8 @@ import WhatsAppCloud
         }
     }
 
-    @Test func bytesRegisteredWhileTheOldOnesUploadAreUploadedToo() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func bytesRegisteredWhileTheOldOnesUploadAreUploadedToo(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let job = try await registeredDueForRefresh(h, uploadRule: #"{"upload": true, "times": 1, "delay_ms": 500}"#)
             let refreshing = Task { try await job.runOnce(now: h.clock.now()) }
             for _ in 0..<100 where h.simulator.rules.isEmpty == false { try await Task.sleep(for: .milliseconds(10)) }
@@ -247,8 +248,8 @@ import WhatsAppCloud
         }
     }
 
-    @Test func anAssetIsUploadedAgainOnDay23NotOnDay22() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func anAssetIsUploadedAgainOnDay23NotOnDay22(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let first = try await registerVideo(h)
             let job = try #require(h.engine.mediaRefresh)
             h.clock.advance(by: .seconds(22 * 86_400))
@@ -264,8 +265,8 @@ import WhatsAppCloud
         }
     }
 
-    @Test func aStartAfterFortyDaysAwayRefreshesAtOnce() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func aStartAfterFortyDaysAwayRefreshesAtOnce(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             _ = try await registerVideo(h)
             h.clock.advance(by: .seconds(40 * 86_400))
             let job = try #require(h.engine.mediaRefresh)
@@ -282,10 +283,10 @@ import WhatsAppCloud
         }
     }
 
-    @Test func onePassRefreshesEveryDueAssetNotJustOneBatch() async throws {
+    @Test(arguments: StoreKind.available) func onePassRefreshesEveryDueAssetNotJustOneBatch(_ kind: StoreKind) async throws {
         var options = Harness.Options()
         options.mediaRefresh.batchSize = 2
-        try await Harness.run(options) { h in
+        try await Harness.run(kind, options) { h in
             for index in 0..<5 {
                 let bytes = Array(MediaTests.video.prefix(1000 + index))
                 #expect(try await MediaTests().register(h, key: "asset-\(index)", bytes: bytes).status == 201)
@@ -298,8 +299,8 @@ import WhatsAppCloud
         }
     }
 
-    @Test func aFailedProactiveUploadIsTriedAgainOnTheRetrySchedule() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func aFailedProactiveUploadIsTriedAgainOnTheRetrySchedule(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let job = try await registeredDueForRefresh(h, uploadRule: #"{"upload": true, "times": 1, "http_status": 503}"#)
             #expect(try await job.runOnce(now: h.clock.now()) == 0)
             let history = try await refreshes(h)
@@ -311,22 +312,23 @@ import WhatsAppCloud
         }
     }
 
-    /// A second Pigeon on the harness's database file: its own store connection, worker name and HTTP client.
-    func otherPigeon(_ h: Harness) throws -> (Engine, CloudAPIClient) {
+    /// A second Pigeon on the harness's database: its own store connections, worker name and HTTP client.
+    func otherPigeon(_ h: Harness) async throws -> (Engine, CloudAPIClient) {
         let client = try CloudAPIClient(configuration: .init(baseURL: h.simulatorURL, accessToken: "test-token"))
-        let other = Engine(
-            store: try SQLiteStore(path: h.store.path), transport: client, clock: h.clock,
-            options: .init(
-                dispatcher: DispatcherConfiguration(workerID: "other-worker"),
-                media: (MediaFiles(besideDatabase: h.store.path), client), defaultSenderID: Harness.sender),
+        var config = ServerConfiguration()
+        config.metaAccessToken = "test-token"
+        config.metaPhoneNumberID = Harness.sender
+        let other = EngineFactory.buildEngine(
+            config, store: try await h.database.open(),
+            parts: .init(transport: client, mediaFiles: MediaFiles(directory: h.mediaDirectory), clock: h.clock, workerID: "other-worker"),
             logger: RunningServer.quietLogger)
         return (other, client)
     }
 
-    @Test func sendsReuseARecentIdForASecondThenSeeAnotherProcesssChange() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func sendsReuseARecentIdForASecondThenSeeAnotherProcesssChange(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let first = try await registerVideo(h)
-            let (other, client) = try otherPigeon(h)
+            let (other, client) = try await otherPigeon(h)
             // The other Pigeon uploads the asset again: this one still sends the id it uploaded a moment ago...
             let fresh = try await other.media!.upload(key: "onboarding-video-hi", senderID: Harness.sender, reason: .manual).get()
             try await client.shutdown()
@@ -347,11 +349,11 @@ import WhatsAppCloud
         }
     }
 
-    @Test func twoProcessesSharingTheDatabaseUploadABrokenIdOnce() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func twoProcessesSharingTheDatabaseUploadABrokenIdOnce(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let first = try await registerVideo(h)
             // A second Pigeon on the same file: its own store connection, worker name and HTTP client.
-            let (other, client) = try otherPigeon(h)
+            let (other, client) = try await otherPigeon(h)
             let mine = try #require(h.engine.media)
             let theirs = try #require(other.media)
             async let a = mine.upload(key: "onboarding-video-hi", senderID: Harness.sender, reason: .mediaError, replacing: first)

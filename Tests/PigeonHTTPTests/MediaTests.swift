@@ -20,8 +20,8 @@ import Testing
         return try await h.client.call(.POST, h.apiURL + "/v1/media", bytes: body, bearer: Harness.apiKey, contentType: contentType)
     }
 
-    @Test func aRegisteredAssetIsUploadedKeptListedRefreshedAndDeleted() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func aRegisteredAssetIsUploadedKeptListedRefreshedAndDeleted(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let created = try await register(h)
             #expect(created.status == 201, "\(created.text)")
             let asset = created.json
@@ -36,7 +36,7 @@ import Testing
             #expect(try Self.date(expiresAt).timeIntervalSince(Self.date(uploadedAt)) == 30 * 86_400)
             #expect((sender["history"] as? [[String: Any]])?.map { $0["reason"] as? String } == ["registered"])
             #expect(h.simulator.mediaUploads == 1)
-            let kept = URL(fileURLWithPath: h.store.path + ".media").appendingPathComponent(sha256)
+            let kept = URL(fileURLWithPath: h.mediaDirectory.path).appendingPathComponent(sha256)
             #expect(try Data(contentsOf: kept) == Data(Self.video), "the bytes were not kept beside the database")
 
             let listed = try await h.call(.GET, "/v1/media")
@@ -54,7 +54,7 @@ import Testing
             #expect(h.simulator.mediaUploads == 2)
 
             let other = try await register(h, key: "logo", bytes: Array(repeating: 7, count: 100), type: "image/png")
-            let otherFile = URL(fileURLWithPath: h.store.path + ".media").appendingPathComponent(try #require(other.json["sha256"] as? String))
+            let otherFile = URL(fileURLWithPath: h.mediaDirectory.path).appendingPathComponent(try #require(other.json["sha256"] as? String))
             #expect(try await h.call(.DELETE, "/v1/media/onboarding-video-hi").status == 204)
             #expect(try await h.call(.GET, "/v1/media/onboarding-video-hi").status == 404)
             #expect(try await h.call(.POST, "/v1/media/onboarding-video-hi/refresh").status == 404)
@@ -69,8 +69,8 @@ import Testing
         }
     }
 
-    @Test func aClientThatAsksBeforeSendingTheBodyIsAnsweredAtOnce() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func aClientThatAsksBeforeSendingTheBodyIsAnsweredAtOnce(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let port = try #require(Int(h.apiURL.split(separator: ":").last ?? ""))
             let (body, contentType) = MultipartBody.make([("key", "big-video")], file: (Self.video, "video/mp4", "welcome.mp4"))
             let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) {
@@ -105,8 +105,8 @@ import Testing
         }
     }
 
-    @Test func unusualButValidFormsAreReadExactlyAndBrokenOnesAre400() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func unusualButValidFormsAreReadExactlyAndBrokenOnesAre400(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             // File bytes that look like a delimiter (without the CRLF before it) or start one, a preamble, a quoted boundary, an epilogue.
             let tricky = Array("x--edge\r\n\r\n--edg".utf8) + Array(Self.video.prefix(5000)) + Array("\r\n-".utf8)
             var body = ByteBuffer(string: "preamble to ignore\r\n--edge\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\ntricky\r\n")
@@ -117,7 +117,7 @@ import Testing
                 .POST, h.apiURL + "/v1/media", bytes: body, bearer: Harness.apiKey, contentType: "multipart/form-data; boundary=\"edge\"")
             #expect(created.status == 201, "\(created.text)")
             let sha256 = try #require(created.json["sha256"] as? String)
-            let kept = URL(fileURLWithPath: h.store.path + ".media").appendingPathComponent(sha256)
+            let kept = URL(fileURLWithPath: h.mediaDirectory.path).appendingPathComponent(sha256)
             #expect(try Data(contentsOf: kept) == Data(tricky), "the file part was not read byte for byte")
 
             var truncated = ByteBuffer(string: "--edge\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nk\r\n--edge\r\n")
@@ -130,8 +130,8 @@ import Testing
         }
     }
 
-    @Test func anAssetUnsentMessagesNameIsDeletedOnlyWhenForced() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func anAssetUnsentMessagesNameIsDeletedOnlyWhenForced(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             #expect(try await register(h).status == 201)
             let sent = try await h.call(.POST, "/v1/messages", json: MediaRefreshTests.template)
             let id = try #require(sent["id"] as? String)
@@ -151,8 +151,8 @@ import Testing
         }
     }
 
-    @Test func anAssetSentAsTheWrongKindOfMediaIsRefusedAtIntake() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func anAssetSentAsTheWrongKindOfMediaIsRefusedAtIntake(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             #expect(try await register(h).status == 201)
             let asImage = try await h.call(.POST, "/v1/messages", json: #"{"to": "+15550001111", "type": "image", "image": {"media_key": "onboarding-video-hi"}}"#)
             #expect(asImage.status == 400, "\(asImage.text)")
@@ -172,8 +172,8 @@ import Testing
         }
     }
 
-    @Test func registeringTheSameKeyAgainReplacesItsBytes() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func registeringTheSameKeyAgainReplacesItsBytes(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             #expect(try await register(h).status == 201)
             let again = try await register(h, bytes: Array(Self.video.prefix(1000)))
             #expect(again.status == 200, "\(again.text)")
@@ -182,7 +182,7 @@ import Testing
         }
     }
 
-    @Test func anAssetRegisteredByURLIsFetchedOnceKeptAndUploaded() async throws {
+    @Test(arguments: StoreKind.available) func anAssetRegisteredByURLIsFetchedOnceKeptAndUploaded(_ kind: StoreKind) async throws {
         let served = Array(Self.video.prefix(50_000))
         let fetches = Mutex(0)
         let router = Router()
@@ -205,13 +205,13 @@ import Testing
         var options = Harness.Options()
         options.plainHTTPMedia = true
         var failure: (any Error)?
-        do { try await Harness.run(options) { h in
+        do { try await Harness.run(kind, options) { h in
             let created = try await h.call(.POST, "/v1/media", json: #"{"key": "receipt-logo", "url": "\#(files.url)/assets/logo.png"}"#)
             #expect(created.status == 201, "\(created.text)")
             #expect(created.json["mime_type"] as? String == "image/png", "the Content-Type was not taken as the MIME type")
             #expect(created.json["size"] as? Int == served.count)
             let sha256 = try #require(created.json["sha256"] as? String)
-            let kept = URL(fileURLWithPath: h.store.path + ".media").appendingPathComponent(sha256)
+            let kept = URL(fileURLWithPath: h.mediaDirectory.path).appendingPathComponent(sha256)
             #expect(try Data(contentsOf: kept) == Data(served), "the fetched bytes were not kept beside the database")
             #expect(fetches.withLock { $0 } == 1)
             #expect(h.simulator.mediaUploads == 1)
@@ -249,8 +249,8 @@ import Testing
         if let failure { throw failure }
     }
 
-    @Test func badRegistrationsAreClear4xxAndStoreNothing() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func badRegistrationsAreClear4xxAndStoreNothing(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let cases: [(reply: JSONClient.Reply, status: Int, code: String)] = [
                 (try await register(h, type: "video/avi"), 400, "unsupported_media_type"),
                 (try await register(h, type: nil), 400, "missing_mime_type"),

@@ -1,11 +1,12 @@
 import Foundation
 import PigeonCore
+import PigeonTestSupport
 import Testing
 
 /// Operator actions and idempotency over the HTTP API.
 @Suite struct OperatorTests {
-    @Test func aFailedMessageCanBeRetriedOnceWithAFreshBudget() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func aFailedMessageCanBeRetriedOnceWithAFreshBudget(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             try await h.script(#"{"times": 1, "error": {"code": 131026}}"#)
             let id = try await h.send()
             try await h.dispatch()
@@ -23,8 +24,8 @@ import Testing
         }
     }
 
-    @Test func bulkRetryRequeuesTheFailedMessagesThatMatch() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func bulkRetryRequeuesTheFailedMessagesThatMatch(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             try await h.script(#"{"to": "+15550001111", "times": 3, "error": {"code": 132001}}"#)
             try await h.script(#"{"to": "+15550002222", "times": 1, "error": {"code": 131026}}"#)
             let template = [try await h.send(), try await h.send(), try await h.send()]
@@ -50,8 +51,8 @@ import Testing
         }
     }
 
-    @Test func cancelAndDelete() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func cancelAndDelete(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let id = try await h.send()
             let cancelled = try await h.call(.POST, "/v1/messages/\(id)/cancel")
             #expect(cancelled.status == 200)
@@ -65,8 +66,8 @@ import Testing
         }
     }
 
-    @Test func anIdempotentReplayReturnsTheOriginalAndADifferentBodyConflicts() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func anIdempotentReplayReturnsTheOriginalAndADifferentBodyConflicts(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let body = #"{"to": "+15550001111", "type": "text", "text": {"body": "hi"}, "idempotency_key": "order-42"}"#
             let first = try await h.call(.POST, "/v1/messages", json: body)
             #expect(first.status == 202)
@@ -97,8 +98,8 @@ import Testing
         }
     }
 
-    @Test func batchesAreStoredInOneGoWithPerItemResults() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func batchesAreStoredInOneGoWithPerItemResults(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let items = (0..<5).map { #"{"to": "+1555000000\#($0)", "text": {"body": "n\#($0)"}}"# }
             let keyed = #"{"to": "+15550009999", "text": {"body": "k"}, "idempotency_key": "batch-k"}"#
             let batch = try await h.call(.POST, "/v1/messages/batch", json: #"{"messages": [\#((items + [keyed, keyed]).joined(separator: ","))]}"#)
@@ -120,8 +121,8 @@ import Testing
         }
     }
 
-    @Test func listingFiltersByStatusAndPagesWithACursor() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func listingFiltersByStatusAndPagesWithACursor(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             try await h.script(#"{"to": "+15550002222", "error": {"code": 131026}}"#)
             var ids: [String] = []
             for _ in 0..<5 { ids.append(try await h.send()) }
@@ -142,8 +143,8 @@ import Testing
         }
     }
 
-    @Test func healthIsPublicAndEverythingElseNeedsTheKey() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func healthIsPublicAndEverythingElseNeedsTheKey(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             #expect(try await h.call(.GET, "/healthz", auth: nil).status == 200)
             #expect(try await h.call(.GET, "/readyz", auth: nil).status == 200)
             #expect(try await h.call(.GET, "/v1/stats", auth: nil).status == 401)

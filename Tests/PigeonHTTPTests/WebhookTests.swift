@@ -17,8 +17,8 @@ import Testing
         return (id, wamid)
     }
 
-    @Test func theHandshakeEchoesTheChallengeOnlyForTheRightToken() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func theHandshakeEchoesTheChallengeOnlyForTheRightToken(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let ok = try await h.call(
                 .GET, "/webhooks/meta?hub.mode=subscribe&hub.verify_token=\(Harness.webhookVerifyToken)&hub.challenge=1158201444",
                 auth: nil)
@@ -33,8 +33,8 @@ import Testing
         }
     }
 
-    @Test func missingAndForgedSignaturesAreRefusedAndChangeNothing() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func missingAndForgedSignaturesAreRefusedAndChangeNothing(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let (id, wamid) = try await sent(h)
             let body = MetaWebhookBody.statuses([Status(wamid: wamid, status: "read")])
             let missing = try await h.webhook(body, signed: false)
@@ -57,10 +57,10 @@ import Testing
         }
     }
 
-    @Test func withoutAnAppSecretIntakeRefusesEveryPost() async throws {
+    @Test(arguments: StoreKind.available) func withoutAnAppSecretIntakeRefusesEveryPost(_ kind: StoreKind) async throws {
         var options = Harness.Options()
         options.webhookSecrets = false
-        try await Harness.run(options) { h in
+        try await Harness.run(kind, options) { h in
             let body = MetaWebhookBody.statuses([Status(wamid: "wamid.x", status: "read")])
             let reply = try await h.webhook(body)
             #expect(reply.status == 503)
@@ -70,8 +70,8 @@ import Testing
         }
     }
 
-    @Test func statusesClimbTheHierarchyAreDeduplicatedAndNeverGoDown() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func statusesClimbTheHierarchyAreDeduplicatedAndNeverGoDown(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let (id, wamid) = try await sent(h)
             // Out of order and repeated, as Meta does: read first, then delivered, sent, and read again.
             let body = MetaWebhookBody.statuses([
@@ -92,8 +92,8 @@ import Testing
         }
     }
 
-    @Test func anAsyncTransientFailureIsRetriedUntilSent() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func anAsyncTransientFailureIsRetriedUntilSent(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let (id, wamid) = try await sent(h)
             #expect(try await h.webhook(MetaWebhookBody.statuses([Status(wamid: wamid, status: "failed", errorCode: 131000)])).status == 200)
             try await h.processWebhooks()
@@ -111,8 +111,8 @@ import Testing
         }
     }
 
-    @Test func anAsyncPermanentFailureDeadLettersAndAFailureAfterDeliveryIsOnlyRecorded() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func anAsyncPermanentFailureDeadLettersAndAFailureAfterDeliveryIsOnlyRecorded(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let (first, firstWamid) = try await sent(h)
             let (second, secondWamid) = try await sent(h)
             let body = MetaWebhookBody.statuses([
@@ -134,8 +134,8 @@ import Testing
         }
     }
 
-    @Test func anInDoubtAttemptIsSettledByItsStatusAndNeverResent() async throws {
-        try await Harness.run(.quickTimeouts) { h in
+    @Test(arguments: StoreKind.available) func anInDoubtAttemptIsSettledByItsStatusAndNeverResent(_ kind: StoreKind) async throws {
+        try await Harness.run(kind, .quickTimeouts) { h in
             let id = try await h.sendInDoubt()
             // Meta did get it: its status names the wamid Pigeon never saw, and Pigeon's id as callback data.
             let body = MetaWebhookBody.statuses([Status(wamid: "wamid.from-meta", status: "delivered", callbackData: id)])
@@ -151,8 +151,8 @@ import Testing
         }
     }
 
-    @Test func aStatusForAMessageInFlightWaitsForItsOutcome() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func aStatusForAMessageInFlightWaitsForItsOutcome(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let id = try await h.send()
             let claimed = try await h.store.claim(
                 limit: 1, owner: "other", now: h.clock.now(), leaseUntil: h.clock.now().addingTimeInterval(30), excludedSenders: [])
@@ -181,7 +181,7 @@ import Testing
         try await Harness.run { h in
             let (id, wamid) = try await sent(h)
             // A second connection to the same file makes every event insert fail, as a broken disk page might.
-            let database = try DatabaseQueue(path: h.store.path)
+            let database = try DatabaseQueue(path: h.database.path)
             try await database.write {
                 try $0.execute(sql: "CREATE TRIGGER refuse_events BEFORE INSERT ON message_events BEGIN SELECT RAISE(ABORT, 'injected'); END")
             }
@@ -198,8 +198,8 @@ import Testing
         }
     }
 
-        @Test func aSignedButMalformedWebhookIsAcknowledgedStoredAndHarmless() async throws {
-        try await Harness.run { h in
+        @Test(arguments: StoreKind.available) func aSignedButMalformedWebhookIsAcknowledgedStoredAndHarmless(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             let (id, wamid) = try await sent(h)
             let malformed = #"{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"statuses":[{"status":"read"},"#
                 + #"{"id":"\#(wamid)","status":"delivered","timestamp":"1800000000"}]}}]}]}"#
@@ -211,8 +211,8 @@ import Testing
         }
     }
 
-    @Test func theSimulatorReportsSignedStatusesAndTheLoopCloses() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func theSimulatorReportsSignedStatusesAndTheLoopCloses(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             try await h.simulatorReports(#", "duplicate": true, "reorder": true"#)
             let id = try await h.send()
             try await h.dispatch()
@@ -234,8 +234,8 @@ import Testing
         }
     }
 
-    @Test func theSimulatorsAsyncFailureDeadLettersThroughTheWebhook() async throws {
-        try await Harness.run { h in
+    @Test(arguments: StoreKind.available) func theSimulatorsAsyncFailureDeadLettersThroughTheWebhook(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
             try await h.simulatorReports()
             try await h.script(#"{"to": "+15550001111", "times": 1, "async_error": {"code": 131026, "title": "Message undeliverable"}}"#)
             let id = try await h.send()

@@ -1,4 +1,5 @@
 import Foundation
+import PigeonTestSupport
 import PigeonCore
 import PigeonSQLite
 import Testing
