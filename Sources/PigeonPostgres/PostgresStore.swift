@@ -3,6 +3,7 @@ import Logging
 import NIOSSL
 import PigeonCore
 import PostgresNIO
+import Synchronization
 
 /// The PostgreSQL store: several `pigeon serve` instances share one database. Claims take rows with
 /// `FOR UPDATE SKIP LOCKED` under leases, so instances never claim the same message; each write is one
@@ -16,12 +17,17 @@ public final class PostgresStore: Sendable {
 
     let client: PostgresClient
     let logger: Logger
+    let poolSize: Int
+    /// Checks, at most once a second, whether the server accepts a new connection.
+    let reachability: Reachability
     /// Where the store connects (the password masked in its description).
     public let url: PostgresDatabaseURL
     private let runner: Task<Void, Never>
 
-    private init(client: PostgresClient, url: PostgresDatabaseURL, logger: Logger) {
+    private init(client: PostgresClient, url: PostgresDatabaseURL, poolSize: Int, connection: PostgresConnection.Configuration, logger: Logger) {
         self.client = client
+        self.poolSize = poolSize
+        reachability = Reachability(configuration: connection, logger: logger)
         self.url = url
         self.logger = logger
         runner = Task { await client.run() }
@@ -36,8 +42,11 @@ public final class PostgresStore: Sendable {
             tls: try tls(url.sslMode))
         configuration.options.maximumConnections = max(1, poolSize)
         configuration.options.connectTimeout = .seconds(5)
-        try await waitForServer(url, tls: configuration.tls, logger: logger)
-        let store = PostgresStore(client: PostgresClient(configuration: configuration, backgroundLogger: logger), url: url, logger: logger)
+        let connection = try connectionConfiguration(url)
+        try await waitForServer(url, configuration: connection, logger: logger)
+        let store = PostgresStore(
+            client: PostgresClient(configuration: configuration, backgroundLogger: logger), url: url, poolSize: poolSize,
+            connection: connection, logger: logger)
         do {
             try await store.client.withConnection { connection in
                 try await PostgresMigrations.migrate(connection, logger: logger)
@@ -54,11 +63,9 @@ public final class PostgresStore: Sendable {
 
     /// Connects once to check the server: refused credentials, a missing database or TLS the server does not
     /// speak throw at once (start-up stops); a server that cannot be reached is tried again with backoff.
-    private static func waitForServer(_ url: PostgresDatabaseURL, tls: PostgresClient.Configuration.TLS, logger: Logger) async throws {
-        var configuration = PostgresConnection.Configuration(
-            host: url.host, port: url.port, username: url.username, password: url.password, database: url.database,
-            tls: try connectionTLS(url.sslMode))
-        configuration.options.connectTimeout = .seconds(5)
+    private static func waitForServer(
+        _ url: PostgresDatabaseURL, configuration: PostgresConnection.Configuration, logger: Logger
+    ) async throws {
         var delay: Duration = .seconds(1)
         while true {
             do {
@@ -75,6 +82,15 @@ public final class PostgresStore: Sendable {
                 delay = min(delay * 2, maxConnectDelay)
             }
         }
+    }
+
+    /// The settings of a single connection to `url` (for the start-up check and the reachability probe).
+    private static func connectionConfiguration(_ url: PostgresDatabaseURL) throws -> PostgresConnection.Configuration {
+        var configuration = PostgresConnection.Configuration(
+            host: url.host, port: url.port, username: url.username, password: url.password, database: url.database,
+            tls: try connectionTLS(url.sslMode))
+        configuration.options.connectTimeout = .seconds(2)
+        return configuration
     }
 
     private static func connectionTLS(_ mode: PostgresDatabaseURL.SSLMode) throws -> PostgresConnection.Configuration.TLS {
@@ -107,14 +123,85 @@ public final class PostgresStore: Sendable {
         await runner.value
     }
 
+    /// How long an operation waits for a pooled connection before checking that the server can be reached.
+    public static let leaseTimeout: Duration = .seconds(2)
+    /// The longest an operation waits for a free connection from a pool that is merely busy.
+    public static let maxLeaseWait: Duration = .seconds(30)
+
     /// Runs `body` in one transaction on a pooled connection.
-    func write<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+    func write<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let client = client
+        let logger = logger
+        return try await guarded { started in
+            try await client.withTransaction(logger: logger) { connection in
+                started.mark()
+                return try await body(connection)
+            }
+        }
     }
 
     /// Runs `body` on a pooled connection, outside a transaction.
-    func read<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in try await body(connection) }
+    func read<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let client = client
+        return try await guarded { started in
+            try await client.withConnection { connection in
+                started.mark()
+                return try await body(connection)
+            }
+        }
+    }
+
+    /// Runs `operation`, failing with `StoreUnavailable` when it has no connection within `leaseTimeout` and
+    /// the server cannot be reached (the pool keeps trying to connect, and every caller would wait), when the
+    /// pool stays busy for `maxLeaseWait`, or when it fails for a reason that says the database cannot be
+    /// reached (see `unavailable(_:)`).
+    private func guarded<T: Sendable>(_ operation: @escaping @Sendable (StartedFlag) async throws -> T) async throws -> T {
+        let started = StartedFlag()
+        do {
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask { try await operation(started) }
+                group.addTask {
+                    // A busy pool is waited for; a server that cannot be reached is reported at once.
+                    var waited: Duration = .zero
+                    while !started.isSet {
+                        try await Task.sleep(for: Self.leaseTimeout)
+                        waited += Self.leaseTimeout
+                        guard !started.isSet else { break }
+                        if let reason = await self.reachability.problem() { throw StoreUnavailable(reason) }
+                        if waited >= Self.maxLeaseWait {
+                            throw StoreUnavailable("no free database connection within \(waited) (PIGEON_DATABASE_POOL_SIZE is \(self.poolSize))")
+                        }
+                    }
+                    return nil
+                }
+                while let result = try await group.next() {
+                    guard let value = result else { continue }
+                    group.cancelAll()
+                    return value
+                }
+                throw CancellationError()
+            }
+        } catch let error as StoreUnavailable {
+            throw error
+        } catch {
+            throw Self.unavailable(error) ?? error
+        }
+    }
+
+    /// `error` as a `StoreUnavailable` when it means the database cannot be reached or cannot take writes:
+    /// a failed or lost connection, the pool giving up on connecting, the server shutting down or out of
+    /// resources (SQLSTATE classes 08, 53, 57P). Other errors (a refused constraint, a bug) are returned as nil.
+    static func unavailable(_ error: any Error) -> StoreUnavailable? {
+        if let transaction = error as? PostgresTransactionError {
+            return (transaction.closureError ?? transaction.beginError ?? transaction.commitError).flatMap(unavailable)
+        }
+        if error is StoreUnavailable { return error as? StoreUnavailable }
+        if let psql = error as? PSQLError {
+            guard psql.code == .server else { return StoreUnavailable(describe(psql)) }
+            let state = psql.serverInfo?[.sqlState] ?? ""
+            return ["08", "53", "57P"].contains(where: state.hasPrefix) ? StoreUnavailable(describe(psql)) : nil
+        }
+        return String(describing: type(of: error)).contains("ConnectionPoolError") ? StoreUnavailable("\(error)") : nil
     }
 
     /// What went wrong, in words an operator can act on: the server's own message when it sent one (PostgresNIO's
@@ -178,5 +265,49 @@ extension PostgresRandomAccessRow {
     /// A millisecond time column as a date.
     func date(_ column: String) throws -> Date? {
         try get(column, as: Int64?.self).map { Date(millisecondsSince1970: $0) }
+    }
+}
+
+/// Set once an operation holds a connection.
+final class StartedFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    func mark() { value.store(true, ordering: .releasing) }
+    var isSet: Bool { value.load(ordering: .acquiring) }
+}
+
+/// Whether the server accepts a new connection right now, checked at most once a second however many
+/// callers ask (they share the answer).
+actor Reachability {
+    private let configuration: PostgresConnection.Configuration
+    private let logger: Logger
+    private var checked: (at: ContinuousClock.Instant, problem: String?)?
+    private var running: Task<String?, Never>?
+
+    init(configuration: PostgresConnection.Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Why the server cannot be reached, or nil when it can.
+    func problem() async -> String? {
+        if let checked, checked.at.duration(to: .now) < .seconds(1) { return checked.problem }
+        if let running { return await running.value }
+        let configuration = configuration
+        let logger = logger
+        let task = Task<String?, Never> {
+            do {
+                let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+                try? await connection.close()
+                return nil
+            } catch {
+                return PostgresStore.describe(error)
+            }
+        }
+        running = task
+        let problem = await task.value
+        checked = (.now, problem)
+        running = nil
+        return problem
     }
 }

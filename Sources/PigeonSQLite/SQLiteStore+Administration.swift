@@ -6,7 +6,7 @@ extension SQLiteStore: MessageAdministration {
     public func update(
         _ id: MessageID, now: Date, _ transition: @escaping @Sendable (MessageState) -> Transition
     ) async throws -> Transition? {
-        try await writes.perform { db in
+        try await write { db in
             guard
                 let record = try SQLiteRows.message(
                     db, sql: "SELECT \(SQLiteRows.messageColumns) FROM messages WHERE id = ?", arguments: [id.rawValue])
@@ -22,7 +22,7 @@ extension SQLiteStore: MessageAdministration {
     public func updateAll(
         _ filter: MessageFilter, limit: Int, now: Date, _ transition: @escaping @Sendable (MessageState) -> Transition
     ) async throws -> Int {
-        try await writes.perform { db in
+        try await write { db in
             let (conditions, arguments) = Self.conditions(for: filter)
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             var limited = arguments
@@ -40,7 +40,7 @@ extension SQLiteStore: MessageAdministration {
     public func delete(_ id: MessageID, where allowed: @escaping @Sendable (MessageState) -> Bool) async throws
         -> DeleteResult
     {
-        try await writes.perform { db in
+        try await write { db in
             guard
                 let record = try SQLiteRows.message(
                     db, sql: "SELECT \(SQLiteRows.messageColumns) FROM messages WHERE id = ?", arguments: [id.rawValue])
@@ -62,7 +62,7 @@ extension SQLiteStore: MessageAdministration {
         let index =
             Set(statuses).isSubset(of: [.failed, .cancelled])
             ? "INDEXED BY messages_ended WHERE status IN ('failed','cancelled') AND" : "WHERE"
-        return try await writes.perform { db in
+        return try await write { db in
             let purged = try String.fetchAll(
                 db,
                 sql: """

@@ -4,14 +4,14 @@ import PigeonCore
 
 extension SQLiteStore: MessageCatalog {
     public func message(_ id: MessageID) async throws -> MessageRecord? {
-        try await pool.read { db in
+        try await read { db in
             try SQLiteRows.message(
                 db, sql: "SELECT \(SQLiteRows.messageColumns) FROM messages WHERE id = ?", arguments: [id.rawValue])
         }
     }
 
     public func attempts(of id: MessageID) async throws -> [AttemptRecord] {
-        try await pool.read { db in
+        try await read { db in
             guard
                 let message = try Row.fetchOne(
                     db.cachedStatement(sql: "SELECT seq, status, attempts, updated_at FROM messages WHERE id = ?"),
@@ -33,7 +33,7 @@ extension SQLiteStore: MessageCatalog {
     }
 
     public func list(_ filter: MessageFilter, limit: Int, cursor: Int64?) async throws -> MessagePage {
-        try await pool.read { db in
+        try await read { db in
             var (conditions, arguments) = Self.conditions(for: filter)
             if let cursor {
                 conditions.append("seq < ?")
@@ -50,7 +50,7 @@ extension SQLiteStore: MessageCatalog {
     }
 
     public func stats(windowStart: Date) async throws -> DeliveryStats {
-        try await pool.read { db in
+        try await read { db in
             var counts = Dictionary(uniqueKeysWithValues: MessageStatus.allCases.map { ($0, 0) })
             for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT status, n FROM message_counts")) {
                 if let status = MessageStatus(rawValue: row[0]) { counts[status] = row[1] }

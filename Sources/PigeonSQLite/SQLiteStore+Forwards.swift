@@ -63,7 +63,7 @@ extension SQLiteStore: ForwardQueue {
     }
 
     public func claimForwards(limit: Int, owner: String, now: Date, leaseUntil: Date) async throws -> [ForwardRecord] {
-        try await writes.perform { db in
+        try await write { db in
             let due = try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
@@ -81,14 +81,14 @@ extension SQLiteStore: ForwardQueue {
     }
 
     public func finishForward(_ id: Int64, owner: String, outcome: ForwardOutcome, now: Date) async throws {
-        try await writes.perform { db in
+        try await write { db in
             guard let forward = try Self.forward(id, db: db) else { return }
             _ = try Self.apply(.finished(outcome, owner: owner), to: [forward], now: now, db: db)
         }
     }
 
     public func reclaimForwards(now: Date) async throws -> Int {
-        try await writes.perform { db in
+        try await write { db in
             let expired = try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
@@ -102,7 +102,7 @@ extension SQLiteStore: ForwardQueue {
     }
 
     public func nextForwardDue() async throws -> Date? {
-        try await pool.read { db in
+        try await read { db in
             SQLiteRows.date(
                 try Int64.fetchOne(
                     db.cachedStatement(
@@ -116,7 +116,7 @@ extension SQLiteStore: ForwardQueue {
     public func forwards(status: ForwardStatus?, limit: Int, cursor: Int64?) async throws
         -> (forwards: [ForwardRecord], next: Int64?)
     {
-        try await pool.read { db in
+        try await read { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
             if let status {
@@ -141,14 +141,14 @@ extension SQLiteStore: ForwardQueue {
     }
 
     public func retryForward(_ id: Int64, now: Date) async throws -> Bool? {
-        try await writes.perform { db in
+        try await write { db in
             guard let forward = try Self.forward(id, db: db) else { return nil }
             return try !Self.apply(.retriedByOperator, to: [forward], now: now, db: db).isEmpty
         }
     }
 
     public func rememberClientID(_ id: MessageID) async throws {
-        try await writes.perform { db in
+        try await write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO client_ids (message_id) VALUES (?)", arguments: [id.rawValue])
         }
     }

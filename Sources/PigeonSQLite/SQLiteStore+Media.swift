@@ -4,7 +4,7 @@ import PigeonCore
 
 extension SQLiteStore: MediaLibrary {
     public func saveAsset(_ asset: MediaAsset) async throws -> Bool {
-        try await writes.perform { db in
+        try await write { db in
             let existed = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM media_assets WHERE key = ?)", arguments: [asset.key]) ?? false
             try db.execute(
                 sql: """
@@ -18,15 +18,15 @@ extension SQLiteStore: MediaLibrary {
     }
 
     public func asset(_ key: String) async throws -> MediaAsset? {
-        try await pool.read { db in try Self.assets(db, key: key).first }
+        try await read { db in try Self.assets(db, key: key).first }
     }
 
     public func assets() async throws -> [MediaAsset] {
-        try await pool.read { db in try Self.assets(db, key: nil) }
+        try await read { db in try Self.assets(db, key: nil) }
     }
 
     public func deleteAsset(_ key: String) async throws -> Bool {
-        try await writes.perform { db in
+        try await write { db in
             try db.execute(sql: "DELETE FROM media_assets WHERE key = ?", arguments: [key])
             return db.changesCount > 0
         }
@@ -34,7 +34,7 @@ extension SQLiteStore: MediaLibrary {
 
     public func unsentMessages(namingMediaKey key: String) async throws -> Int {
         let reference = MediaReferences.reference(key)
-        return try await pool.read { db in
+        return try await read { db in
             try Int.fetchOne(
                 db,
                 sql: "SELECT COUNT(*) FROM messages WHERE status IN ('queued', 'retry_scheduled', 'sending') AND instr(payload, ?) > 0",
@@ -43,7 +43,7 @@ extension SQLiteStore: MediaLibrary {
     }
 
     public func beginUpload(key: String, senderID: String, owner: String, until: Date, now: Date) async throws -> Bool {
-        try await writes.perform { db in
+        try await write { db in
             try db.execute(
                 sql: """
                     INSERT INTO media_uploads (key, sender_id, upload_owner, upload_until) VALUES (?1, ?2, ?3, ?4)
@@ -58,7 +58,7 @@ extension SQLiteStore: MediaLibrary {
     public func finishUpload(
         key: String, senderID: String, owner: String, refresh: MediaRefresh?, expiresAt: Date?, retryAt: Date?
     ) async throws {
-        try await writes.perform { db in
+        try await write { db in
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM media_assets WHERE key = ?)", arguments: [key]) == true else {
                 return  // deleted while uploading
             }
@@ -97,13 +97,13 @@ extension SQLiteStore: MediaLibrary {
     }
 
     public func uploadFailures(key: String, senderID: String) async throws -> Int {
-        try await pool.read { db in
+        try await read { db in
             try Int.fetchOne(db, sql: "SELECT failures FROM media_uploads WHERE key = ? AND sender_id = ?", arguments: [key, senderID]) ?? 0
         }
     }
 
     public func uploadsDue(expiringBy: Date, now: Date, limit: Int) async throws -> [(key: String, senderID: String, mediaID: String?)] {
-        try await pool.read { db in
+        try await read { db in
             try SQLiteRows.fetch(
                 db,
                 sql: """
@@ -120,7 +120,7 @@ extension SQLiteStore: MediaLibrary {
     }
 
     public func mediaStats() async throws -> MediaStats {
-        try await pool.read { db in
+        try await read { db in
             let assets = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM media_assets") ?? 0
             var uploads: [MediaRefreshReason: Int] = [:]
             var failures = 0
@@ -141,7 +141,7 @@ extension SQLiteStore: MediaLibrary {
     }
 
     public func mediaUsed(messageSeq: Int64, before attempt: Int) async throws -> [String: String] {
-        try await pool.read { db in
+        try await read { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: """

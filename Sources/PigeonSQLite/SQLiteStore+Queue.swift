@@ -4,7 +4,7 @@ import PigeonCore
 
 extension SQLiteStore: MessageQueue {
     public func enqueue(_ messages: [NewMessage], now: Date) async throws -> [EnqueueResult] {
-        try await writes.perform { db in
+        try await write { db in
             let inserter = try MessageInserter(db: db, now: now)
             let results = try messages.map { message in
                 if let key = message.idempotencyKey, let existing = try Self.existing(key, for: message, db: db) {
@@ -31,7 +31,7 @@ extension SQLiteStore: MessageQueue {
     public func claim(limit: Int, owner: String, now: Date, leaseUntil: Date, excludedSenders: Set<String>)
         async throws -> [MessageRecord]
     {
-        try await writes.perform { db in
+        try await write { db in
             let records = try DueMessages.claimable(db, now: now, limit: limit, excluding: excludedSenders)
             var writes: [StateWrite] = []
             writes.reserveCapacity(records.count)
@@ -54,7 +54,7 @@ extension SQLiteStore: MessageQueue {
     }
 
     public func complete(_ completions: [AttemptCompletion], now: Date) async throws -> Set<MessageID> {
-        try await writes.perform { db in
+        try await write { db in
             let applied = try SQLiteStateWrites.write(
                 db, completions.map { StateWrite(seq: $0.seq, old: $0.claimed, new: $0.state, leaseOwner: $0.owner) }, now: now)
             let done = completions.filter { applied.contains($0.seq) }
@@ -72,7 +72,7 @@ extension SQLiteStore: MessageQueue {
 
     public func renewLeases(_ ids: [MessageID], owner: String, until: Date) async throws {
         guard !ids.isEmpty else { return }
-        try await writes.perform { db in
+        try await write { db in
             let statement = try db.cachedStatement(
                 sql: "UPDATE messages SET lease_expires_at = ? WHERE id = ? AND status = 'sending' AND lease_owner = ?")
             for id in ids {
@@ -84,7 +84,7 @@ extension SQLiteStore: MessageQueue {
     public func reclaimExpiredLeases(
         now: Date, limit: Int, decide: @escaping @Sendable (MessageRecord) -> MessageState?
     ) async throws -> Int {
-        try await writes.perform { db in
+        try await write { db in
             let records = try SQLiteRows.messages(
                 db,
                 sql: """
@@ -109,6 +109,6 @@ extension SQLiteStore: MessageQueue {
     }
 
     public func nextDueTime() async throws -> Date? {
-        try await pool.read { db in try DueMessages.nextDueTime(db) }
+        try await read { db in try DueMessages.nextDueTime(db) }
     }
 }

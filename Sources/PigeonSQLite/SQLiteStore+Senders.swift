@@ -4,7 +4,7 @@ import PigeonCore
 
 extension SQLiteStore: SenderRegistry {
     public func pauseSender(_ senderID: String, because error: Classification, now: Date) async throws {
-        try await writes.perform { db in
+        try await write { db in
             let reason = [error.code.map { "(#\($0))" }, error.title].compactMap { $0 }.joined(separator: " ")
             try db.execute(
                 sql: """
@@ -19,7 +19,7 @@ extension SQLiteStore: SenderRegistry {
     }
 
     public func resumeSender(_ senderID: String) async throws -> Bool {
-        try await writes.perform { db in
+        try await write { db in
             try db.execute(
                 sql: """
                     UPDATE senders SET paused = 0, pause_reason = NULL, pause_error_code = NULL, paused_at = NULL
@@ -31,7 +31,7 @@ extension SQLiteStore: SenderRegistry {
     }
 
     public func pausedSenders() async throws -> [SenderState] {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM senders WHERE paused = 1 ORDER BY id").map { row in
                 SenderState(
                     id: row["id"], paused: true, pauseReason: row["pause_reason"],
@@ -45,7 +45,7 @@ extension SQLiteStore: SettingsStore {
     public func setting(_ key: String, orInsert makeValue: @escaping @Sendable () -> String) async throws
         -> (value: String, created: Bool)
     {
-        try await writes.perform { db in
+        try await write { db in
             if let value = try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key]) {
                 return (value, false)
             }

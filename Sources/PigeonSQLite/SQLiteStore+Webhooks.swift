@@ -4,14 +4,14 @@ import PigeonCore
 
 extension SQLiteStore: WebhookInbox {
     public func saveWebhook(_ body: Data, receivedAt: Date) async throws {
-        try await writes.perform { db in
+        try await write { db in
             try db.cachedStatement(sql: "INSERT INTO webhooks (received_at, body) VALUES (?, ?)")
                 .execute(arguments: [receivedAt.millisecondsSince1970, body])
         }
     }
 
     public func unprocessedWebhooks(limit: Int) async throws -> [RawWebhook] {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
@@ -27,7 +27,7 @@ extension SQLiteStore: WebhookInbox {
         _ body: Data, carrying webhook: MetaWebhook, receivedAt: Date, forwarding: Bool,
         decide: @escaping @Sendable (MessageRecord, StatusReport) -> StatusDecision
     ) async throws -> [SettledStatus] {
-        try await writes.perform { db in
+        try await write { db in
             let settled = try Self.settleRows(
                 webhook.statuses, inbound: webhook.inbound, now: receivedAt, forwarding: forwarding, db: db, decide: decide)
             try db.cachedStatement(sql: "INSERT INTO webhooks (received_at, body, processed_at, problems) VALUES (?1, ?2, ?1, ?3)")
@@ -40,7 +40,7 @@ extension SQLiteStore: WebhookInbox {
         _ reports: [StatusReport], inbound: [InboundMessage], processed: [(seq: Int64, problems: String?)], now: Date,
         forwarding: Bool, decide: @escaping @Sendable (MessageRecord, StatusReport) -> StatusDecision
     ) async throws -> [SettledStatus] {
-        try await writes.perform { db in
+        try await write { db in
             let settled = try Self.settleRows(reports, inbound: inbound, now: now, forwarding: forwarding, db: db, decide: decide)
             let statement = try db.cachedStatement(sql: "UPDATE webhooks SET processed_at = ?, problems = ? WHERE seq = ?")
             for webhook in processed {
@@ -92,7 +92,7 @@ extension SQLiteStore: WebhookInbox {
         now: Date, limit: Int, giveUpAfter: Duration,
         decide: @escaping @Sendable (MessageRecord, StatusReport) -> StatusDecision
     ) async throws -> [SettledStatus] {
-        try await writes.perform { db in
+        try await write { db in
             try db.execute(
                 sql: """
                     UPDATE message_events SET outcome = 'unmatched', next_match_at = NULL
@@ -117,7 +117,7 @@ extension SQLiteStore: WebhookInbox {
     }
 
     public func intakeStats() async throws -> IntakeStats {
-        try await pool.read { db in
+        try await read { db in
             let row = try Row.fetchOne(
                 db.cachedStatement(
                     sql: """
@@ -133,7 +133,7 @@ extension SQLiteStore: WebhookInbox {
     }
 
     public func events(of id: MessageID) async throws -> [MessageEvent] {
-        try await pool.read { db in
+        try await read { db in
             try SQLiteRows.fetch(
                 db,
                 sql: """
@@ -147,7 +147,7 @@ extension SQLiteStore: WebhookInbox {
     }
 
     public func purgeWebhooks(before cutoff: Date, limit: Int) async throws -> Int {
-        try await writes.perform { db in
+        try await write { db in
             try db.execute(
                 sql: """
                     DELETE FROM webhooks WHERE seq IN (

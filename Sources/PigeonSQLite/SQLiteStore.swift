@@ -48,6 +48,37 @@ public final class SQLiteStore: Sendable {
         self.path = path
     }
 
+    /// Runs `work` in the next group-committed transaction; a full disk or an I/O failure becomes
+    /// `StoreUnavailable` (the transaction rolled back: nothing half-written).
+    func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await writes.perform(work)
+        } catch {
+            throw Self.unavailable(error) ?? error
+        }
+    }
+
+    /// Runs `work` on a reader connection.
+    func read<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(work)
+        } catch {
+            throw Self.unavailable(error) ?? error
+        }
+    }
+
+    /// `error` as a `StoreUnavailable` when the file cannot take the operation: disk full, I/O error, the file
+    /// cannot be opened or stayed locked past the busy timeout. Other errors are returned as nil.
+    static func unavailable(_ error: any Error) -> StoreUnavailable? {
+        guard let error = error as? DatabaseError else { return nil }
+        switch error.resultCode.primaryResultCode {
+        case .SQLITE_FULL: return StoreUnavailable("the disk is full (\(error.message ?? "SQLITE_FULL"))")
+        case .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_BUSY, .SQLITE_READONLY:
+            return StoreUnavailable("SQLite: \(error.message ?? "\(error.resultCode)")")
+        default: return nil
+        }
+    }
+
     /// Copies committed WAL pages into the database file without blocking writers (a passive checkpoint).
     public func checkpoint() async throws {
         try await checkpointer.writeWithoutTransaction { db in

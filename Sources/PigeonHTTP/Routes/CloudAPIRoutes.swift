@@ -116,11 +116,13 @@ enum CloudAPIShapes {
             ], status: .init(code: status))
     }
 
-    /// An `APIError` in Meta's shape: authentication failures as 190, server faults as 1, the rest as 100.
+    /// An `APIError` in Meta's shape: authentication failures as 190, an unavailable database as 2 (Meta's
+    /// transient "API Service", which clients retry), other server faults as 1, the rest as 100.
     static func metaError(_ error: APIError) -> Response {
         let (code, title): (Int, String) =
             switch error.status.code {
             case 401: (190, "Invalid OAuth access token")
+            case 503: (2, "Service temporarily unavailable")
             case 500...: (1, "An unknown error occurred")
             default: (100, "Invalid parameter")
             }

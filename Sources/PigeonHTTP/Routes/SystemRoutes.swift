@@ -16,7 +16,10 @@ struct SystemRoutes {
                 return JSONBody.response(["status": "ready"])
             } catch {
                 context.logger.error("readiness check failed", metadata: ["error": "\(error)"])
-                return APIError(.serviceUnavailable, "not_ready", "the database is not reachable").response()
+                return APIError(
+                    .serviceUnavailable, "not_ready", "the database is not reachable",
+                    headers: [.retryAfter: "\(StoreUnavailable.retryAfter.components.seconds)"]
+                ).response()
             }
         }
         router.get("/v1/stats") { _, _ in try await stats() }

@@ -3,8 +3,8 @@ import Logging
 import PigeonCore
 
 /// Turns every error into Pigeon's JSON error shape (Meta's, on the drop-in Graph paths). `APIError`s are
-/// shown as they are, a `ValidationError` is a 400; Hummingbird's HTTP errors keep their status; anything else is a 500 whose details go
-/// only to the log.
+/// shown as they are, a `ValidationError` is a 400; an unavailable database is a 503 with `Retry-After`;
+/// Hummingbird's HTTP errors keep their status; anything else is a 500 whose details go only to the log.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let render: (APIError) -> Response =
@@ -15,6 +15,13 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return render(error)
         } catch let error as ValidationError {
             return render(APIError(.badRequest, error.code, error.message))
+        } catch let error as StoreUnavailable {
+            context.logger.warning("request refused: the database is unavailable", metadata: ["error": "\(error.reason)", "path": "\(request.uri.path)"])
+            return render(
+                APIError(
+                    .serviceUnavailable, "store_unavailable",
+                    "\(error); retry in a few seconds (with the same idempotency key, so a message stored just before the failure is not stored twice)",
+                    headers: [.retryAfter: "\(StoreUnavailable.retryAfter.components.seconds)"]))
         } catch let error as HTTPError {
             let code = error.status == .notFound ? "not_found" : "http_\(error.status.code)"
             let message =
