@@ -21,7 +21,9 @@ public final class SQLiteStore: Sendable {
     /// Opens (creating if needed) and migrates the database at `path`.
     /// - Parameter synchronousFull: `true` (the default) fsyncs every commit; `false` uses `NORMAL`, which
     ///   survives a process crash but may lose the last commits on power loss.
-    public init(path: String, synchronousFull: Bool = true) throws {
+    /// - Parameter maxPageCount: caps the file at this many pages (SQLite's `max_page_count`): writes beyond
+    ///   it fail as on a full disk. Nil (the default) leaves the file unbounded.
+    public init(path: String, synchronousFull: Bool = true, maxPageCount: Int? = nil) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(Self.defaultBusyTimeout)
         configuration.maximumReaderCount = 4
@@ -32,6 +34,7 @@ public final class SQLiteStore: Sendable {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
             // Savepoint (statement) journals stay in memory instead of spilling to temporary files.
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            if let maxPageCount { try db.execute(sql: "PRAGMA max_page_count = \(maxPageCount)") }
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -67,12 +70,16 @@ public final class SQLiteStore: Sendable {
         }
     }
 
-    /// `error` as a `StoreUnavailable` when the file cannot take the operation: disk full, I/O error, the file
-    /// cannot be opened or stayed locked past the busy timeout. Other errors are returned as nil.
+    /// `error` as a `StoreUnavailable` when the file cannot take the operation: disk full, I/O error (and the
+    /// rollback SQLite makes of the whole transaction then), the file cannot be opened or stayed locked past the
+    /// busy timeout. Other errors are returned as nil.
     static func unavailable(_ error: any Error) -> StoreUnavailable? {
         guard let error = error as? DatabaseError else { return nil }
         switch error.resultCode.primaryResultCode {
         case .SQLITE_FULL: return StoreUnavailable("the disk is full (\(error.message ?? "SQLITE_FULL"))")
+        case .SQLITE_ABORT:
+            // SQLite rolls a whole transaction back on a full disk or an I/O error; the batch's other writes see this.
+            return StoreUnavailable("SQLite rolled the transaction back (\(error.message ?? "SQLITE_ABORT")): the disk may be full")
         case .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_BUSY, .SQLITE_READONLY:
             return StoreUnavailable("SQLite: \(error.message ?? "\(error.resultCode)")")
         default: return nil

@@ -18,3 +18,28 @@ import Testing
         try? FileManager.default.removeItem(at: database.directory)
     }
 }
+
+/// SQLite only: a full disk.
+@Suite struct SQLiteFullDiskTests {
+    @Test func aFullDiskIsReportedAsUnavailableAndNothingIsHalfWritten() async throws {
+        let database = try TemporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: database.directory) }
+        _ = try SQLiteStore(path: database.path)  // migrated at full size
+        let store = try SQLiteStore(path: database.path, maxPageCount: 60)
+        var stored = 0
+        var refused: StoreUnavailable?
+        for _ in 0..<200 where refused == nil {
+            let batch = (0..<20).map { _ in newMessage() }
+            do {
+                stored += try await store.enqueue(batch, now: t0).count
+            } catch let error as StoreUnavailable {
+                refused = error
+            }
+        }
+        let error = try #require(refused, "the capped file never filled up")
+        #expect(error.description.contains("full"), "\(error.description)")
+        let reopened = try SQLiteStore(path: database.path)
+        #expect(try await reopened.stats(windowStart: t0).counts[.queued] == stored, "a refused batch was half-written")
+        #expect(try await reopened.list(MessageFilter(), limit: 10_000, cursor: nil).messages.count == stored)
+    }
+}
