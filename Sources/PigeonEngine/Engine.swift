@@ -72,6 +72,10 @@ public final class Engine: Sendable {
     public let mediaRefresh: MediaRefreshJob?
     /// Sends and media errors over the last hour.
     public let mediaErrors: MediaErrorMonitor
+    /// Whether this process runs the periodic jobs now.
+    public let leadership: Leadership
+    /// Wakes the dispatcher when another process queues work, when the store can tell.
+    let workListener: WorkListener?
 
     public init(
         store: any PigeonStore, transport: any MessageTransport, clock: any PigeonClock, options: Options, logger: Logger,
@@ -83,6 +87,9 @@ public final class Engine: Sendable {
         let classifier = ErrorClassifier(table: options.errorTable)
         let webhookSignal = WakeSignal()
         let waiters = OutcomeWaiters()
+        let leadership = Leadership(election: store, workerID: options.dispatcher.workerID, logger: logger)
+        self.leadership = leadership
+        workListener = (store as? any WorkNotifications).map { WorkListener(notifications: $0, signal: signal) }
         service = MessageService(
             store: store, lifecycle: lifecycle, clock: clock, signal: signal, pacer: pacer, waiters: waiters,
             defaultSenderID: options.defaultSenderID)
@@ -96,7 +103,8 @@ public final class Engine: Sendable {
                 logger: logger)
         }
         mediaRefresh = media.map {
-            MediaRefreshJob(store: store, media: $0, clock: clock, configuration: options.mediaRefresh, logger: logger)
+            MediaRefreshJob(
+                store: store, media: $0, clock: clock, configuration: options.mediaRefresh, leadership: leadership, logger: logger)
         }
         dispatcher = Dispatcher(
             store: store, transport: transport, lifecycle: lifecycle,
@@ -104,9 +112,10 @@ public final class Engine: Sendable {
             configuration: options.dispatcher, logger: logger, waiters: waiters, media: media, mediaErrors: mediaErrors,
             random: random)
         reaper = LeaseReaper(
-            store: store, lifecycle: lifecycle, clock: clock, signal: signal, configuration: options.reaper, logger: logger,
-            random: random)
-        retention = RetentionJob(store: store, clock: clock, configuration: options.retention, logger: logger)
+            store: store, lifecycle: lifecycle, clock: clock, signal: signal, configuration: options.reaper, leadership: leadership,
+            logger: logger, random: random)
+        retention = RetentionJob(
+            store: store, clock: clock, configuration: options.retention, leadership: leadership, logger: logger)
         let forwardSignal = WakeSignal()
         forwarder = options.forwarding.map {
             Forwarder(
@@ -118,13 +127,15 @@ public final class Engine: Sendable {
         webhooks = WebhookProcessor(
             store: store, settlement: StatusSettlement(lifecycle: lifecycle, classifier: classifier),
             effects: EffectRunner(senders: store, pacer: pacer, logger: logger), clock: clock, signal: webhookSignal,
-            dispatch: signal, forwards: forwarder == nil ? nil : forwardSignal, configuration: webhookOptions, logger: logger,
+            dispatch: signal, forwards: forwarder == nil ? nil : forwardSignal, configuration: webhookOptions,
+            leadership: leadership, logger: logger,
             mediaErrors: mediaErrors, random: random)
     }
 
     /// The long-running services, in start order.
     public var services: [any Service] {
-        [reaper, retention, webhooks, dispatcher] + (forwarder.map { [$0] } ?? []) + (mediaRefresh.map { [$0] } ?? [])
+        [leadership, reaper, retention, webhooks, dispatcher] + (forwarder.map { [$0] } ?? []) + (mediaRefresh.map { [$0] } ?? [])
+            + (workListener.map { [$0] } ?? [])
     }
 
     /// A lease owner name unique to this process: host, pid and a random suffix.

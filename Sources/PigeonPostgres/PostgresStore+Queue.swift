@@ -6,7 +6,10 @@ extension PostgresStore: MessageQueue {
     public func enqueue(_ messages: [NewMessage], now: Date) async throws -> [EnqueueResult] {
         let logger = logger
         return try await write { connection in
-            try await PostgresInserts.enqueue(messages, now: now, connection, logger: logger)
+            let results = try await PostgresInserts.enqueue(messages, now: now, connection, logger: logger)
+            // Delivered when the transaction commits: idle instances start at once.
+            try await connection.query("SELECT pg_notify(\(Self.workChannel), '')", logger: logger)
+            return results
         }
     }
 

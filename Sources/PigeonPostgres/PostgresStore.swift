@@ -20,6 +20,12 @@ public final class PostgresStore: Sendable {
     let poolSize: Int
     /// Checks, at most once a second, whether the server accepts a new connection.
     let reachability: Reachability
+    /// The settings of connections made outside the pool (the lead, notifications, reachability).
+    let connectionConfiguration: PostgresConnection.Configuration
+    /// Holds the lead of the periodic jobs while this store has it.
+    let leader: AdvisoryLeader
+    /// The channel enqueues notify when they commit.
+    static let workChannel = "pigeon_work"
     /// Where the store connects (the password masked in its description).
     public let url: PostgresDatabaseURL
     private let runner: Task<Void, Never>
@@ -28,6 +34,8 @@ public final class PostgresStore: Sendable {
         self.client = client
         self.poolSize = poolSize
         reachability = Reachability(configuration: connection, logger: logger)
+        connectionConfiguration = connection
+        leader = AdvisoryLeader(configuration: connection, logger: logger)
         self.url = url
         self.logger = logger
         runner = Task { await client.run() }
@@ -117,8 +125,9 @@ public final class PostgresStore: Sendable {
         }
     }
 
-    /// Closes every connection; the store is unusable afterwards.
+    /// Closes every connection (giving up the lead); the store is unusable afterwards.
     public func close() async {
+        await leader.resign()
         runner.cancel()
         await runner.value
     }

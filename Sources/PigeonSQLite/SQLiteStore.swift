@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import PigeonCore
+import Synchronization
 
 /// The default store: one SQLite file in WAL mode with `synchronous=FULL` (a commit survives power loss),
 /// opened once per process. Writes are group-committed; reads use the pool's readers. Several processes
@@ -17,6 +18,8 @@ public final class SQLiteStore: Sendable {
     let checkpointer: DatabaseQueue
     /// The file's path.
     public let path: String
+    /// The descriptor holding the leader lock, while this store leads (see `holdsLead()`).
+    let leader = Mutex<Int32?>(nil)
 
     /// Opens (creating if needed) and migrates the database at `path`.
     /// - Parameter synchronousFull: `true` (the default) fsyncs every commit; `false` uses `NORMAL`, which

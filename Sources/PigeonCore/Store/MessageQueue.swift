@@ -88,4 +88,4 @@ public protocol SettingsStore: Sendable {
 
 /// Everything Pigeon needs from a database.
 public typealias PigeonStore = MessageQueue & MessageCatalog & MessageAdministration & SenderRegistry & SettingsStore
-    & WebhookInbox & ForwardQueue & MediaLibrary
+    & WebhookInbox & ForwardQueue & MediaLibrary & LeaderElection

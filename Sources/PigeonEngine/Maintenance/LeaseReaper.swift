@@ -29,12 +29,15 @@ public struct LeaseReaper: Service {
     let configuration: Configuration
     let logger: Logger
     let random: @Sendable () -> Double
+    /// Runs only while this process leads.
+    let leadership: Leadership
 
     public init(
         store: any MessageQueue, lifecycle: Lifecycle, clock: any PigeonClock, signal: WakeSignal,
-        configuration: Configuration = Configuration(), logger: Logger,
+        configuration: Configuration = Configuration(), leadership: Leadership, logger: Logger,
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
+        self.leadership = leadership
         self.store = store
         self.lifecycle = lifecycle
         self.clock = clock
@@ -45,7 +48,7 @@ public struct LeaseReaper: Service {
     }
 
     public func run() async throws {
-        try await Periodic.run(every: configuration.interval, clock: clock, logger: logger, name: "lease reaper") { now in
+        try await Periodic.run(every: configuration.interval, clock: clock, logger: logger, name: "lease reaper", leadership: leadership) { now in
             _ = try await runOnce(now: now)
         }
     }

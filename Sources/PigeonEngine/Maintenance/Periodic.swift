@@ -3,17 +3,17 @@ import Logging
 import PigeonCore
 import ServiceLifecycle
 
-/// Runs a single-pass job every `interval` on `clock` until graceful shutdown; a failed pass is logged
-/// and tried again at the next interval.
+/// Runs a single-pass job every `interval` on `clock` until graceful shutdown (with `leadership`, only while
+/// this process holds the lead); a failed pass is logged and tried again at the next interval.
 public enum Periodic {
     public static func run(
-        every interval: Duration, clock: any PigeonClock, logger: Logger, name: String,
+        every interval: Duration, clock: any PigeonClock, logger: Logger, name: String, leadership: Leadership? = nil,
         _ pass: @escaping @Sendable (Date) async throws -> Void
     ) async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    try await pass(clock.now())
+                    if await leadership?.leads() ?? true { try await pass(clock.now()) }
                 } catch is CancellationError {
                     return
                 } catch {

@@ -37,8 +37,14 @@ public struct RetentionJob: Service {
     let clock: any PigeonClock
     let configuration: Configuration
     let logger: Logger
+    /// Runs only while this process leads.
+    let leadership: Leadership
 
-    public init(store: any MessageAdministration & WebhookInbox, clock: any PigeonClock, configuration: Configuration, logger: Logger) {
+    public init(
+        store: any MessageAdministration & WebhookInbox, clock: any PigeonClock, configuration: Configuration, leadership: Leadership,
+        logger: Logger
+    ) {
+        self.leadership = leadership
         self.store = store
         self.clock = clock
         self.configuration = configuration
@@ -46,7 +52,7 @@ public struct RetentionJob: Service {
     }
 
     public func run() async throws {
-        try await Periodic.run(every: configuration.interval, clock: clock, logger: logger, name: "retention") { now in
+        try await Periodic.run(every: configuration.interval, clock: clock, logger: logger, name: "retention", leadership: leadership) { now in
             _ = try await runOnce(now: now)
         }
     }

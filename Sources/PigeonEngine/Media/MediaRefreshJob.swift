@@ -36,8 +36,14 @@ public struct MediaRefreshJob: Service {
     let clock: any PigeonClock
     let configuration: Configuration
     let logger: Logger
+    /// Runs only while this process leads.
+    let leadership: Leadership
 
-    init(store: any MediaLibrary, media: MediaService, clock: any PigeonClock, configuration: Configuration, logger: Logger) {
+    init(
+        store: any MediaLibrary, media: MediaService, clock: any PigeonClock, configuration: Configuration, leadership: Leadership,
+        logger: Logger
+    ) {
+        self.leadership = leadership
         self.store = store
         self.media = media
         self.clock = clock
@@ -46,7 +52,7 @@ public struct MediaRefreshJob: Service {
     }
 
     public func run() async throws {
-        try await Periodic.run(every: configuration.interval, clock: clock, logger: logger, name: "media refresh") { now in
+        try await Periodic.run(every: configuration.interval, clock: clock, logger: logger, name: "media refresh", leadership: leadership) { now in
             _ = try await runOnce(now: now)
         }
     }

@@ -48,12 +48,15 @@ public struct WebhookProcessor: Service {
     let logger: Logger
     let mediaErrors: MediaErrorMonitor?
     let random: @Sendable () -> Double
+    /// The settlement pass runs only while this process leads (bodies are settled as they arrive anyway).
+    let leadership: Leadership
 
     init(
         store: any WebhookInbox, settlement: StatusSettlement, effects: EffectRunner, clock: any PigeonClock,
-        signal: WakeSignal, dispatch: WakeSignal, forwards: WakeSignal?, configuration: Configuration, logger: Logger,
-        mediaErrors: MediaErrorMonitor? = nil, random: @escaping @Sendable () -> Double
+        signal: WakeSignal, dispatch: WakeSignal, forwards: WakeSignal?, configuration: Configuration, leadership: Leadership,
+        logger: Logger, mediaErrors: MediaErrorMonitor? = nil, random: @escaping @Sendable () -> Double
     ) {
+        self.leadership = leadership
         self.mediaErrors = mediaErrors
         self.forwards = forwards
         self.store = store
@@ -91,7 +94,7 @@ public struct WebhookProcessor: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    _ = try await runOnce()
+                    if await leadership.leads() { _ = try await runOnce() }
                 } catch {
                     logger.error("processing webhooks failed; will try again", metadata: ["error": "\(error)"])
                 }
