@@ -4,7 +4,8 @@ import PigeonTestSupport
 import Synchronization
 import Testing
 
-/// Child `pigeon serve` processes under load, killed with SIGKILL and restarted on the same database file.
+/// Child `pigeon serve` processes under load, killed with SIGKILL and restarted on the same database (an
+/// SQLite file, or a PostgreSQL database several instances share).
 @Suite(.serialized) struct CrashTests {
     static let apiKey = "crash-test-key-0123456789"
     /// Messages to this number are rejected permanently by the simulator (131026).
@@ -13,9 +14,9 @@ import Testing
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pigeon-crash-\(UUID().uuidString)")
     let client = JSONClient()
 
-    func environment(simulatorURL: String) -> [String: String] {
+    func environment(simulatorURL: String, database: TemporaryDatabase) -> [String: String] {
         [
-            "PIGEON_DATABASE_URL": directory.appendingPathComponent("pigeon.sqlite").path,
+            "PIGEON_DATABASE_URL": database.url, "PIGEON_MEDIA_DIR": directory.appendingPathComponent("media").path,
             "PIGEON_API_KEY": Self.apiKey, "PIGEON_PORT": "0", "PIGEON_META_ACCESS_TOKEN": "crash-test-token",
             "PIGEON_META_PHONE_NUMBER_ID": "123456789", "PIGEON_META_BASE_URL": simulatorURL,
             "PIGEON_RETRY_SCHEDULE": "50ms", "PIGEON_LEASE_TIMEOUT": "1s", "PIGEON_IN_DOUBT_AFTER": "300ms",
@@ -129,9 +130,11 @@ import Testing
         return (simulator, server)
     }
 
-    @Test func killNineUnderLoadLosesNothingAcrossRestarts() async throws {
+    @Test(.serialized, arguments: StoreKind.available) func killNineUnderLoadLosesNothingAcrossRestarts(_ kind: StoreKind) async throws {
+        let database = try TemporaryDatabase(kind)
+        let directory = self.directory.appendingPathComponent(kind.rawValue)
         let (simulator, simulatorServer) = await startSimulator()
-        let env = environment(simulatorURL: simulatorServer.url)
+        let env = environment(simulatorURL: simulatorServer.url, database: database)
         let load = Load()
         for crash in 1...2 {
             let child = try PigeonProcess(environment: env, logURL: directory.appendingPathComponent("serve-\(crash).log"))
@@ -146,27 +149,89 @@ import Testing
         try await verify(load, simulator: simulator, url: url)
         #expect(survivor.terminate() == 0, "SIGTERM did not shut down cleanly")
         await simulatorServer.stop()
+        await database.close()
         try? FileManager.default.removeItem(at: directory)
     }
 
-    @Test func twoInstancesShareOneFileAndTheSurvivorFinishesTheDeadOnesWork() async throws {
+    /// How many of `processes`' logs say they took the lead.
+    func leadsTaken(_ processes: [PigeonProcess]) -> [Int] {
+        processes.map { process in
+            ((try? String(contentsOf: process.logURL, encoding: .utf8)) ?? "").components(separatedBy: "took the lead").count - 1
+        }
+    }
+
+    /// Waits (up to `timeout`) until `condition` holds.
+    func eventually(_ timeout: Duration = .seconds(15), _ condition: () -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while !condition() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        return condition()
+    }
+
+    @Test(.serialized, arguments: StoreKind.available) func threeInstancesShareABacklogAndSendEachMessageExactlyOnce(_ kind: StoreKind) async throws {
+        let database = try TemporaryDatabase(kind)
+        let directory = self.directory.appendingPathComponent(kind.rawValue)
         let (simulator, simulatorServer) = await startSimulator()
-        let env = environment(simulatorURL: simulatorServer.url)
-        let load = Load()
-        let first = try PigeonProcess(environment: env, logURL: directory.appendingPathComponent("a.log"))
-        let second = try PigeonProcess(environment: env, logURL: directory.appendingPathComponent("b.log"))
-        let firstURL = "http://127.0.0.1:\(try await first.start())"
-        let secondURL = "http://127.0.0.1:\(try await second.start())"
-        try await drive(load, urls: [firstURL, secondURL], until: 1000)
-        first.kill()
-        try await waitUntilSettled(secondURL)
-        try await verify(load, simulator: simulator, url: secondURL)
-        #expect(second.terminate() == 0)
+        var env = environment(simulatorURL: simulatorServer.url, database: database)
+        // Nothing crashes here: with the default lease no attempt can be taken for dead on a loaded machine, so
+        // every message must reach Meta exactly once (a 1 s lease would let a slow outcome count as in doubt).
+        env["PIGEON_LEASE_TIMEOUT"] = "30s"
+        env["PIGEON_IN_DOUBT_AFTER"] = "5m"
+        let instances = try (0..<3).map { try PigeonProcess(environment: env, logURL: directory.appendingPathComponent("shared-\($0).log")) }
+        var urls: [String] = []
+        for instance in instances { urls.append("http://127.0.0.1:\(try await instance.start())") }
+        var accepted = Set<String>()
+        for round in 0..<3 {
+            let items = (0..<1000).map { #"{"to": "+1555\#(String(format: "%07d", round * 1000 + $0))", "text": {"body": "backlog"}}"# }
+            let reply = try await client.call(
+                .POST, urls[round] + "/v1/messages/batch", json: #"{"messages": [\#(items.joined(separator: ","))]}"#, bearer: Self.apiKey,
+                timeout: .seconds(30))
+            #expect(reply.status == 202, "\(reply.text.prefix(300))")
+            for result in reply["results"] as? [[String: Any]] ?? [] { accepted.insert(result["id"] as! String) }
+        }
+        #expect(accepted.count == 3000)
+        try await waitUntilSettled(urls[0])
+        let statuses = try await allMessages(urls[1])
+        #expect(accepted.allSatisfy { statuses[$0] == "sent" }, "not every message of the backlog was sent")
+        var deliveries: [String: Int] = [:]
+        for request in simulator.received where request.responseStatus == 200 { deliveries[request.callbackData ?? "", default: 0] += 1 }
+        #expect(accepted.allSatisfy { deliveries[$0] == 1 }, "a message reached Meta twice, or never: \(deliveries.filter { $0.value != 1 }.prefix(3))")
+        #expect(try await eventually { leadsTaken(instances).reduce(0, +) == 1 }, "the lead: \(leadsTaken(instances))")
+        for instance in instances { #expect(instance.terminate() == 0) }
         await simulatorServer.stop()
+        await database.close()
         try? FileManager.default.removeItem(at: directory)
     }
 
-    @Test func aStatusWebhookSettlesTheAttemptOfAKilledProcessAndItIsNeverResent() async throws {
+    @Test(.serialized, arguments: StoreKind.available) func killingTheLeaderUnderLoadLeavesTheOthersToFinishItsWork(_ kind: StoreKind) async throws {
+        let database = try TemporaryDatabase(kind)
+        let directory = self.directory.appendingPathComponent(kind.rawValue)
+        let (simulator, simulatorServer) = await startSimulator()
+        let env = environment(simulatorURL: simulatorServer.url, database: database)
+        let load = Load()
+        let instances = try (0..<3).map { try PigeonProcess(environment: env, logURL: directory.appendingPathComponent("kill-\($0).log")) }
+        var urls: [String] = []
+        for instance in instances { urls.append("http://127.0.0.1:\(try await instance.start())") }
+        #expect(try await eventually { leadsTaken(instances).reduce(0, +) == 1 }, "the lead: \(leadsTaken(instances))")
+        let leader = leadsTaken(instances).firstIndex(of: 1) ?? 0
+        try await drive(load, urls: urls, until: 1500)
+        instances[leader].kill()
+        let survivors = instances.indices.filter { $0 != leader }
+        #expect(
+            try await eventually { survivors.map { leadsTaken(instances)[$0] }.reduce(0, +) == 1 },
+            "no survivor took the lead: \(leadsTaken(instances))")
+        try await waitUntilSettled(urls[survivors[0]])
+        try await verify(load, simulator: simulator, url: urls[survivors[0]])
+        for index in survivors { #expect(instances[index].terminate() == 0) }
+        await simulatorServer.stop()
+        await database.close()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    @Test(.serialized, arguments: StoreKind.available) func aStatusWebhookSettlesTheAttemptOfAKilledProcessAndItIsNeverResent(
+        _ kind: StoreKind
+    ) async throws {
+        let database = try TemporaryDatabase(kind)
+        let directory = self.directory.appendingPathComponent(kind.rawValue)
         let simulator = MetaSimulator()
         // Meta takes 3 s to answer this send: the child is killed while the call is in flight.
         simulator.addRule(SimulatorRule(times: 1, delayMs: 3000))
@@ -174,7 +239,7 @@ import Testing
         let simulatorServer = await RunningServer(logger: logger) { onRunning in
             simulator.application(port: 0, logger: logger, onRunning: onRunning)
         }
-        var env = environment(simulatorURL: simulatorServer.url)
+        var env = environment(simulatorURL: simulatorServer.url, database: database)
         env["PIGEON_META_APP_SECRET"] = "crash-app-secret"
         env["PIGEON_IN_DOUBT_AFTER"] = "10m"
         let child = try PigeonProcess(environment: env, logURL: directory.appendingPathComponent("killed.log"))
@@ -220,6 +285,7 @@ import Testing
         #expect(simulator.received.count == 1, "the settled message was sent again")
         #expect(survivor.terminate() == 0)
         await simulatorServer.stop()
+        await database.close()
         try? FileManager.default.removeItem(at: directory)
     }
 }

@@ -47,7 +47,7 @@ final class PigeonProcess {
         while ContinuousClock.now < deadline {
             let log = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
             if let line = log.split(separator: "\n").last(where: { $0.contains("Pigeon listening on http://") }),
-                let range = line.range(of: #"127\.0\.0\.1:([0-9]+)"#, options: .regularExpression)
+                let range = line.range(of: #"listening on http://127\.0\.0\.1:([0-9]+)"#, options: .regularExpression)
             {
                 port = Int(line[range].split(separator: ":").last!)
                 return port!

@@ -31,12 +31,15 @@ public final class PostgresTestServer: Sendable {
     /// The cluster's folder when this process started it.
     let directory: String?
     let binDirectory: String?
+    /// The server options the cluster was started with (its port among them), for `restart()`.
+    let options: String
     private let counter = Mutex(0)
 
-    init(serverURL: String, directory: String?, binDirectory: String?) {
+    init(serverURL: String, directory: String?, binDirectory: String?, options: String = "") {
         self.serverURL = serverURL
         self.directory = directory
         self.binDirectory = binDirectory
+        self.options = options
     }
 
     /// Creates a new empty database and returns its URL.
@@ -65,7 +68,8 @@ public final class PostgresTestServer: Sendable {
     /// Starts the stopped cluster again on the same port.
     public func restart() throws {
         guard let directory, let binDirectory else { return }
-        try Self.run("\(binDirectory)/pg_ctl", ["-D", directory, "-l", "\(directory)/server.log", "start", "-w"], asPostgres: true)
+        try Self.run(
+            "\(binDirectory)/pg_ctl", ["-D", directory, "-o", options, "-l", "\(directory)/../server.log", "start", "-w"], asPostgres: true)
     }
 
     private static func start() throws -> PostgresTestServer {
@@ -78,6 +82,11 @@ public final class PostgresTestServer: Sendable {
             let trimmed = components.string ?? url
             return PostgresTestServer(serverURL: trimmed, directory: nil, binDirectory: nil)
         }
+        return try startCluster()
+    }
+
+    /// Starts a cluster of this process's own (not the shared one), for a test that stops and restarts it.
+    public static func startCluster() throws -> PostgresTestServer {
         guard let bin = binDirectoryWithServer() else {
             throw TestServerError("PostgreSQL's server binaries (initdb, pg_ctl) were not found in PATH or /usr/lib/postgresql/*/bin")
         }
@@ -94,7 +103,7 @@ public final class PostgresTestServer: Sendable {
         let port = try freePort()
         let options = "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300"
         try run("\(bin)/pg_ctl", ["-D", data, "-o", options, "-l", "\(directory)/server.log", "start", "-w"], asPostgres: true)
-        let server = PostgresTestServer(serverURL: "postgres://pigeon@127.0.0.1:\(port)", directory: data, binDirectory: bin)
+        let server = PostgresTestServer(serverURL: "postgres://pigeon@127.0.0.1:\(port)", directory: data, binDirectory: bin, options: options)
         // A watcher stops the cluster and removes its folder once this test process is gone, however it ends.
         let stop = (geteuid() == 0 ? "/usr/sbin/runuser -u postgres -- " : "") + "\(bin)/pg_ctl -D \(data) stop -m immediate"
         try spawnDetached(

@@ -13,10 +13,13 @@ public enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendab
 
     /// SQLite always; PostgreSQL when a server can be had (or when `PIGEON_REQUIRE_POSTGRES` is set, so a
     /// missing server fails the suite instead of skipping it).
+    /// `PIGEON_TEST_STORES=postgres` (or `sqlite`) runs only that store's cases.
     public static let available: [StoreKind] = {
-        if PostgresTestServer.shared != nil || PostgresTestServer.isRequired { return [.sqlite, .postgres] }
+        let only = ProcessInfo.processInfo.environment["PIGEON_TEST_STORES"].map { $0.split(separator: ",").compactMap { StoreKind(rawValue: String($0)) } }
+        let wanted = only.flatMap { $0.isEmpty ? nil : $0 } ?? allCases
+        if PostgresTestServer.shared != nil || PostgresTestServer.isRequired || !wanted.contains(.postgres) { return wanted }
         print("PostgreSQL store tests skipped: \(PostgresTestServer.unavailableReason)")
-        return [.sqlite]
+        return wanted.filter { $0 != .postgres }
     }()
 }
 
@@ -30,14 +33,18 @@ public final class TemporaryDatabase: Sendable {
     public let postgresURL: String?
     private let opened = OpenedStores()
 
+    /// What `PIGEON_DATABASE_URL` is for this database.
+    public var url: String { postgresURL ?? path }
+
     /// The SQLite file, for `.sqlite`.
     public var path: String { directory.appendingPathComponent("pigeon.sqlite").path }
 
-    public init(_ kind: StoreKind = .sqlite) throws {
+    /// A new database of `kind`; for PostgreSQL on `server` (default: the shared test server).
+    public init(_ kind: StoreKind = .sqlite, server: PostgresTestServer? = nil) throws {
         self.kind = kind
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("pigeon-store-\(UUID().uuidString)")
         if kind == .postgres {
-            guard let server = PostgresTestServer.shared else {
+            guard let server = server ?? PostgresTestServer.shared else {
                 throw TestServerError("PostgreSQL is required (PIGEON_REQUIRE_POSTGRES) but: \(PostgresTestServer.unavailableReason)")
             }
             postgresURL = try server.createDatabase()

@@ -15,7 +15,13 @@ public final class Leadership: Service, Sendable {
     private let election: any LeaderElection
     private let workerID: String
     private let logger: Logger
-    private let state = Mutex<(leads: Bool, checkedAt: ContinuousClock.Instant?)>((false, nil))
+    private struct State {
+        var leads = false
+        var checkedAt: ContinuousClock.Instant?
+        /// The check under way, shared by every service that asks meanwhile.
+        var checking: Task<Bool, Never>?
+    }
+    private let state = Mutex(State())
 
     public init(election: any LeaderElection, workerID: String, logger: Logger) {
         self.election = election
@@ -26,9 +32,19 @@ public final class Leadership: Service, Sendable {
     /// Whether this process leads; takes the lead when nobody holds it. A store error counts as not leading.
     public func leads() async -> Bool {
         let now = ContinuousClock.now
-        if let cached = state.withLock({ state in state.checkedAt.map { $0.duration(to: now) < Self.recheckAfter } == true ? state.leads : nil }) {
-            return cached
+        let (cached, check) = state.withLock { state -> (Bool?, Task<Bool, Never>?) in
+            if let at = state.checkedAt, at.duration(to: now) < Self.recheckAfter { return (state.leads, nil) }
+            if let running = state.checking { return (nil, running) }
+            let task = Task { await self.check() }
+            state.checking = task
+            return (nil, task)
         }
+        if let cached { return cached }
+        return await check!.value
+    }
+
+    /// Asks the store, records the answer and logs a change of lead.
+    private func check() async -> Bool {
         var leads = false
         do {
             leads = try await election.holdsLead()
@@ -37,7 +53,9 @@ public final class Leadership: Service, Sendable {
         }
         let had = state.withLock { state -> Bool in
             let had = state.leads
-            state = (leads, now)
+            state.leads = leads
+            state.checkedAt = .now
+            state.checking = nil
             return had
         }
         if leads && !had {
@@ -53,6 +71,6 @@ public final class Leadership: Service, Sendable {
     public func run() async throws {
         try? await gracefulShutdown()
         await election.resignLead()
-        state.withLock { $0 = (false, nil) }
+        state.withLock { $0 = State() }
     }
 }
