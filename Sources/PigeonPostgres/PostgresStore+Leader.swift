@@ -7,14 +7,25 @@ extension PostgresStore: LeaderElection {
     /// The lead is a session advisory lock held on a connection of its own: the server releases it when the
     /// connection ends, so a process that dies loses the lead and another takes it at its next try.
     public func holdsLead() async throws -> Bool {
+        let leader = leader
+        guard let result = await withDeadline(Self.maxLeadCheck, { try await leader.holdsLead() }) else {
+            await leader.forget()
+            throw StoreUnavailable("the database did not answer the lead check within \(Self.maxLeadCheck)")
+        }
         do {
-            return try await leader.holdsLead()
+            return try result.get()
         } catch {
             throw Self.unavailable(error) ?? error
         }
     }
 
-    public func resignLead() async { await leader.resign() }
+    public func resignLead() async {
+        let leader = leader
+        if await withDeadline(Self.closeTimeout, { await leader.resign() }) == nil { await leader.forget() }
+    }
+
+    /// The longest a lead check waits for the database.
+    static let maxLeadCheck: Duration = .seconds(5)
 }
 
 extension PostgresStore: WorkNotifications {
@@ -76,8 +87,7 @@ actor AdvisoryLeader {
                 return true
             } catch {
                 // The connection died, and the server released the lock with it.
-                try? await connection.close()
-                self.connection = nil
+                forget()
             }
         }
         let candidate = try await PostgresConnection.connect(configuration: configuration, id: 2, logger: logger)
@@ -93,7 +103,17 @@ actor AdvisoryLeader {
     }
 
     func resign() async {
-        try? await connection?.close()
+        let held = connection
         connection = nil
+        try? await held?.close()
+    }
+
+    /// Drops the connection without waiting for it to close (it stopped answering; the server released its
+    /// lock when it died, or will when the connection ends).
+    func forget() {
+        let held = connection
+        connection = nil
+        // Closed in the background: a connection must be closed before it is released, and this one may never answer.
+        if let held { Task { try? await held.close() } }
     }
 }

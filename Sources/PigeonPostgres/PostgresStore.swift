@@ -125,17 +125,25 @@ public final class PostgresStore: Sendable {
         }
     }
 
+    /// How long closing waits for connections to end (a connection to a server that died may never answer).
+    static let closeTimeout: Duration = .seconds(5)
+
     /// Closes every connection (giving up the lead); the store is unusable afterwards.
     public func close() async {
-        await leader.resign()
+        await resignLead()
         runner.cancel()
-        await runner.value
+        let runner = runner
+        if await withDeadline(Self.closeTimeout, { await runner.value }) == nil {
+            logger.warning("closing the database connections did not finish; leaving them", metadata: ["waited": "\(Self.closeTimeout)"])
+        }
     }
 
     /// How long an operation waits for a pooled connection before checking that the server can be reached.
     public static let leaseTimeout: Duration = .seconds(2)
     /// The longest an operation waits for a free connection from a pool that is merely busy.
     public static let maxLeaseWait: Duration = .seconds(30)
+    /// The longest an operation holding a connection waits for the database's answer.
+    public static let maxOperationTime: Duration = .seconds(10)
 
     /// Runs `body` in one transaction on a pooled connection.
     func write<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
@@ -162,34 +170,42 @@ public final class PostgresStore: Sendable {
 
     /// Runs `operation`, failing with `StoreUnavailable` when it has no connection within `leaseTimeout` and
     /// the server cannot be reached (the pool keeps trying to connect, and every caller would wait), when the
-    /// pool stays busy for `maxLeaseWait`, or when it fails for a reason that says the database cannot be
-    /// reached (see `unavailable(_:)`).
+    /// pool stays busy for `maxLeaseWait`, when the database does not answer within `maxOperationTime` (a
+    /// connection that died without a word), or when it fails for a reason that says the database cannot be
+    /// reached (see `unavailable(_:)`). An operation given up on is cancelled and left to end by itself: a claim
+    /// or an outcome it may still commit is guarded by its lease like any other.
     private func guarded<T: Sendable>(_ operation: @escaping @Sendable (StartedFlag) async throws -> T) async throws -> T {
         let started = StartedFlag()
-        do {
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask { try await operation(started) }
-                group.addTask {
-                    // A busy pool is waited for; a server that cannot be reached is reported at once.
-                    var waited: Duration = .zero
-                    while !started.isSet {
-                        try await Task.sleep(for: Self.leaseTimeout)
-                        waited += Self.leaseTimeout
-                        guard !started.isSet else { break }
-                        if let reason = await self.reachability.problem() { throw StoreUnavailable(reason) }
-                        if waited >= Self.maxLeaseWait {
-                            throw StoreUnavailable("no free database connection within \(waited) (PIGEON_DATABASE_POOL_SIZE is \(self.poolSize))")
-                        }
+        let outcome = FirstOutcome<T>()
+        let work = Task { outcome.settle(await Result(catching: { try await operation(started) })) }
+        let watchdog = Task {
+            var waited: Duration = .zero
+            while !outcome.isSettled {
+                try await Task.sleep(for: Self.leaseTimeout)
+                waited += Self.leaseTimeout
+                guard !outcome.isSettled else { return }
+                if !started.isSet {
+                    if let reason = await self.reachability.problem() {
+                        outcome.settle(.failure(StoreUnavailable(reason)))
+                    } else if waited >= Self.maxLeaseWait {
+                        outcome.settle(
+                            .failure(StoreUnavailable("no free database connection within \(waited) (PIGEON_DATABASE_POOL_SIZE is \(self.poolSize))")))
                     }
-                    return nil
+                } else if waited >= Self.maxOperationTime {
+                    self.logger.warning("a database operation got no answer; giving up on it", metadata: ["waited": "\(waited)"])
+                    outcome.settle(.failure(StoreUnavailable("the database did not answer within \(waited)")))
                 }
-                while let result = try await group.next() {
-                    guard let value = result else { continue }
-                    group.cancelAll()
-                    return value
-                }
-                throw CancellationError()
             }
+        }
+        let result = await withTaskCancellationHandler {
+            await outcome.value()
+        } onCancel: {
+            outcome.settle(.failure(CancellationError()))
+        }
+        work.cancel()
+        watchdog.cancel()
+        do {
+            return try result.get()
         } catch let error as StoreUnavailable {
             throw error
         } catch {
@@ -318,5 +334,71 @@ actor Reachability {
         checked = (.now, problem)
         running = nil
         return problem
+    }
+}
+
+/// The first of several outcomes of one operation (its result, or a reason to give up on it), handed to the
+/// one caller waiting for it; later ones are dropped.
+final class FirstOutcome<T: Sendable>: Sendable {
+    private struct State {
+        var result: Result<T, any Error>?
+        var waiter: CheckedContinuation<Result<T, any Error>, Never>?
+    }
+    private let state = Mutex(State())
+
+    var isSettled: Bool { state.withLock { $0.result != nil } }
+
+    /// Records `result` unless an outcome came first, and wakes the waiter.
+    func settle(_ result: Result<T, any Error>) {
+        let waiter = state.withLock { state -> CheckedContinuation<Result<T, any Error>, Never>? in
+            guard state.result == nil else { return nil }
+            state.result = result
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: result)
+    }
+
+    /// Waits for the first outcome.
+    func value() async -> Result<T, any Error> {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> Result<T, any Error>? in
+                if let result = state.result { return result }
+                state.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+}
+
+/// Runs `operation` but waits at most `limit` for it: a PostgresNIO call on a connection whose server died
+/// can wait forever, and a caller (a shutdown, the lead check) must not. Nil when the time ran out; the
+/// operation is then cancelled and left to end by itself.
+func withDeadline<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async -> Result<T, any Error>? {
+    let outcome = FirstOutcome<T?>()
+    let work = Task { outcome.settle(await Result(catching: { try await operation() })) }
+    let timer = Task {
+        try await Task.sleep(for: limit)
+        outcome.settle(.success(nil))
+    }
+    let result = await outcome.value()
+    work.cancel()
+    timer.cancel()
+    switch result {
+    case .success(let value?): return .success(value)
+    case .success(nil): return nil
+    case .failure(let error): return .failure(error)
+    }
+}
+
+extension Result where Failure == any Error {
+    /// The result of `body`.
+    init(catching body: () async throws -> Success) async {
+        do {
+            self = .success(try await body())
+        } catch {
+            self = .failure(error)
+        }
     }
 }

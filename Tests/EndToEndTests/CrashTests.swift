@@ -288,4 +288,64 @@ import Testing
         await database.close()
         try? FileManager.default.removeItem(at: directory)
     }
+
+    /// PostgreSQL stopped as by a crash (`pg_ctl stop -m immediate`) under load, then started again: meanwhile
+    /// the API answers 503 with Retry-After (never a 500 or a hang), /readyz fails and /healthz does not, and
+    /// every message accepted before and after is sent.
+    @Test func aDatabaseOutageUnderLoadAnswers503AndLosesNothing() async throws {
+        guard StoreKind.available.contains(.postgres) else { return }
+        let server = try PostgresTestServer.startCluster()  // of its own: stopping it must not break other tests
+        let database = try TemporaryDatabase(.postgres, server: server)
+        let directory = self.directory.appendingPathComponent("outage")
+        let (simulator, simulatorServer) = await startSimulator()
+        var env = environment(simulatorURL: simulatorServer.url, database: database)
+        env["PIGEON_LOG_LEVEL"] = "info"
+        let child = try PigeonProcess(environment: env, logURL: directory.appendingPathComponent("outage.log"))
+        let url = "http://127.0.0.1:\(try await child.start())"
+        let accepted = Mutex<Set<String>>([])
+        let answers = Mutex<[Int: Int]>([:])
+        let retryAfter = Mutex<Set<String>>([])
+        let load = Task {
+            var round = 0
+            while !Task.isCancelled {
+                round += 1
+                guard
+                    let reply = try? await client.call(
+                        .POST, url + "/v1/messages", json: #"{"to": "+1555\#(String(format: "%07d", round))", "text": {"body": "outage"}}"#,
+                        bearer: Self.apiKey, timeout: .seconds(30))
+                else { continue }
+                answers.withLock { $0[reply.status, default: 0] += 1 }
+                if reply.status == 202, let id = reply["id"] as? String { accepted.withLock { _ = $0.insert(id) } }
+                if reply.status == 503 { retryAfter.withLock { _ = $0.insert(reply.headers["retry-after"] ?? "") } }
+            }
+        }
+        #expect(try await eventually { accepted.withLock { $0.count } >= 200 })
+        try server.stopImmediately()
+        // A request whose transaction was under way when the server died waits for it at most 10 s; the next
+        // ones are refused within 2 s each.
+        #expect(
+            try await eventually(.seconds(40)) { answers.withLock { $0[503] ?? 0 } >= 3 }, "no 503 while the database was down: \(answers.withLock { $0 })")
+        #expect(try await client.call(.GET, url + "/readyz").status == 503)
+        #expect(try await client.call(.GET, url + "/healthz").status == 200)
+        try server.restart()
+        let before = accepted.withLock { $0.count }
+        #expect(try await eventually(.seconds(30)) { accepted.withLock { $0.count } >= before + 200 }, "no message accepted after the restart")
+        load.cancel()
+        _ = await load.result
+        #expect(try await client.call(.GET, url + "/readyz").status == 200)
+        let seen = answers.withLock { $0 }
+        #expect(Set(seen.keys).isSubset(of: [202, 503]), "answers while the database was down: \(seen)")
+        #expect(retryAfter.withLock { $0 } == ["5"], "503 without Retry-After: \(retryAfter.withLock { $0 })")
+        try await waitUntilSettled(url)
+        let statuses = try await allMessages(url)
+        let lost = accepted.withLock { $0 }.filter { statuses[$0] != "sent" }
+        #expect(lost.isEmpty, "\(lost.count) accepted messages were not sent, e.g. \(Array(lost.prefix(3)).map { ($0, statuses[$0] ?? "missing") })")
+        let delivered = Set(simulator.received.filter { $0.responseStatus == 200 }.compactMap(\.callbackData))
+        let undelivered = accepted.withLock { $0 }.subtracting(delivered)
+        #expect(undelivered.isEmpty, "\(undelivered.count) accepted messages never reached Meta")
+        #expect(child.terminate() == 0)
+        await simulatorServer.stop()
+        try? server.stopImmediately()
+        try? FileManager.default.removeItem(at: directory)
+    }
 }

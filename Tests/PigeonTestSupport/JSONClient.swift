@@ -9,6 +9,8 @@ public final class JSONClient: Sendable {
     public struct Reply: Sendable {
         public let status: Int
         public let text: String
+        /// The response headers, names lowercased.
+        public var headers: [String: String] = [:]
         public var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:] }
 
         public subscript(key: String) -> Any? { json[key] }
@@ -45,6 +47,8 @@ public final class JSONClient: Sendable {
         if let body { request.body = .bytes(body) }
         let response = try await http.execute(request, timeout: timeout)
         let bytes = try await response.body.collect(upTo: 64 << 20)
-        return Reply(status: Int(response.status.code), text: String(buffer: bytes))
+        var reply = Reply(status: Int(response.status.code), text: String(buffer: bytes))
+        for header in response.headers { reply.headers[header.name.lowercased()] = header.value }
+        return reply
     }
 }
