@@ -51,33 +51,31 @@ public final class PostgresStore: Sendable {
         configuration.options.maximumConnections = max(1, poolSize)
         configuration.options.connectTimeout = .seconds(5)
         let connection = try connectionConfiguration(url)
-        try await waitForServer(url, configuration: connection, logger: logger)
-        let store = PostgresStore(
+        try await migrateWhenReachable(url, configuration: connection, logger: logger)
+        return PostgresStore(
             client: PostgresClient(configuration: configuration, backgroundLogger: logger), url: url, poolSize: poolSize,
             connection: connection, logger: logger)
-        do {
-            try await store.client.withConnection { connection in
-                try await PostgresMigrations.migrate(connection, logger: logger)
-            }
-        } catch {
-            await store.close()
-            throw error
-        }
-        return store
     }
 
     /// The longest wait between two tries to reach a server that is down at start-up.
     static let maxConnectDelay: Duration = .seconds(30)
 
-    /// Connects once to check the server: refused credentials, a missing database or TLS the server does not
-    /// speak throw at once (start-up stops); a server that cannot be reached is tried again with backoff.
-    private static func waitForServer(
+    /// Connects on a connection of its own and migrates: refused credentials, a missing database or TLS the
+    /// server does not speak throw at once (start-up stops); a server that cannot be reached is tried again
+    /// with backoff.
+    private static func migrateWhenReachable(
         _ url: PostgresDatabaseURL, configuration: PostgresConnection.Configuration, logger: Logger
     ) async throws {
         var delay: Duration = .seconds(1)
         while true {
             do {
                 let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+                do {
+                    try await PostgresMigrations.migrate(connection, logger: logger)
+                } catch {
+                    try? await connection.close()
+                    throw error
+                }
                 try await connection.close()
                 return
             } catch let error as PSQLError where error.code != .connectionError {
