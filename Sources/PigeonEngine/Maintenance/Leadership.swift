@@ -20,6 +20,8 @@ public final class Leadership: Service, Sendable {
         var checkedAt: ContinuousClock.Instant?
         /// The check under way, shared by every service that asks meanwhile.
         var checking: Task<Bool, Never>?
+        /// Set at shutdown: the lead was given up and is not taken again.
+        var resigned = false
     }
     private let state = Mutex(State())
 
@@ -33,6 +35,7 @@ public final class Leadership: Service, Sendable {
     public func leads() async -> Bool {
         let now = ContinuousClock.now
         let (cached, check) = state.withLock { state -> (Bool?, Task<Bool, Never>?) in
+            if state.resigned { return (false, nil) }
             if let at = state.checkedAt, at.duration(to: now) < Self.recheckAfter { return (state.leads, nil) }
             if let running = state.checking { return (nil, running) }
             let task = Task { await self.check() }
@@ -70,7 +73,10 @@ public final class Leadership: Service, Sendable {
 
     public func run() async throws {
         try? await gracefulShutdown()
+        state.withLock { state in
+            state.resigned = true
+            state.leads = false
+        }
         await election.resignLead()
-        state.withLock { $0 = State() }
     }
 }
