@@ -5,14 +5,18 @@ import PostgresNIO
 
 /// Intake on PostgreSQL: idempotency keys looked up in one query, new messages inserted many rows per
 /// statement, within the caller's transaction. A key another transaction takes at the same moment is read
-/// back after the insert and answered as a replay or a conflict, like one stored earlier.
+/// back after the insert and answered as a replay or a conflict, like one stored earlier; a key repeated
+/// by a later request of the same batch is answered as if that request came after the first one committed.
 enum PostgresInserts {
-    /// Rows per INSERT (11 parameters a row).
+    /// Rows per INSERT (12 parameters a row).
     static let rowsPerStatement = 1000
 
-    static func enqueue(_ messages: [NewMessage], now: Date, _ connection: PostgresConnection, logger: Logger) async throws
-        -> [EnqueueResult]
+    /// Stores the messages of `requests` (each created at its own request's time); one answer per request.
+    static func enqueue(_ requests: [PostgresIntake.Request], _ connection: PostgresConnection, logger: Logger) async throws
+        -> [[EnqueueResult]]
     {
+        let messages = requests.flatMap(\.messages)
+        let times = requests.flatMap { request in request.messages.map { _ in request.now } }
         var known = try await existing(Set(messages.compactMap(\.idempotencyKey)), connection, logger: logger)
         var results = [EnqueueResult?](repeating: nil, count: messages.count)
         var toInsert: [Int] = []
@@ -28,14 +32,13 @@ enum PostgresInserts {
                 toInsert.append(index)
             }
         }
-        let created = Date(millisecondsSince1970: now.millisecondsSince1970)
         var counters = CounterChanges()
         var inserted: [String: Int64] = [:]
         for chunk in toInsert.chunks(of: rowsPerStatement) {
             var sql = SQL()
-            let nowMillis = sql.bind(now.millisecondsSince1970)
             let rows = chunk.map { index -> String in
                 let message = messages[index]
+                let nowMillis = sql.bind(times[index].millisecondsSince1970)
                 return "(" + [
                     sql.bind(message.id.rawValue), sql.bind(message.senderID), sql.bind(message.recipient), sql.bind(message.type),
                     sql.bind(message.payload), "'queued'", sql.bind(message.maxAttempts), nowMillis, sql.bind(message.idempotencyKey),
@@ -59,6 +62,7 @@ enum PostgresInserts {
         known.merge(try await existing(raced, connection, logger: logger)) { first, _ in first }
         for (index, message) in messages.enumerated() where results[index] == nil {
             if let seq = inserted[message.id.rawValue] {
+                let created = Date(millisecondsSince1970: times[index].millisecondsSince1970)
                 let record = MessageRecord(
                     id: message.id, seq: seq, senderID: message.senderID, recipient: message.recipient, type: message.type,
                     payload: message.payload, idempotencyKey: message.idempotencyKey,
@@ -74,7 +78,13 @@ enum PostgresInserts {
             results[index] = hash == message.requestHash ? .replayed(record) : .conflict(existing: record.id)
         }
         try await PostgresStateWrites.writeCounters(counters, connection, logger: logger)
-        return results.map { $0! }
+        var answers: [[EnqueueResult]] = []
+        var next = 0
+        for request in requests {
+            answers.append(results[next..<next + request.messages.count].map { $0! })
+            next += request.messages.count
+        }
+        return answers
     }
 
     /// The messages already stored under `keys`, with their request hashes.

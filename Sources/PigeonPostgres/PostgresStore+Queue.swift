@@ -4,13 +4,7 @@ import PostgresNIO
 
 extension PostgresStore: MessageQueue {
     public func enqueue(_ messages: [NewMessage], now: Date) async throws -> [EnqueueResult] {
-        let logger = logger
-        return try await write { connection in
-            let results = try await PostgresInserts.enqueue(messages, now: now, connection, logger: logger)
-            // Delivered when the transaction commits: idle instances start at once.
-            try await connection.query("SELECT pg_notify(\(Self.workChannel), '')", logger: logger)
-            return results
-        }
+        try await intake.perform(PostgresIntake.Request(messages: messages, now: now))
     }
 
     public func claim(limit: Int, owner: String, now: Date, leaseUntil: Date, excludedSenders: Set<String>)

@@ -15,11 +15,11 @@ public final class PostgresStore: Sendable {
     /// How many shards the `/v1/stats` counters are spread over (fewer waits between concurrent writers).
     static let counterShards = 16
 
-    let client: PostgresClient
+    /// The pooled connections every operation runs on.
+    let pool: GuardedPool
     let logger: Logger
-    let poolSize: Int
-    /// Checks, at most once a second, whether the server accepts a new connection.
-    let reachability: Reachability
+    /// Enqueues from concurrent requests, committed together (see `PostgresIntake`).
+    let intake: GroupCommit<PostgresIntake.Request, [EnqueueResult]>
     /// The settings of connections made outside the pool (the lead, notifications, reachability).
     let connectionConfiguration: PostgresConnection.Configuration
     /// Holds the lead of the periodic jobs while this store has it.
@@ -31,9 +31,10 @@ public final class PostgresStore: Sendable {
     private let runner: Task<Void, Never>
 
     private init(client: PostgresClient, url: PostgresDatabaseURL, poolSize: Int, connection: PostgresConnection.Configuration, logger: Logger) {
-        self.client = client
-        self.poolSize = poolSize
-        reachability = Reachability(configuration: connection, logger: logger)
+        let pool = GuardedPool(
+            client: client, poolSize: poolSize, reachability: Reachability(configuration: connection, logger: logger), logger: logger)
+        self.pool = pool
+        intake = PostgresIntake.groupCommit(pool)
         connectionConfiguration = connection
         leader = AdvisoryLeader(configuration: connection, logger: logger)
         self.url = url
@@ -145,70 +146,12 @@ public final class PostgresStore: Sendable {
 
     /// Runs `body` in one transaction on a pooled connection.
     func write<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let client = client
-        let logger = logger
-        return try await guarded { started in
-            try await client.withTransaction(logger: logger) { connection in
-                started.mark()
-                return try await body(connection)
-            }
-        }
+        try await pool.write(body)
     }
 
     /// Runs `body` on a pooled connection, outside a transaction.
     func read<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let client = client
-        return try await guarded { started in
-            try await client.withConnection { connection in
-                started.mark()
-                return try await body(connection)
-            }
-        }
-    }
-
-    /// Runs `operation`, failing with `StoreUnavailable` when it has no connection within `leaseTimeout` and
-    /// the server cannot be reached (the pool keeps trying to connect, and every caller would wait), when the
-    /// pool stays busy for `maxLeaseWait`, when the database does not answer within `maxOperationTime` (a
-    /// connection that died without a word), or when it fails for a reason that says the database cannot be
-    /// reached (see `unavailable(_:)`). An operation given up on is cancelled and left to end by itself: a claim
-    /// or an outcome it may still commit is guarded by its lease like any other.
-    private func guarded<T: Sendable>(_ operation: @escaping @Sendable (StartedFlag) async throws -> T) async throws -> T {
-        let started = StartedFlag()
-        let outcome = FirstOutcome<T>()
-        let work = Task { outcome.settle(await Result(catching: { try await operation(started) })) }
-        let watchdog = Task {
-            var waited: Duration = .zero
-            while !outcome.isSettled {
-                try await Task.sleep(for: Self.leaseTimeout)
-                waited += Self.leaseTimeout
-                guard !outcome.isSettled else { return }
-                if !started.isSet {
-                    if let reason = await self.reachability.problem() {
-                        outcome.settle(.failure(StoreUnavailable(reason)))
-                    } else if waited >= Self.maxLeaseWait {
-                        outcome.settle(
-                            .failure(StoreUnavailable("no free database connection within \(waited) (PIGEON_DATABASE_POOL_SIZE is \(self.poolSize))")))
-                    }
-                } else if waited >= Self.maxOperationTime {
-                    self.logger.warning("a database operation got no answer; giving up on it", metadata: ["waited": "\(waited)"])
-                    outcome.settle(.failure(StoreUnavailable("the database did not answer within \(waited)")))
-                }
-            }
-        }
-        let result = await withTaskCancellationHandler {
-            await outcome.value()
-        } onCancel: {
-            outcome.settle(.failure(CancellationError()))
-        }
-        work.cancel()
-        watchdog.cancel()
-        do {
-            return try result.get()
-        } catch let error as StoreUnavailable {
-            throw error
-        } catch {
-            throw Self.unavailable(error) ?? error
-        }
+        try await pool.read(body)
     }
 
     /// `error` as a `StoreUnavailable` when it means the database cannot be reached or cannot take writes:
