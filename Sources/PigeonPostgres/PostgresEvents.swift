@@ -43,36 +43,33 @@ enum PostgresEvents {
         var message: MessageID?
     }
 
-    /// Stores `report` and applies it in one step (its message looked up first, so the event row is written
-    /// once with its outcome); a report with no message yet, or told to wait, is stored pending.
+    /// Stores `report` and applies it in one step: its message is looked up first so the event row is
+    /// written once, with its outcome (see `EventPlacement`).
     static func record(
         _ report: StatusReport, now: Date, _ connection: PostgresConnection, logger: Logger,
         decide: (MessageRecord, StatusReport) -> StatusDecision
     ) async throws -> Recorded {
         let message = try await message(for: report, connection, logger: logger)
-        guard let message, case .apply(let transition) = decide(message, report) else {
-            let id = try await insert(
-                report, outcome: .pending, messageSeq: nil, retryAt: now.adding(EventMatching.retryDelay(afterTries: 0)), now: now,
-                connection, logger: logger)
+        let placement = EventPlacement.of(report, on: message, tries: 0, now: now, decide: decide)
+        switch placement {
+        case .retry(let at):
+            let id = try await insert(report, outcome: .pending, messageSeq: nil, retryAt: at, now: now, connection, logger: logger)
             return Recorded(isNew: id != nil, settled: nil, message: message?.id)
-        }
-        guard case .moved(let state, let effects) = transition else {
+        case .record(let message):
             let id = try await insert(report, outcome: .recorded, messageSeq: message.seq, retryAt: nil, now: now, connection, logger: logger)
             return Recorded(isNew: id != nil, settled: nil, message: message.id)
+        case .move(let message, let state, let effects):
+            guard
+                let id = try await insert(
+                    report, outcome: .applied, messageSeq: message.seq, retryAt: nil, now: now, connection, logger: logger)
+            else { return Recorded(isNew: false, settled: nil, message: message.id) }
+            guard try await moved(message, to: state, now: now, connection, logger: logger) else {
+                try await setOutcome(.recorded, messageSeq: message.seq, id: id, connection, logger: logger)
+                return Recorded(isNew: true, settled: nil, message: message.id)
+            }
+            return Recorded(
+                isNew: true, settled: SettledStatus(message: message, state: state, effects: effects, report: report), message: message.id)
         }
-        guard
-            let id = try await insert(report, outcome: .applied, messageSeq: message.seq, retryAt: nil, now: now, connection, logger: logger)
-        else { return Recorded(isNew: false, settled: nil, message: message.id) }
-        guard
-            try await PostgresStateWrites.write(
-                connection, [StateWrite(seq: message.seq, old: message.state, new: state)], now: now, logger: logger
-            ).contains(message.seq)
-        else {
-            try await setOutcome(.recorded, messageSeq: message.seq, id: id, connection, logger: logger)
-            return Recorded(isNew: true, settled: nil, message: message.id)
-        }
-        return Recorded(
-            isNew: true, settled: SettledStatus(message: message, state: state, effects: effects, report: report), message: message.id)
     }
 
     private static func insert(
@@ -98,34 +95,37 @@ enum PostgresEvents {
         return try await connection.rows(sql, logger: logger).first?.get("id")
     }
 
-    /// Finds the event's message and applies `decide`'s transition; an event with no message yet, or told to
-    /// wait, is tried again later with backoff. Returns the change when the message moved.
+    /// Tries a pending event again (see `EventPlacement`); returns the change when its message moved.
     static func place(
         _ event: Stored, now: Date, _ connection: PostgresConnection, logger: Logger,
         decide: (MessageRecord, StatusReport) -> StatusDecision
     ) async throws -> SettledStatus? {
-        guard let message = try await message(for: event.report, connection, logger: logger),
-            case .apply(let transition) = decide(message, event.report)
-        else {
+        let message = try await message(for: event.report, connection, logger: logger)
+        switch EventPlacement.of(event.report, on: message, tries: event.tries, now: now, decide: decide) {
+        case .retry(let at):
             var sql = SQL()
             sql.text = """
-                UPDATE message_events SET next_match_at = \(sql.bind(now.adding(EventMatching.retryDelay(afterTries: event.tries)).millisecondsSince1970)),
-                  match_tries = match_tries + 1
+                UPDATE message_events SET next_match_at = \(sql.bind(at.millisecondsSince1970)), match_tries = match_tries + 1
                 WHERE id = \(sql.bind(event.id))
                 """
             try await connection.run(sql, logger: logger)
             return nil
+        case .record(let message):
+            try await setOutcome(.recorded, messageSeq: message.seq, id: event.id, connection, logger: logger)
+            return nil
+        case .move(let message, let state, let effects):
+            let applied = try await moved(message, to: state, now: now, connection, logger: logger)
+            try await setOutcome(applied ? .applied : .recorded, messageSeq: message.seq, id: event.id, connection, logger: logger)
+            return applied ? SettledStatus(message: message, state: state, effects: effects, report: event.report) : nil
         }
-        var settled: SettledStatus?
-        if case .moved(let state, let effects) = transition,
-            try await PostgresStateWrites.write(
-                connection, [StateWrite(seq: message.seq, old: message.state, new: state)], now: now, logger: logger
-            ).contains(message.seq)
-        {
-            settled = SettledStatus(message: message, state: state, effects: effects, report: event.report)
-        }
-        try await setOutcome(settled == nil ? .recorded : .applied, messageSeq: message.seq, id: event.id, connection, logger: logger)
-        return settled
+    }
+
+    /// Moves `message` to `state` unless it changed since it was read; true when it moved.
+    private static func moved(
+        _ message: MessageRecord, to state: MessageState, now: Date, _ connection: PostgresConnection, logger: Logger
+    ) async throws -> Bool {
+        try await PostgresStateWrites.write(connection, [StateWrite(seq: message.seq, old: message.state, new: state)], now: now, logger: logger)
+            .contains(message.seq)
     }
 
     private static func setOutcome(

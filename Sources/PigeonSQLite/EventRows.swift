@@ -75,34 +75,30 @@ enum EventRows {
         var message: MessageID?
     }
 
-    /// Stores `report` and applies it in one step: its message is looked up first (by wamid, else by callback
-    /// data) so the event row is written once, with its outcome. A report with no message yet, or told to
-    /// wait, is stored pending and tried again after `EventMatching.retryDelay(afterTries: 0)`.
+    /// Stores `report` and applies it in one step: its message is looked up first so the event row is
+    /// written once, with its outcome (see `EventPlacement`).
     static func record(
         _ report: StatusReport, now: Date, db: Database, decide: (MessageRecord, StatusReport) -> StatusDecision
     ) throws -> Recorded {
-        let message = try message(for: report, db: db)
-        guard let message, case .apply(let transition) = decide(message, report) else {
-            let id = try insert(
-                report, outcome: .pending, messageSeq: nil, retryAt: now.adding(EventMatching.retryDelay(afterTries: 0)), now: now,
-                db: db)
-            return Recorded(isNew: id != nil, settled: nil, message: message?.id)
-        }
-        guard case .moved(let state, let effects) = transition else {
+        let placement = EventPlacement.of(report, on: try message(for: report, db: db), tries: 0, now: now, decide: decide)
+        switch placement {
+        case .retry(let at):
+            let id = try insert(report, outcome: .pending, messageSeq: nil, retryAt: at, now: now, db: db)
+            return Recorded(isNew: id != nil, settled: nil, message: placement.message?.id)
+        case .record(let message):
             let id = try insert(report, outcome: .recorded, messageSeq: message.seq, retryAt: nil, now: now, db: db)
             return Recorded(isNew: id != nil, settled: nil, message: message.id)
+        case .move(let message, let state, let effects):
+            guard let id = try insert(report, outcome: .applied, messageSeq: message.seq, retryAt: nil, now: now, db: db) else {
+                return Recorded(isNew: false, settled: nil, message: message.id)
+            }
+            guard try moved(message, to: state, now: now, db: db) else {
+                try setOutcome(.recorded, messageSeq: message.seq, id: id, db: db)
+                return Recorded(isNew: true, settled: nil, message: message.id)
+            }
+            return Recorded(
+                isNew: true, settled: SettledStatus(message: message, state: state, effects: effects, report: report), message: message.id)
         }
-        guard let id = try insert(report, outcome: .applied, messageSeq: message.seq, retryAt: nil, now: now, db: db) else {
-            return Recorded(isNew: false, settled: nil, message: message.id)
-        }
-        guard try SQLiteStateWrites.write(db, [StateWrite(seq: message.seq, old: message.state, new: state)], now: now)
-            .contains(message.seq)
-        else {
-            try setOutcome(.recorded, messageSeq: message.seq, id: id, db: db)
-            return Recorded(isNew: true, settled: nil, message: message.id)
-        }
-        return Recorded(
-            isNew: true, settled: SettledStatus(message: message, state: state, effects: effects, report: report), message: message.id)
     }
 
     /// Stores `report` with `outcome`; nil when Meta already reported this status for this wamid. A pending
@@ -138,29 +134,29 @@ enum EventRows {
         return statement.lastInsertedRowID
     }
 
-    /// Finds the event's message (by wamid, else by callback data) and applies `decide`'s transition; an
-    /// event with no message yet, or told to wait, is tried again later with backoff. Returns the change
-    /// when the message moved.
+    /// Tries a pending event again (see `EventPlacement`); returns the change when its message moved.
     static func place(
         event: Pending, report: StatusReport, now: Date, db: Database,
         decide: (MessageRecord, StatusReport) -> StatusDecision
     ) throws -> SettledStatus? {
-        guard let message = try message(for: report, db: db),
-            case .apply(let transition) = decide(message, report)
-        else {
+        switch EventPlacement.of(report, on: try message(for: report, db: db), tries: event.tries, now: now, decide: decide) {
+        case .retry(let at):
             try db.cachedStatement(sql: "UPDATE message_events SET next_match_at = ?, match_tries = match_tries + 1 WHERE id = ?")
-                .execute(arguments: [now.adding(EventMatching.retryDelay(afterTries: event.tries)).millisecondsSince1970, event.id])
+                .execute(arguments: [at.millisecondsSince1970, event.id])
             return nil
+        case .record(let message):
+            try setOutcome(.recorded, messageSeq: message.seq, id: event.id, db: db)
+            return nil
+        case .move(let message, let state, let effects):
+            let applied = try moved(message, to: state, now: now, db: db)
+            try setOutcome(applied ? .applied : .recorded, messageSeq: message.seq, id: event.id, db: db)
+            return applied ? SettledStatus(message: message, state: state, effects: effects, report: report) : nil
         }
-        var settled: SettledStatus?
-        if case .moved(let state, let effects) = transition,
-            try SQLiteStateWrites.write(db, [StateWrite(seq: message.seq, old: message.state, new: state)], now: now)
-                .contains(message.seq)
-        {
-            settled = SettledStatus(message: message, state: state, effects: effects, report: report)
-        }
-        try setOutcome(settled == nil ? .recorded : .applied, messageSeq: message.seq, id: event.id, db: db)
-        return settled
+    }
+
+    /// Moves `message` to `state` unless it changed since it was read; true when it moved.
+    private static func moved(_ message: MessageRecord, to state: MessageState, now: Date, db: Database) throws -> Bool {
+        try SQLiteStateWrites.write(db, [StateWrite(seq: message.seq, old: message.state, new: state)], now: now).contains(message.seq)
     }
 
     private static func setOutcome(_ outcome: EventOutcome, messageSeq: Int64, id: Int64, db: Database) throws {

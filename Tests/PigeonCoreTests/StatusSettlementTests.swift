@@ -38,6 +38,30 @@ import Testing
         #expect(MetaWebhook(parsing: Data("[]".utf8)).problems == ["the body is not a JSON object"])
     }
 
+    func message(_ status: MessageStatus) -> MessageRecord {
+        MessageRecord(
+            id: MessageID(rawValue: "msg_1"), seq: 1, senderID: "100", recipient: "+15550001111", type: "text", payload: "{}",
+            idempotencyKey: nil, state: state(status), createdAt: now, updatedAt: now, sentAt: now)
+    }
+
+    @Test func aReportIsPlacedOnItsMessageOrTriedAgainWithBackoff() {
+        let read = StatusReport(wamid: "wamid.A", status: "read")
+        let decide = { (message: MessageRecord, report: StatusReport) in settlement.decide(message.state, report, now: now, jitter: 0) }
+        #expect(EventPlacement.of(read, on: nil, tries: 0, now: now, decide: decide) == .retry(at: now.addingTimeInterval(1)))
+        #expect(EventPlacement.of(read, on: nil, tries: 3, now: now, decide: decide) == .retry(at: now.addingTimeInterval(8)))
+        #expect(EventPlacement.of(read, on: nil, tries: 40, now: now, decide: decide) == .retry(at: now.addingTimeInterval(300)))
+        #expect(EventPlacement.of(read, on: message(.sending), tries: 2, now: now, decide: decide) == .retry(at: now.addingTimeInterval(4)))
+        #expect(EventPlacement.of(read, on: message(.read), tries: 0, now: now, decide: decide) == .record(on: message(.read)))
+        guard case .move(let moved, let state, _) = EventPlacement.of(read, on: message(.sent), tries: 0, now: now, decide: decide) else {
+            Issue.record("a read report on a sent message moves it")
+            return
+        }
+        #expect(moved == message(.sent))
+        #expect(state.status == .read)
+        #expect(EventPlacement.record(on: message(.read)).message?.id.rawValue == "msg_1")
+        #expect(EventPlacement.retry(at: now).message == nil)
+    }
+
     func state(_ status: MessageStatus) -> MessageState {
         MessageState(status: status, attempts: 1, countedAttempts: 0, maxAttempts: 3, wamid: "wamid.A")
     }
