@@ -10,8 +10,12 @@
 #                                                     # pauses the sender (code 190), so everything stays queued
 #   MODE=webhooks ERR_PCT=0 MESSAGES=20000 scripts/bench.sh  # then three signed status webhooks per sent
 #                                                     # message (sent, delivered, read), one per POST
+#   PG_URL=postgres://user@127.0.0.1:5432/db INSTANCES=2 scripts/bench.sh
+#                                                     # on PostgreSQL (an empty database: the script empties
+#                                                     # it), INSTANCES pigeon serve processes on ports PORT,
+#                                                     # PORT+1, … sharing the requests in turn (default 1)
 #
-# Needs ../shared/bench (beside this repository) and nginx (apt-get install -y nginx-light).
+# Needs ../shared/bench (beside this repository), nginx (apt-get install -y nginx-light), and psql with PG_URL.
 # Writes pigeon's log and an RSS sample (KiB, one per second) under $WORK (default /tmp/pigeon-bench).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -22,6 +26,8 @@ MESSAGES="${MESSAGES:-100000}"
 BATCH="${BATCH:-100}"
 CONCURRENCY="${CONCURRENCY:-8}"
 RATE="${RATE:-0}"
+PG_URL="${PG_URL:-}"
+INSTANCES="${INSTANCES:-1}"
 KEY="bench-key-0123456789abcdef"
 SECRET="bench-app-secret"
 
@@ -30,6 +36,9 @@ if [[ ! -x "$SHARED/start.sh" ]]; then
   exit 2
 fi
 command -v nginx >/dev/null || { echo "missing: nginx. Install it with: apt-get install -y nginx-light" >&2; exit 2; }
+if [[ -n "$PG_URL" ]]; then
+  command -v psql >/dev/null || { echo "missing: psql. Install it with: apt-get install -y postgresql-client" >&2; exit 2; }
+fi
 
 cd "$ROOT"
 swift build -c release --product pigeon >/dev/null
@@ -46,37 +55,52 @@ else
   BENCH_PREFIX="$WORK/upstream" "$SHARED/stop.sh" >/dev/null 2>&1 || true
   BENCH_PREFIX="$WORK/upstream" "$SHARED/start.sh"
 fi
+PIDS=()
 cleanup() {
-  [[ -n "${PIGEON_PID:-}" ]] && kill "$PIGEON_PID" 2>/dev/null && wait "$PIGEON_PID" 2>/dev/null || true
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
   [[ -n "${SAMPLER_PID:-}" ]] && kill "$SAMPLER_PID" 2>/dev/null || true
   [[ -n "${SIMULATOR_PID:-}" ]] && kill "$SIMULATOR_PID" 2>/dev/null || true
   BENCH_PREFIX="$WORK/upstream" "$SHARED/stop.sh" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
-PIGEON_PORT="$PORT" PIGEON_API_KEY="$KEY" PIGEON_META_APP_SECRET="$SECRET" PIGEON_DATABASE_URL="$WORK/pigeon.sqlite" \
-PIGEON_META_BASE_URL="$UPSTREAM" PIGEON_META_ACCESS_TOKEN=bench-token PIGEON_META_PHONE_NUMBER_ID=123456789 \
-PIGEON_RETRY_SCHEDULE="${RETRY_SCHEDULE:-100ms,200ms,400ms,800ms,1600ms}" PIGEON_LOG_LEVEL=error \
-  "$BIN" serve >"$WORK/pigeon.log" 2>&1 &
-PIGEON_PID=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+DB="$WORK/pigeon.sqlite"
+if [[ -n "$PG_URL" ]]; then
+  DB="$PG_URL"
+  psql -X -q "$PG_URL" -c "DROP SCHEMA public CASCADE; CREATE SCHEMA public" >/dev/null
+  PIGEON_DATABASE_URL="$DB" "$BIN" migrate >/dev/null
+fi
+URLS=()
+for i in $(seq 0 $((INSTANCES - 1))); do
+  PIGEON_PORT="$((PORT + i))" PIGEON_API_KEY="$KEY" PIGEON_META_APP_SECRET="$SECRET" PIGEON_DATABASE_URL="$DB" \
+  PIGEON_META_BASE_URL="$UPSTREAM" PIGEON_META_ACCESS_TOKEN=bench-token PIGEON_META_PHONE_NUMBER_ID=123456789 \
+  PIGEON_RETRY_SCHEDULE="${RETRY_SCHEDULE:-100ms,200ms,400ms,800ms,1600ms}" PIGEON_LOG_LEVEL=error \
+    "$BIN" serve >"$WORK/pigeon-$i.log" 2>&1 &
+  PIDS+=($!)
+  URLS+=("http://127.0.0.1:$((PORT + i))")
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$((PORT + i))/healthz" >/dev/null && break; sleep 0.1; done
+done
+PIGEON_PID="${PIDS[0]}"
+URL_LIST="$(IFS=,; echo "${URLS[*]}")"
 ( while kill -0 "$PIGEON_PID" 2>/dev/null; do ps -o rss= -p "$PIGEON_PID" >>"$WORK/rss.txt" || true; sleep 1; done ) &
 SAMPLER_PID=$!
 
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; sqlite synchronous=FULL; mode ${MODE:-throughput}; upstream errors ${ERR_PCT:-10}%"
+STORE="sqlite synchronous=FULL"
+[[ -n "$PG_URL" ]] && STORE="postgresql $(psql -X -t -A "$PG_URL" -c 'SHOW server_version') synchronous_commit=$(psql -X -t -A "$PG_URL" -c 'SHOW synchronous_commit'), $INSTANCES instance(s)"
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $STORE; mode ${MODE:-throughput}; upstream errors ${ERR_PCT:-10}%"
 if [[ "${MODE:-throughput}" == backlog ]]; then
-  "$BIN" bench --url "http://127.0.0.1:$PORT" --api-key "$KEY" --messages "$MESSAGES" --batch "$BATCH" \
+  "$BIN" bench --url "$URL_LIST" --api-key "$KEY" --messages "$MESSAGES" --batch "$BATCH" \
     --concurrency "$CONCURRENCY" --rate "$RATE" --accept-only
   curl -s "http://127.0.0.1:$PORT/v1/stats" -H "Authorization: Bearer $KEY"; echo
   sleep 2
 else
-  "$BIN" bench --url "http://127.0.0.1:$PORT" --api-key "$KEY" --messages "$MESSAGES" --batch "$BATCH" \
+  "$BIN" bench --url "$URL_LIST" --api-key "$KEY" --messages "$MESSAGES" --batch "$BATCH" \
     --concurrency "$CONCURRENCY" --rate "$RATE"
   if [[ "${MODE:-throughput}" == webhooks ]]; then
     "$BIN" bench-webhooks --url "http://127.0.0.1:$PORT" --api-key "$KEY" --app-secret "$SECRET" \
       --messages "$MESSAGES" --concurrency "${WEBHOOK_CONCURRENCY:-32}"
   fi
 fi
-CPU=$(awk '{print ($14 + $15) / 100}' "/proc/$PIGEON_PID/stat")
+CPU=$(for pid in "${PIDS[@]}"; do cat "/proc/$pid/stat"; done | awk '{ cpu += ($14 + $15) / 100 } END { print cpu }')
 python3 -c "print(f'pigeon CPU: {$CPU:.1f} s in all = {$CPU / $MESSAGES * 1e6:.0f} us per message')"
 echo "pigeon RSS (MiB): start $(( $(head -1 "$WORK/rss.txt") / 1024 )), max $(( $(sort -n "$WORK/rss.txt" | tail -1) / 1024 )), end $(( $(tail -1 "$WORK/rss.txt") / 1024 ))"

@@ -13,7 +13,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure messages/s and enqueue-to-sent latency of a running Pigeon (see scripts/bench.sh).")
 
-    @Option(help: "Pigeon's base URL.")
+    @Option(help: "Pigeon's base URL; several, separated by commas, share the requests in turn (instances on one database).")
     var url: String = "http://127.0.0.1:8080"
     @Option(name: .customLong("api-key"), help: "API key (default: PIGEON_API_KEY).")
     var apiKey: String?
@@ -31,6 +31,7 @@ struct Bench: AsyncParsableCommand {
     var acceptOnly = false
 
     func validate() throws {
+        guard !url.split(separator: ",").isEmpty else { throw ValidationError("--url needs at least one URL") }
         guard messages > 0, batch >= 1, batch <= 1000, concurrency >= 1 else {
             throw ValidationError("--messages must be positive, --batch 1...1000, --concurrency at least 1")
         }
@@ -44,9 +45,9 @@ struct Bench: AsyncParsableCommand {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let api = BenchAPI(http: http, url: url, key: key)
+        let instances = url.split(separator: ",").map { BenchAPI(http: http, url: String($0), key: key) }
         do {
-            try await measure(api)
+            try await measure(instances)
         } catch {
             try? await http.shutdown()
             throw error
@@ -54,7 +55,9 @@ struct Bench: AsyncParsableCommand {
         try await http.shutdown()
     }
 
-    private func measure(_ api: BenchAPI) async throws {
+    /// Posts to `instances` in turn; counts and lists through the first (they share one database).
+    private func measure(_ instances: [BenchAPI]) async throws {
+        let api = instances[0]
         let before = acceptOnly ? 0 : try await api.settledCount()
         let requests = (messages + batch - 1) / batch
         let nextRequest = Counter()
@@ -72,7 +75,7 @@ struct Bench: AsyncParsableCommand {
                             try await Task.sleep(until: start + .seconds(Double(index * batch) / rate), clock: .continuous)
                         }
                         let count = min(batch, messages - index * batch)
-                        let ok = try await api.post(count: count, index: index)
+                        let ok = try await instances[index % instances.count].post(count: count, index: index)
                         if !ok { _ = rejected.add(count) }
                     }
                 }
