@@ -42,7 +42,10 @@ struct SimulatorControl {
             let bytes = try await request.body.collect(upTo: 64 * 1024)
             guard let configuration = try? JSONDecoder().decode(SimulatorWebhooks.self, from: Data(buffer: bytes)) else {
                 return MetaSimulator.json(
-                    ["error": "send {\"url\": \"http://127.0.0.1:8080/webhooks/meta\", \"secret\": \"<app secret>\"} and optionally statuses, delay_ms, duplicate, reorder"],
+                    [
+                        "error":
+                            "send {\"url\": \"http://127.0.0.1:8080/webhooks/meta\", \"secret\": \"<app secret>\"} and optionally statuses, delay_ms, duplicate, reorder"
+                    ],
                     status: .badRequest)
             }
             state.webhooks = configuration

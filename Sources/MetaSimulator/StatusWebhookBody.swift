@@ -43,17 +43,21 @@ public struct StatusWebhookBody: Sendable {
     public static func json(_ statuses: [Status], phoneNumberID: String) -> String {
         let envelope: [String: Any] = [
             "object": "whatsapp_business_account",
-            "entry": [[
-                "id": "102290129340398",
-                "changes": [[
-                    "field": "messages",
-                    "value": [
-                        "messaging_product": "whatsapp",
-                        "metadata": ["display_phone_number": "15550783881", "phone_number_id": phoneNumberID],
-                        "statuses": statuses.map(\.object),
-                    ] as [String: Any],
-                ]],
-            ]],
+            "entry": [
+                [
+                    "id": "102290129340398",
+                    "changes": [
+                        [
+                            "field": "messages",
+                            "value": [
+                                "messaging_product": "whatsapp",
+                                "metadata": ["display_phone_number": "15550783881", "phone_number_id": phoneNumberID],
+                                "statuses": statuses.map(\.object),
+                            ] as [String: Any],
+                        ]
+                    ],
+                ]
+            ],
         ]
         let data = (try? JSONSerialization.data(withJSONObject: envelope, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return String(decoding: data, as: UTF8.self)

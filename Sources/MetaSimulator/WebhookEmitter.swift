@@ -57,14 +57,18 @@ struct WebhookEmitter: Sendable {
 
     /// One status of `message` in Meta's webhook envelope.
     static func body(for message: Accepted, status: String, second: Int) -> String {
-        let error = status == "failed" ? message.asyncError.map { error in
-            let title = error.title ?? "Simulated error"
-            return (code: error.code, title: title, details: error.details ?? title)
-        } : nil
+        let error =
+            status == "failed"
+            ? message.asyncError.map { error in
+                let title = error.title ?? "Simulated error"
+                return (code: error.code, title: title, details: error.details ?? title)
+            } : nil
         return StatusWebhookBody.json(
-            [.init(
-                wamid: message.wamid, status: status, timestamp: Int(Date().timeIntervalSince1970) + second,
-                recipientID: SimulatorRule.digits(message.to), callbackData: message.callbackData, error: error)],
+            [
+                .init(
+                    wamid: message.wamid, status: status, timestamp: Int(Date().timeIntervalSince1970) + second,
+                    recipientID: SimulatorRule.digits(message.to), callbackData: message.callbackData, error: error)
+            ],
             phoneNumberID: message.phoneNumberID)
     }
 }

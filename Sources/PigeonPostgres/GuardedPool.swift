@@ -63,7 +63,8 @@ final class GuardedPool: Sendable {
                         outcome.settle(.failure(StoreUnavailable(reason)))
                     } else if waited >= PostgresStore.maxLeaseWait {
                         outcome.settle(
-                            .failure(StoreUnavailable("no free database connection within \(waited) (PIGEON_DATABASE_POOL_SIZE is \(self.poolSize))")))
+                            .failure(StoreUnavailable("no free database connection within \(waited) (PIGEON_DATABASE_POOL_SIZE is \(self.poolSize))"))
+                        )
                     }
                 } else if waited >= PostgresStore.maxOperationTime {
                     self.logger.warning("a database operation got no answer; giving up on it", metadata: ["waited": "\(waited)"])

@@ -141,7 +141,9 @@ enum PostgresEvents {
     }
 
     /// The report's message, by wamid, else by callback data (a Pigeon message id); locked for this transaction.
-    private static func message(for report: StatusReport, _ connection: PostgresConnection, logger: Logger) async throws
+    private static func message(
+        for report: StatusReport, _ connection: PostgresConnection, logger: Logger
+    ) async throws
         -> MessageRecord?
     {
         var byWamid = SQL()

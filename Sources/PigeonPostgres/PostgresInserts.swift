@@ -12,7 +12,9 @@ enum PostgresInserts {
     static let rowsPerStatement = 1000
 
     /// Stores the messages of `requests` (each created at its own request's time); one answer per request.
-    static func enqueue(_ requests: [PostgresIntake.Request], _ connection: PostgresConnection, logger: Logger) async throws
+    static func enqueue(
+        _ requests: [PostgresIntake.Request], _ connection: PostgresConnection, logger: Logger
+    ) async throws
         -> [[EnqueueResult]]
     {
         let messages = requests.flatMap(\.messages)
@@ -39,11 +41,12 @@ enum PostgresInserts {
             let rows = chunk.map { index -> String in
                 let message = messages[index]
                 let nowMillis = sql.bind(times[index].millisecondsSince1970)
-                return "(" + [
-                    sql.bind(message.id.rawValue), sql.bind(message.senderID), sql.bind(message.recipient), sql.bind(message.type),
-                    sql.bind(message.payload), "'queued'", sql.bind(message.maxAttempts), nowMillis, sql.bind(message.idempotencyKey),
-                    sql.bind(message.requestHash), nowMillis, nowMillis,
-                ].joined(separator: ", ") + ")"
+                return "("
+                    + [
+                        sql.bind(message.id.rawValue), sql.bind(message.senderID), sql.bind(message.recipient), sql.bind(message.type),
+                        sql.bind(message.payload), "'queued'", sql.bind(message.maxAttempts), nowMillis, sql.bind(message.idempotencyKey),
+                        sql.bind(message.requestHash), nowMillis, nowMillis,
+                    ].joined(separator: ", ") + ")"
             }
             sql.text = """
                 INSERT INTO messages (id, sender_id, recipient, type, payload, status, max_attempts, next_attempt_at,
@@ -88,7 +91,9 @@ enum PostgresInserts {
     }
 
     /// The messages already stored under `keys`, with their request hashes.
-    private static func existing(_ keys: Set<String>, _ connection: PostgresConnection, logger: Logger) async throws
+    private static func existing(
+        _ keys: Set<String>, _ connection: PostgresConnection, logger: Logger
+    ) async throws
         -> [String: (MessageRecord, String?)]
     {
         guard !keys.isEmpty else { return [:] }

@@ -24,20 +24,21 @@ enum PostgresStateWrites {
                 let casts = rows.isEmpty
                 func cast(_ placeholder: String, _ type: String) -> String { casts ? "\(placeholder)::\(type)" : placeholder }
                 rows.append(
-                    "(" + [
-                        cast(sql.bind(write.seq), "bigint"), cast(sql.bind(write.old.status.rawValue), "text"),
-                        cast(sql.bind(write.leaseOwner), "text"), cast(sql.bind(write.old.attempts), "integer"),
-                        cast(sql.bind(new.status.rawValue), "text"), cast(sql.bind(new.attempts), "integer"),
-                        cast(sql.bind(new.countedAttempts), "integer"), cast(sql.bind(new.maxAttempts), "integer"),
-                        cast(sql.bind(new.nextAttemptAt?.millisecondsSince1970), "bigint"),
-                        cast(sql.bind(new.failureReason?.rawValue), "text"), cast(sql.bind(new.wamid), "text"),
-                        cast(sql.bind(new.pairLevel), "integer"), cast(sql.bind(new.mediaRetried), "boolean"),
-                        cast(sql.bind(new.inDoubtGraceUsed), "boolean"), cast(sql.bind(new.leaseOwner), "text"),
-                        cast(sql.bind(new.leaseExpiresAt?.millisecondsSince1970), "bigint"), cast(sql.bind(error?.code), "integer"),
-                        cast(sql.bind(error?.errorClass.rawValue), "text"), cast(sql.bind(error?.title), "text"),
-                        cast(sql.bind(error?.details), "text"), cast(sql.bind(error?.httpStatus), "integer"),
-                        cast(sql.bind(error?.cause?.rawValue), "text"), cast(sql.bind(new.status.deliveryRank != nil), "boolean"),
-                    ].joined(separator: ", ") + ")")
+                    "("
+                        + [
+                            cast(sql.bind(write.seq), "bigint"), cast(sql.bind(write.old.status.rawValue), "text"),
+                            cast(sql.bind(write.leaseOwner), "text"), cast(sql.bind(write.old.attempts), "integer"),
+                            cast(sql.bind(new.status.rawValue), "text"), cast(sql.bind(new.attempts), "integer"),
+                            cast(sql.bind(new.countedAttempts), "integer"), cast(sql.bind(new.maxAttempts), "integer"),
+                            cast(sql.bind(new.nextAttemptAt?.millisecondsSince1970), "bigint"),
+                            cast(sql.bind(new.failureReason?.rawValue), "text"), cast(sql.bind(new.wamid), "text"),
+                            cast(sql.bind(new.pairLevel), "integer"), cast(sql.bind(new.mediaRetried), "boolean"),
+                            cast(sql.bind(new.inDoubtGraceUsed), "boolean"), cast(sql.bind(new.leaseOwner), "text"),
+                            cast(sql.bind(new.leaseExpiresAt?.millisecondsSince1970), "bigint"), cast(sql.bind(error?.code), "integer"),
+                            cast(sql.bind(error?.errorClass.rawValue), "text"), cast(sql.bind(error?.title), "text"),
+                            cast(sql.bind(error?.details), "text"), cast(sql.bind(error?.httpStatus), "integer"),
+                            cast(sql.bind(error?.cause?.rawValue), "text"), cast(sql.bind(new.status.deliveryRank != nil), "boolean"),
+                        ].joined(separator: ", ") + ")")
             }
             let now = sql.bind(now.millisecondsSince1970)
             sql.text = """
@@ -74,12 +75,13 @@ enum PostgresStateWrites {
             var sql = SQL()
             let rows = chunk.map { attempt -> String in
                 let error = attempt.error
-                return "(" + [
-                    sql.bind(attempt.seq), sql.bind(attempt.number), sql.bind(attempt.startedAt.millisecondsSince1970),
-                    sql.bind(attempt.finishedAt.millisecondsSince1970), sql.bind(attempt.outcome.rawValue), sql.bind(error?.httpStatus),
-                    sql.bind(error?.code), sql.bind(error?.errorClass.rawValue), sql.bind(error?.title), sql.bind(error?.details),
-                    sql.bind(error?.cause?.rawValue), sql.bind(attempt.durationMs),
-                ].joined(separator: ", ") + ")"
+                return "("
+                    + [
+                        sql.bind(attempt.seq), sql.bind(attempt.number), sql.bind(attempt.startedAt.millisecondsSince1970),
+                        sql.bind(attempt.finishedAt.millisecondsSince1970), sql.bind(attempt.outcome.rawValue), sql.bind(error?.httpStatus),
+                        sql.bind(error?.code), sql.bind(error?.errorClass.rawValue), sql.bind(error?.title), sql.bind(error?.details),
+                        sql.bind(error?.cause?.rawValue), sql.bind(attempt.durationMs),
+                    ].joined(separator: ", ") + ")"
             }
             sql.text = """
                 INSERT INTO attempts (message_seq, number, started_at, finished_at, outcome, http_status, error_code, error_class,

@@ -123,7 +123,9 @@ extension PostgresStore: SenderRegistry {
 }
 
 extension PostgresStore: SettingsStore {
-    public func setting(_ key: String, orInsert makeValue: @escaping @Sendable () -> String) async throws
+    public func setting(
+        _ key: String, orInsert makeValue: @escaping @Sendable () -> String
+    ) async throws
         -> (value: String, created: Bool)
     {
         let logger = logger

@@ -204,20 +204,24 @@ extension PostgresStore: MediaLibrary {
             filtered("SELECT key, sender_id, media_id, uploaded_at, expires_at, sha256 FROM media_uploads", order: "key, sender_id"),
             logger: logger
         ).map { row in
-            (key: try row.get("key", as: String.self),
-             upload: MediaUpload(
-                senderID: try row.get("sender_id"), mediaID: try row.get("media_id"), uploadedAt: try row.date("uploaded_at"),
-                expiresAt: try row.date("expires_at"), sha256: try row.get("sha256")))
+            (
+                key: try row.get("key", as: String.self),
+                upload: MediaUpload(
+                    senderID: try row.get("sender_id"), mediaID: try row.get("media_id"), uploadedAt: try row.date("uploaded_at"),
+                    expiresAt: try row.date("expires_at"), sha256: try row.get("sha256"))
+            )
         }
         let history = try await connection.rows(
             filtered("SELECT key, sender_id, reason, at, old_media_id, new_media_id, error, sha256 FROM media_refreshes", order: "id"),
             logger: logger
         ).map { row in
-            (key: try row.get("key", as: String.self), senderID: try row.get("sender_id", as: String.self),
-             refresh: MediaRefresh(
-                reason: MediaRefreshReason(rawValue: try row.get("reason")) ?? .manual, at: try row.date("at")!,
-                oldMediaID: try row.get("old_media_id"), newMediaID: try row.get("new_media_id"), error: try row.get("error"),
-                sha256: try row.get("sha256")))
+            (
+                key: try row.get("key", as: String.self), senderID: try row.get("sender_id", as: String.self),
+                refresh: MediaRefresh(
+                    reason: MediaRefreshReason(rawValue: try row.get("reason")) ?? .manual, at: try row.date("at")!,
+                    oldMediaID: try row.get("old_media_id"), newMediaID: try row.get("new_media_id"), error: try row.get("error"),
+                    sha256: try row.get("sha256"))
+            )
         }
         return MediaAsset.assembling(assets, uploads: uploads, history: history)
     }

@@ -7,7 +7,9 @@ extension PostgresStore: MessageQueue {
         try await intake.perform(PostgresIntake.Request(messages: messages, now: now))
     }
 
-    public func claim(limit: Int, owner: String, now: Date, leaseUntil: Date, excludedSenders: Set<String>)
+    public func claim(
+        limit: Int, owner: String, now: Date, leaseUntil: Date, excludedSenders: Set<String>
+    )
         async throws -> [MessageRecord]
     {
         let logger = logger

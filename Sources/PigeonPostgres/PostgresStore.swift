@@ -43,7 +43,9 @@ public final class PostgresStore: Sendable {
     }
 
     /// Connects to `url` and migrates the database (under an advisory lock, so instances never race).
-    public static func open(_ url: PostgresDatabaseURL, poolSize: Int = defaultPoolSize, logger: Logger) async throws
+    public static func open(
+        _ url: PostgresDatabaseURL, poolSize: Int = defaultPoolSize, logger: Logger
+    ) async throws
         -> PostgresStore
     {
         var configuration = PostgresClient.Configuration(
@@ -84,7 +86,8 @@ public final class PostgresStore: Sendable {
             } catch {
                 try Task.checkCancellation()
                 logger.warning(
-                    "PostgreSQL is not reachable; trying again", metadata: ["database": "\(url)", "error": "\(describe(error))", "retry_in": "\(delay)"])
+                    "PostgreSQL is not reachable; trying again",
+                    metadata: ["database": "\(url)", "error": "\(describe(error))", "retry_in": "\(delay)"])
                 try await Task.sleep(for: delay)
                 delay = min(delay * 2, maxConnectDelay)
             }

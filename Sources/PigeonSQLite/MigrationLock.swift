@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// An exclusive lock across processes on `<database>.lock`, held while a process opens and migrates the
@@ -15,7 +15,8 @@ enum MigrationLock {
         let lockPath = path + ".lock"
         let descriptor = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: lockPath, NSLocalizedDescriptionKey: String(cString: strerror(errno))])
+            throw CocoaError(
+                .fileWriteUnknown, userInfo: [NSFilePathErrorKey: lockPath, NSLocalizedDescriptionKey: String(cString: strerror(errno))])
         }
         defer { close(descriptor) }
         while flock(descriptor, LOCK_EX) != 0 {

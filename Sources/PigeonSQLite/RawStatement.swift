@@ -30,7 +30,10 @@ struct RawStatement {
     func bind(_ value: Bool, at index: Int32) { sqlite3_bind_int64(handle, index, value ? 1 : 0) }
 
     func bind(_ value: String?, at index: Int32) {
-        guard var text = value else { sqlite3_bind_null(handle, index); return }
+        guard var text = value else {
+            sqlite3_bind_null(handle, index)
+            return
+        }
         text.withUTF8 { bytes in
             _ = bytes.withMemoryRebound(to: CChar.self) {
                 sqlite3_bind_text(handle, index, $0.baseAddress, Int32($0.count), Self.transient)

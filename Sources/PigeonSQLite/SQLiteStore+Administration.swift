@@ -37,7 +37,9 @@ extension SQLiteStore: MessageAdministration {
         }
     }
 
-    public func delete(_ id: MessageID, where allowed: @escaping @Sendable (MessageState) -> Bool) async throws
+    public func delete(
+        _ id: MessageID, where allowed: @escaping @Sendable (MessageState) -> Bool
+    ) async throws
         -> DeleteResult
     {
         try await write { db in

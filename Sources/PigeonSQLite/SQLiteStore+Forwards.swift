@@ -113,7 +113,9 @@ extension SQLiteStore: ForwardQueue {
         }
     }
 
-    public func forwards(status: ForwardStatus?, limit: Int, cursor: Int64?) async throws
+    public func forwards(
+        status: ForwardStatus?, limit: Int, cursor: Int64?
+    ) async throws
         -> (forwards: [ForwardRecord], next: Int64?)
     {
         try await read { db in

@@ -2,9 +2,9 @@ import Foundation
 import PigeonCore
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 extension SQLiteStore: LeaderElection {

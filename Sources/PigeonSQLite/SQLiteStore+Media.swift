@@ -169,21 +169,25 @@ extension SQLiteStore: MediaLibrary {
             db, sql: "SELECT key, sender_id, media_id, uploaded_at, expires_at, sha256 FROM media_uploads \(filter) ORDER BY key, sender_id",
             arguments: arguments
         ) { row in
-            (key: row.string(0),
-             upload: MediaUpload(
-                senderID: row.string(1), mediaID: row.optionalString(2), uploadedAt: SQLiteRows.date(row.optionalInt64(3)),
-                expiresAt: SQLiteRows.date(row.optionalInt64(4)), sha256: row.optionalString(5)))
+            (
+                key: row.string(0),
+                upload: MediaUpload(
+                    senderID: row.string(1), mediaID: row.optionalString(2), uploadedAt: SQLiteRows.date(row.optionalInt64(3)),
+                    expiresAt: SQLiteRows.date(row.optionalInt64(4)), sha256: row.optionalString(5))
+            )
         }
         let history = try SQLiteRows.fetch(
             db,
             sql: "SELECT key, sender_id, reason, at, old_media_id, new_media_id, error, sha256 FROM media_refreshes \(filter) ORDER BY id",
             arguments: arguments
         ) { row in
-            (key: row.string(0), senderID: row.string(1),
-             refresh: MediaRefresh(
-                reason: MediaRefreshReason(rawValue: row.string(2)) ?? .manual, at: Date(millisecondsSince1970: row.int64(3)),
-                oldMediaID: row.optionalString(4), newMediaID: row.optionalString(5), error: row.optionalString(6),
-                sha256: row.optionalString(7)))
+            (
+                key: row.string(0), senderID: row.string(1),
+                refresh: MediaRefresh(
+                    reason: MediaRefreshReason(rawValue: row.string(2)) ?? .manual, at: Date(millisecondsSince1970: row.int64(3)),
+                    oldMediaID: row.optionalString(4), newMediaID: row.optionalString(5), error: row.optionalString(6),
+                    sha256: row.optionalString(7))
+            )
         }
         return MediaAsset.assembling(assets, uploads: uploads, history: history)
     }

@@ -28,7 +28,9 @@ extension SQLiteStore: MessageQueue {
         return hash == message.requestHash ? .replayed(existing) : .conflict(existing: existing.id)
     }
 
-    public func claim(limit: Int, owner: String, now: Date, leaseUntil: Date, excludedSenders: Set<String>)
+    public func claim(
+        limit: Int, owner: String, now: Date, leaseUntil: Date, excludedSenders: Set<String>
+    )
         async throws -> [MessageRecord]
     {
         try await write { db in

@@ -42,7 +42,9 @@ extension SQLiteStore: SenderRegistry {
 }
 
 extension SQLiteStore: SettingsStore {
-    public func setting(_ key: String, orInsert makeValue: @escaping @Sendable () -> String) async throws
+    public func setting(
+        _ key: String, orInsert makeValue: @escaping @Sendable () -> String
+    ) async throws
         -> (value: String, created: Bool)
     {
         try await write { db in

@@ -58,7 +58,8 @@ extension ServerConfiguration {
         config.metaAccessToken = env["PIGEON_META_ACCESS_TOKEN"]
         config.metaPhoneNumberID = env["PIGEON_META_PHONE_NUMBER_ID"]
         if config.metaAccessToken != nil && config.metaPhoneNumberID == nil {
-            throw ConfigurationError("PIGEON_META_PHONE_NUMBER_ID", "required when PIGEON_META_ACCESS_TOKEN is set: the phone number id messages are sent from")
+            throw ConfigurationError(
+                "PIGEON_META_PHONE_NUMBER_ID", "required when PIGEON_META_ACCESS_TOKEN is set: the phone number id messages are sent from")
         }
         if let phone = config.metaPhoneNumberID, !phone.allSatisfy(\.isNumber) {
             throw ConfigurationError("PIGEON_META_PHONE_NUMBER_ID", "must be Meta's numeric phone number id (not the phone number itself)")
@@ -76,7 +77,9 @@ extension ServerConfiguration {
         if let text = env["PIGEON_MEDIA_REFRESH_BEFORE"] {
             let before = try duration("PIGEON_MEDIA_REFRESH_BEFORE", text)
             guard before > .zero, before < MediaRules.lifetime else {
-                throw ConfigurationError("PIGEON_MEDIA_REFRESH_BEFORE", "\"\(text)\" is not accepted: Meta keeps media 30 days, so use more than 0 and less than 30d, such as 7d")
+                throw ConfigurationError(
+                    "PIGEON_MEDIA_REFRESH_BEFORE",
+                    "\"\(text)\" is not accepted: Meta keeps media 30 days, so use more than 0 and less than 30d, such as 7d")
             }
             config.mediaRefreshBefore = before
         }
@@ -118,7 +121,8 @@ extension ServerConfiguration {
             }
             guard config.forwardSecret != nil || config.metaAppSecret != nil else {
                 throw ConfigurationError(
-                    "PIGEON_FORWARD_URL", "forwarded events are signed: set PIGEON_FORWARD_SECRET (or PIGEON_META_APP_SECRET) to the secret your app checks")
+                    "PIGEON_FORWARD_URL",
+                    "forwarded events are signed: set PIGEON_FORWARD_SECRET (or PIGEON_META_APP_SECRET) to the secret your app checks")
             }
             config.forwardURL = url
         }
@@ -150,7 +154,8 @@ extension ServerConfiguration {
             return .sqlite(path: path)
         }
         guard !url.contains("://") else {
-            throw ConfigurationError("PIGEON_DATABASE_URL", "\"\(url)\" is not accepted: use a file path (./pigeon.sqlite) or sqlite:///absolute/path")
+            throw ConfigurationError(
+                "PIGEON_DATABASE_URL", "\"\(url)\" is not accepted: use a file path (./pigeon.sqlite) or sqlite:///absolute/path")
         }
         return .sqlite(path: url)
     }

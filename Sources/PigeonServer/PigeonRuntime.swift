@@ -16,7 +16,9 @@ public enum PigeonRuntime {
     /// The settings key of a generated API key.
     static let apiKeySetting = "api_key"
 
-    public static func serve(_ config: ServerConfiguration, console: @escaping @Sendable (String) -> Void = Console.print)
+    public static func serve(
+        _ config: ServerConfiguration, console: @escaping @Sendable (String) -> Void = Console.print
+    )
         async throws
     {
         let logger = Logger(label: "pigeon")

@@ -64,7 +64,9 @@ struct Bench: AsyncParsableCommand {
         let rejected = Counter()
         let start = ContinuousClock.now
         let wallStart = Date()
-        print("sending \(messages) messages in \(requests) requests of \(batch) (\(concurrency) in flight\(rate > 0 ? ", \(Int(rate)) msg/s offered" : ""))")
+        print(
+            "sending \(messages) messages in \(requests) requests of \(batch) (\(concurrency) in flight\(rate > 0 ? ", \(Int(rate)) msg/s offered" : ""))"
+        )
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<concurrency {
                 group.addTask {
@@ -99,7 +101,10 @@ struct Bench: AsyncParsableCommand {
         if settled < target { print("warning: \(target - settled) messages had not settled after \(Int(timeout)) s") }
         let last = try await reportLatency(api, since: wallStart)
         let total = last.timeIntervalSince(wallStart)
-        print(String(format: "end to end: %d messages settled in %.2f s = %.0f messages/s (first request to last message settled)", done, total, Double(done) / total))
+        print(
+            String(
+                format: "end to end: %d messages settled in %.2f s = %.0f messages/s (first request to last message settled)", done, total,
+                Double(done) / total))
     }
 
     /// Prints latency percentiles; returns when the last message settled.

@@ -88,7 +88,10 @@ struct BenchWebhooks: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(100))
         } while ContinuousClock.now < deadline
         let applied = ContinuousClock.now - start
-        print(String(format: "%d of %d messages read %.2f s after the first webhook: %.0f events/s applied", read, wamids.count, applied.seconds, Double(total) / applied.seconds))
+        print(
+            String(
+                format: "%d of %d messages read %.2f s after the first webhook: %.0f events/s applied", read, wamids.count, applied.seconds,
+                Double(total) / applied.seconds))
     }
 
     private static func ms(_ micros: UInt64) -> String { String(format: "%.1f", Double(micros) / 1000) }

@@ -14,7 +14,8 @@ struct Simulate: AsyncParsableCommand {
     var port: Int = 18090
     @Option(help: "Address to listen on.")
     var host: String = "127.0.0.1"
-    @Option(name: .customLong("webhook-url"), help: "Report sent, delivered and read by webhook to this URL (e.g. http://127.0.0.1:8080/webhooks/meta).")
+    @Option(
+        name: .customLong("webhook-url"), help: "Report sent, delivered and read by webhook to this URL (e.g. http://127.0.0.1:8080/webhooks/meta).")
     var webhookURL: String?
     @Option(name: .customLong("webhook-secret"), help: "The app secret the webhooks are signed with (default: PIGEON_META_APP_SECRET).")
     var webhookSecret: String?

@@ -11,7 +11,8 @@ import Testing
         .deletingLastPathComponent()
     static let python: URL? = {
         let environment = ProcessInfo.processInfo.environment
-        let candidate = environment["PIGEON_CLIENTS_PYTHON"].map(URL.init(fileURLWithPath:))
+        let candidate =
+            environment["PIGEON_CLIENTS_PYTHON"].map(URL.init(fileURLWithPath:))
             ?? packageRoot.appendingPathComponent(".build/python-clients/bin/python")
         return FileManager.default.isExecutableFile(atPath: candidate.path) ? candidate : nil
     }()

@@ -194,7 +194,8 @@ import Testing
         #expect(accepted.allSatisfy { statuses[$0] == "sent" }, "not every message of the backlog was sent")
         var deliveries: [String: Int] = [:]
         for request in simulator.received where request.responseStatus == 200 { deliveries[request.callbackData ?? "", default: 0] += 1 }
-        #expect(accepted.allSatisfy { deliveries[$0] == 1 }, "a message reached Meta twice, or never: \(deliveries.filter { $0.value != 1 }.prefix(3))")
+        #expect(
+            accepted.allSatisfy { deliveries[$0] == 1 }, "a message reached Meta twice, or never: \(deliveries.filter { $0.value != 1 }.prefix(3))")
         #expect(try await eventually { leadsTaken(instances).reduce(0, +) == 1 }, "the lead: \(leadsTaken(instances))")
         for instance in instances { #expect(instance.terminate() == 0) }
         await simulatorServer.stop()
@@ -324,7 +325,8 @@ import Testing
         // A request whose transaction was under way when the server died waits for it at most 10 s; the next
         // ones are refused within 2 s each.
         #expect(
-            try await eventually(.seconds(40)) { answers.withLock { $0[503] ?? 0 } >= 3 }, "no 503 while the database was down: \(answers.withLock { $0 })")
+            try await eventually(.seconds(40)) { answers.withLock { $0[503] ?? 0 } >= 3 },
+            "no 503 while the database was down: \(answers.withLock { $0 })")
         #expect(try await client.call(.GET, url + "/readyz").status == 503)
         #expect(try await client.call(.GET, url + "/healthz").status == 200)
         try server.restart()

@@ -10,9 +10,10 @@ final class PigeonProcess {
     /// The `pigeon` binary next to the test bundle (built by `swift test`), or `PIGEON_BINARY`.
     static func binary() throws -> URL {
         if let explicit = ProcessInfo.processInfo.environment["PIGEON_BINARY"] { return URL(fileURLWithPath: explicit) }
-        let candidates = [CommandLine.arguments.first, Bundle.main.executablePath].compactMap { $0 }.map {
-            URL(fileURLWithPath: $0).deletingLastPathComponent()
-        } + [Bundle.main.bundleURL.deletingLastPathComponent()]
+        let candidates =
+            [CommandLine.arguments.first, Bundle.main.executablePath].compactMap { $0 }.map {
+                URL(fileURLWithPath: $0).deletingLastPathComponent()
+            } + [Bundle.main.bundleURL.deletingLastPathComponent()]
         for directory in candidates {
             let url = directory.appendingPathComponent("pigeon")
             if FileManager.default.isExecutableFile(atPath: url.path) { return url }

@@ -29,7 +29,9 @@ import Testing
 
     @Test func theSandboxStartsWithoutCredentialsAndPrintsTheKeyOnceOnTheConsole() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pigeon-start-\(UUID().uuidString)")
-        let environment = ["PIGEON_DATABASE_URL": directory.appendingPathComponent("p.sqlite").path, "PIGEON_PORT": "0", "PIGEON_LOG_LEVEL": "notice"]
+        let environment = [
+            "PIGEON_DATABASE_URL": directory.appendingPathComponent("p.sqlite").path, "PIGEON_PORT": "0", "PIGEON_LOG_LEVEL": "notice",
+        ]
         for run in 1...2 {
             let child = try PigeonProcess(environment: environment, logURL: directory.appendingPathComponent("serve-\(run).log"))
             _ = try await child.start()

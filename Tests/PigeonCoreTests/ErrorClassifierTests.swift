@@ -60,7 +60,8 @@ import Testing
     }
 
     @Test func theClassificationKeepsMetaTitleAndDetails() {
-        let result = classifier.classify(.graphError(GraphError(code: 132001, title: "Template name does not exist", details: "hello_world (en_GB)", httpStatus: 404)))
+        let result = classifier.classify(
+            .graphError(GraphError(code: 132001, title: "Template name does not exist", details: "hello_world (en_GB)", httpStatus: 404)))
         #expect(result?.code == 132001)
         #expect(result?.title == "Template name does not exist")
         #expect(result?.details == "hello_world (en_GB)")
@@ -86,7 +87,11 @@ import Testing
 
     @Test func badOverrideFilesSayWhatIsWrong() {
         #expect(throws: ErrorTable.OverrideError.self) { try ErrorTable.overrides(fromJSON: Data("[1]".utf8)) }
-        #expect(throws: ErrorTable.OverrideError.self) { try ErrorTable.overrides(fromJSON: Data(#"{"x": {"class": "permanent", "title": "t"}}"#.utf8)) }
-        #expect(throws: ErrorTable.OverrideError.self) { try ErrorTable.overrides(fromJSON: Data(#"{"1": {"class": "sometimes", "title": "t"}}"#.utf8)) }
+        #expect(throws: ErrorTable.OverrideError.self) {
+            try ErrorTable.overrides(fromJSON: Data(#"{"x": {"class": "permanent", "title": "t"}}"#.utf8))
+        }
+        #expect(throws: ErrorTable.OverrideError.self) {
+            try ErrorTable.overrides(fromJSON: Data(#"{"1": {"class": "sometimes", "title": "t"}}"#.utf8))
+        }
     }
 }

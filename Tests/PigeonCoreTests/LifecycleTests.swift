@@ -18,7 +18,10 @@ import Testing
             + ErrorClass.allCases.map { .failed(Self.error($0), jitter: 0.5) }
             + [MessageStatus.sent, .delivered, .read].map { .reported($0, wamid: "wamid.2") }
             + ErrorClass.allCases.map { .reportedFailure(Self.error($0), jitter: 0.5) }
-            + [.failed(Self.error(.media), jitter: 0.5, refreshesMedia: true), .reportedFailure(Self.error(.media), jitter: 0.5, refreshesMedia: true)]
+            + [
+                .failed(Self.error(.media), jitter: 0.5, refreshesMedia: true),
+                .reportedFailure(Self.error(.media), jitter: 0.5, refreshesMedia: true),
+            ]
             + [.mediaRefreshFailed(Self.error(.media)), .operatorRetry(maxAttempts: nil), .cancel]
     }
 

@@ -39,7 +39,8 @@ import Testing
 
     @Test func templatesAndMediaAreAccepted() throws {
         _ = try validate(
-            #"{"to": "+15550001111", "type": "template", "template": {"name": "order_update", "language": {"code": "en_US"}, "components": [{"type": "header", "parameters": [{"type": "video", "video": {"id": "1037543291543636"}}]}, {"type": "body", "parameters": [{"type": "text", "parameter_name": "first_name", "text": "Ada"}]}]}}"#)
+            #"{"to": "+15550001111", "type": "template", "template": {"name": "order_update", "language": {"code": "en_US"}, "components": [{"type": "header", "parameters": [{"type": "video", "video": {"id": "1037543291543636"}}]}, {"type": "body", "parameters": [{"type": "text", "parameter_name": "first_name", "text": "Ada"}]}]}}"#
+        )
         _ = try validate(#"{"to": "+15550001111", "type": "image", "image": {"link": "https://example.com/a.png"}}"#)
         _ = try validate(#"{"to": "+15550001111", "type": "document", "document": {"id": "123", "filename": "a.pdf"}}"#)
     }
@@ -96,8 +97,9 @@ import Testing
     }
 
     @Test func writesSortedKeysAndEveryKindOfValue() throws {
-        #expect(try roundTrip(#"{"b": 1, "a": [true, false, null, 1.5, -3, "x/y"], "c": {"z": 0, "y": 12345678901}}"#)
-            == #"{"a":[true,false,null,1.5,-3,"x/y"],"b":1,"c":{"y":12345678901,"z":0}}"#)
+        #expect(
+            try roundTrip(#"{"b": 1, "a": [true, false, null, 1.5, -3, "x/y"], "c": {"z": 0, "y": 12345678901}}"#)
+                == #"{"a":[true,false,null,1.5,-3,"x/y"],"b":1,"c":{"y":12345678901,"z":0}}"#)
     }
 
     @Test func escapesWhatJSONRequiresAndKeepsUnicode() throws {

@@ -79,7 +79,9 @@ import Testing
         let failed = try #require(settlement.decide(state(.sent), failure, now: now, jitter: 0).transition?.state)
         #expect(failed.status == .retryScheduled)
         #expect(settlement.decide(failed, StatusReport(wamid: "wamid.A", status: "sent"), now: now, jitter: 0) == .apply(.unchanged))
-        #expect(settlement.decide(failed, StatusReport(wamid: "wamid.A", status: "delivered"), now: now, jitter: 0).transition?.state?.status == .delivered)
+        #expect(
+            settlement.decide(failed, StatusReport(wamid: "wamid.A", status: "delivered"), now: now, jitter: 0).transition?.state?.status
+                == .delivered)
         var inDoubt = failed
         inDoubt.wamid = nil
         #expect(

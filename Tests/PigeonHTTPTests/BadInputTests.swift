@@ -16,25 +16,42 @@ import Testing
 
     static let cases: [Case] = [
         Case(name: "malformed JSON", body: #"{"to": "+15550001111", "#, status: 400, code: "malformed_json"),
-        Case(name: "wrong content type", body: #"{"to": "+15550001111", "text": {"body": "hi"}}"#, contentType: "text/plain", status: 415, code: "unsupported_content_type"),
-        Case(name: "no content type", body: #"{"to": "+15550001111", "text": {"body": "hi"}}"#, contentType: nil, status: 415, code: "unsupported_content_type"),
+        Case(
+            name: "wrong content type", body: #"{"to": "+15550001111", "text": {"body": "hi"}}"#, contentType: "text/plain", status: 415,
+            code: "unsupported_content_type"),
+        Case(
+            name: "no content type", body: #"{"to": "+15550001111", "text": {"body": "hi"}}"#, contentType: nil, status: 415,
+            code: "unsupported_content_type"),
         Case(name: "empty body", body: "", status: 400, code: "empty_body"),
         Case(name: "array body", body: "[]", status: 400, code: "invalid_body"),
         Case(name: "unknown type", body: #"{"to": "+15550001111", "type": "hologram", "hologram": {}}"#, status: 400, code: "unsupported_type"),
         Case(name: "missing to", body: #"{"type": "text", "text": {"body": "hi"}}"#, status: 400, code: "missing_to"),
         Case(name: "malformed to", body: #"{"to": "call me", "type": "text", "text": {"body": "hi"}}"#, status: 400, code: "invalid_to"),
         Case(name: "missing text", body: #"{"to": "+15550001111", "type": "text"}"#, status: 400, code: "missing_content"),
-        Case(name: "oversized body", body: #"{"to": "+15550001111", "text": {"body": "\#(String(repeating: "a", count: 300_000))"}}"#, status: 413, code: "body_too_large"),
-        Case(name: "bad max_attempts", body: #"{"to": "+15550001111", "text": {"body": "hi"}, "max_attempts": -1}"#, status: 400, code: "invalid_max_attempts"),
-        Case(name: "media with id and media_key", body: #"{"to": "+15550001111", "type": "image", "image": {"id": "1", "media_key": "logo"}}"#, status: 400, code: "invalid_media"),
-        Case(name: "malformed media_key", body: #"{"to": "+15550001111", "type": "image", "image": {"media_key": "a b"}}"#, status: 400, code: "invalid_media_key"),
-        Case(name: "unknown media_key", body: #"{"to": "+15550001111", "type": "image", "image": {"media_key": "never-registered"}}"#, status: 400, code: "unknown_media_key"),
+        Case(
+            name: "oversized body", body: #"{"to": "+15550001111", "text": {"body": "\#(String(repeating: "a", count: 300_000))"}}"#, status: 413,
+            code: "body_too_large"),
+        Case(
+            name: "bad max_attempts", body: #"{"to": "+15550001111", "text": {"body": "hi"}, "max_attempts": -1}"#, status: 400,
+            code: "invalid_max_attempts"),
+        Case(
+            name: "media with id and media_key", body: #"{"to": "+15550001111", "type": "image", "image": {"id": "1", "media_key": "logo"}}"#,
+            status: 400, code: "invalid_media"),
+        Case(
+            name: "malformed media_key", body: #"{"to": "+15550001111", "type": "image", "image": {"media_key": "a b"}}"#, status: 400,
+            code: "invalid_media_key"),
+        Case(
+            name: "unknown media_key", body: #"{"to": "+15550001111", "type": "image", "image": {"media_key": "never-registered"}}"#, status: 400,
+            code: "unknown_media_key"),
         Case(
             name: "unknown media_key in a template header",
-            body: #"{"to": "+15550001111", "type": "template", "template": {"name": "welcome", "language": {"code": "en"}, "components": [{"type": "header", "parameters": [{"type": "video", "video": {"media_key": "never-registered"}}]}]}}"#,
+            body:
+                #"{"to": "+15550001111", "type": "template", "template": {"name": "welcome", "language": {"code": "en"}, "components": [{"type": "header", "parameters": [{"type": "video", "video": {"media_key": "never-registered"}}]}]}}"#,
             status: 400, code: "unknown_media_key"),
         Case(name: "missing key", body: #"{"to": "+15550001111", "text": {"body": "hi"}}"#, auth: nil, status: 401, code: "missing_api_key"),
-        Case(name: "wrong key", body: #"{"to": "+15550001111", "text": {"body": "hi"}}"#, auth: "wrong-key-0123456789", status: 401, code: "invalid_api_key"),
+        Case(
+            name: "wrong key", body: #"{"to": "+15550001111", "text": {"body": "hi"}}"#, auth: "wrong-key-0123456789", status: 401,
+            code: "invalid_api_key"),
         Case(name: "batch without messages", path: "/v1/messages/batch", body: #"{"items": []}"#, status: 400, code: "invalid_batch"),
         Case(name: "empty batch", path: "/v1/messages/batch", body: #"{"messages": []}"#, status: 400, code: "invalid_batch_size"),
         Case(

@@ -7,7 +7,8 @@ import Testing
 /// own shapes back, with Pigeon's durability behind them.
 @Suite struct DropInTests {
     static let path = "/v23.0/\(Harness.sender)/messages"
-    static let text = #"{"messaging_product": "whatsapp", "recipient_type": "individual", "to": "15550001111", "type": "text", "text": {"body": "hi"}}"#
+    static let text =
+        #"{"messaging_product": "whatsapp", "recipient_type": "individual", "to": "15550001111", "type": "text", "text": {"body": "hi"}}"#
 
     /// Posts `body` to the drop-in endpoint while running the dispatcher, as `serve` would.
     func post(_ h: Harness, _ body: String = DropInTests.text, path: String = DropInTests.path) async throws -> JSONClient.Reply {
@@ -45,7 +46,9 @@ import Testing
 
     @Test(arguments: StoreKind.available) func aPermanentRejectionAnswersMetasErrorAndStatus(_ kind: StoreKind) async throws {
         try await Harness.run(kind) { h in
-            try await h.script(#"{"to": "15550001111", "error": {"code": 131026, "http_status": 400, "title": "Message undeliverable", "details": "not on WhatsApp"}}"#)
+            try await h.script(
+                #"{"to": "15550001111", "error": {"code": 131026, "http_status": 400, "title": "Message undeliverable", "details": "not on WhatsApp"}}"#
+            )
             let reply = try await post(h)
             #expect(reply.status == 400)
             let error = try #require(reply["error"] as? [String: Any])
@@ -74,7 +77,8 @@ import Testing
             let missingTo = try await h.call(.POST, Self.path, json: #"{"messaging_product": "whatsapp", "type": "text", "text": {"body": "x"}}"#)
             #expect(missingTo.status == 400)
             #expect((missingTo["error"] as? [String: Any])?["code"] as? Int == 100)
-            let product = try await h.call(.POST, Self.path, json: #"{"messaging_product": "sms", "to": "15550001111", "type": "text", "text": {"body": "x"}}"#)
+            let product = try await h.call(
+                .POST, Self.path, json: #"{"messaging_product": "sms", "to": "15550001111", "type": "text", "text": {"body": "x"}}"#)
             #expect((product["error"] as? [String: Any])?["code"] as? Int == 100)
             let noKey = try await h.call(.POST, Self.path, json: Self.text, auth: nil)
             #expect(noKey.status == 401)
@@ -90,7 +94,8 @@ import Testing
     @Test(arguments: StoreKind.available) func mediaUploadsAndLookupsPassThroughToMetaWithPigeonsToken(_ kind: StoreKind) async throws {
         try await Harness.run(kind) { h in
             let boundary = "test-boundary"
-            let form = "--\(boundary)\r\nContent-Disposition: form-data; name=\"messaging_product\"\r\n\r\nwhatsapp\r\n"
+            let form =
+                "--\(boundary)\r\nContent-Disposition: form-data; name=\"messaging_product\"\r\n\r\nwhatsapp\r\n"
                 + "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nhello media\r\n"
                 + "--\(boundary)--\r\n"
             let upload = try await h.call(

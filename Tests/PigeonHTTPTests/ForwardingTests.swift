@@ -35,7 +35,8 @@ import Testing
             ])
             #expect(try await h.webhook(statuses).status == 200)
             #expect(try await h.webhook(statuses).status == 200, "Meta's retry of the same webhook")
-            let inbound = #"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"100000000000001"},"contacts":[{"profile":{"name":"Ann"},"wa_id":"15550001111"}],"messages":[{"from":"15550001111","id":"wamid.IN1","timestamp":"1800000004","type":"text","text":{"body":"thanks"}}]}}]}]}"#
+            let inbound =
+                #"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"100000000000001"},"contacts":[{"profile":{"name":"Ann"},"wa_id":"15550001111"}],"messages":[{"from":"15550001111","id":"wamid.IN1","timestamp":"1800000004","type":"text","text":{"body":"thanks"}}]}}]}]}"#
             #expect(try await h.webhook(inbound).status == 200)
             #expect(try await h.webhook(inbound).status == 200)
             try await h.processWebhooks()
@@ -71,7 +72,9 @@ import Testing
             #expect(h.app!.received.isEmpty)
             let waiting = try await h.call(.GET, "/v1/forwards")
             let listed = try #require(waiting["forwards"] as? [[String: Any]])
-            #expect(listed.compactMap { $0["status"] as? String }.sorted() == ["queued", "queued", "retry_scheduled"], "only the oldest of a message is tried")
+            #expect(
+                listed.compactMap { $0["status"] as? String }.sorted() == ["queued", "queued", "retry_scheduled"],
+                "only the oldest of a message is tried")
             #expect(listed.contains { ($0["last_http_status"] as? Int) == 503 })
 
             h.app!.setFailing(false)

@@ -86,7 +86,9 @@ final class Harness: Sendable {
     }
 
     /// Runs `body` with a fresh harness, then stops both servers.
-    static func run(_ kind: StoreKind = .sqlite, _ options: Options = Options(), _ body: (Harness) async throws -> Void)
+    static func run(
+        _ kind: StoreKind = .sqlite, _ options: Options = Options(), _ body: (Harness) async throws -> Void
+    )
         async throws
     {
         let logger = RunningServer.quietLogger

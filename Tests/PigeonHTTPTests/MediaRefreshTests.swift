@@ -12,7 +12,8 @@ import WhatsAppCloud
 /// id; a failed re-upload or a second media error dead-letters with `media_refresh_failed`; media Pigeon did
 /// not upload gets the normal classification.
 @Suite struct MediaRefreshTests {
-    static let template = #"{"to": "+15550001111", "type": "template", "template": {"name": "onboarding", "language": {"code": "en"}, "components": [{"type": "header", "parameters": [{"type": "video", "video": {"media_key": "onboarding-video-hi"}}]}]}}"#
+    static let template =
+        #"{"to": "+15550001111", "type": "template", "template": {"name": "onboarding", "language": {"code": "en"}, "components": [{"type": "header", "parameters": [{"type": "video", "video": {"media_key": "onboarding-video-hi"}}]}]}}"#
 
     /// Registers the onboarding video and returns its media id on the default sender.
     func registerVideo(_ h: Harness) async throws -> String {
@@ -77,7 +78,8 @@ import WhatsAppCloud
         try await Harness.run(kind) { h in
             let first = try await registerVideo(h)
             try await h.script(
-                #"{"media_id": "\#(first)", "error": {"code": 131009, "title": "Parameter value is not valid", "details": "Invalid media id: \#(first)"}}"#)
+                #"{"media_id": "\#(first)", "error": {"code": 131009, "title": "Parameter value is not valid", "details": "Invalid media id: \#(first)"}}"#
+            )
             let id = try await sendTemplate(h)
             #expect(try await h.dispatch() == 1)
             #expect(try await h.dispatch() == 1)
@@ -171,7 +173,9 @@ import WhatsAppCloud
             try await h.dispatch()
             let message = try await h.message(id)
             #expect(message["status"] as? String == "retry_scheduled")
-            #expect(try #require(message["next_attempt_at"] as? String) > (message.history.first?["finished_at"] as? String ?? ""), "a link was retried without backoff")
+            #expect(
+                try #require(message["next_attempt_at"] as? String) > (message.history.first?["finished_at"] as? String ?? ""),
+                "a link was retried without backoff")
             #expect(h.simulator.mediaUploads == 0)
         }
     }

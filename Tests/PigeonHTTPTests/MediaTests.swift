@@ -154,18 +154,22 @@ import Testing
     @Test(arguments: StoreKind.available) func anAssetSentAsTheWrongKindOfMediaIsRefusedAtIntake(_ kind: StoreKind) async throws {
         try await Harness.run(kind) { h in
             #expect(try await register(h).status == 201)
-            let asImage = try await h.call(.POST, "/v1/messages", json: #"{"to": "+15550001111", "type": "image", "image": {"media_key": "onboarding-video-hi"}}"#)
+            let asImage = try await h.call(
+                .POST, "/v1/messages", json: #"{"to": "+15550001111", "type": "image", "image": {"media_key": "onboarding-video-hi"}}"#)
             #expect(asImage.status == 400, "\(asImage.text)")
             #expect(asImage.error == "media_type_mismatch")
             #expect(asImage.text.contains("video/mp4"), "\(asImage.text)")
             let batch = try await h.call(
                 .POST, "/v1/messages/batch",
-                json: #"{"messages": [{"to": "+15550001111", "type": "video", "video": {"media_key": "onboarding-video-hi"}}, {"to": "+15550001112", "type": "sticker", "sticker": {"media_key": "onboarding-video-hi"}}]}"#)
+                json:
+                    #"{"messages": [{"to": "+15550001111", "type": "video", "video": {"media_key": "onboarding-video-hi"}}, {"to": "+15550001112", "type": "sticker", "sticker": {"media_key": "onboarding-video-hi"}}]}"#
+            )
             #expect(batch.status == 400, "\(batch.text)")
             #expect(batch.text.contains("messages[1]"), "\(batch.text)")
             #expect((try await h.call(.GET, "/v1/messages").json["messages"] as? [Any])?.isEmpty == true, "a refused batch stored messages")
 
-            let asDocument = try await h.call(.POST, "/v1/messages", json: #"{"to": "+15550001111", "type": "document", "document": {"media_key": "onboarding-video-hi"}}"#)
+            let asDocument = try await h.call(
+                .POST, "/v1/messages", json: #"{"to": "+15550001111", "type": "document", "document": {"media_key": "onboarding-video-hi"}}"#)
             #expect(asDocument.status == 202, "\(asDocument.text)")
             let inTemplate = try await h.call(.POST, "/v1/messages", json: MediaRefreshTests.template)
             #expect(inTemplate.status == 202, "\(inTemplate.text)")
@@ -205,46 +209,49 @@ import Testing
         var options = Harness.Options()
         options.plainHTTPMedia = true
         var failure: (any Error)?
-        do { try await Harness.run(kind, options) { h in
-            let created = try await h.call(.POST, "/v1/media", json: #"{"key": "receipt-logo", "url": "\#(files.url)/assets/logo.png"}"#)
-            #expect(created.status == 201, "\(created.text)")
-            #expect(created.json["mime_type"] as? String == "image/png", "the Content-Type was not taken as the MIME type")
-            #expect(created.json["size"] as? Int == served.count)
-            let sha256 = try #require(created.json["sha256"] as? String)
-            let kept = URL(fileURLWithPath: h.mediaDirectory.path).appendingPathComponent(sha256)
-            #expect(try Data(contentsOf: kept) == Data(served), "the fetched bytes were not kept beside the database")
-            #expect(fetches.withLock { $0 } == 1)
-            #expect(h.simulator.mediaUploads == 1)
-            let asset = try #require(try await h.engine.media?.asset("receipt-logo"))
-            #expect(asset.filename == "logo.png")
+        do {
+            try await Harness.run(kind, options) { h in
+                let created = try await h.call(.POST, "/v1/media", json: #"{"key": "receipt-logo", "url": "\#(files.url)/assets/logo.png"}"#)
+                #expect(created.status == 201, "\(created.text)")
+                #expect(created.json["mime_type"] as? String == "image/png", "the Content-Type was not taken as the MIME type")
+                #expect(created.json["size"] as? Int == served.count)
+                let sha256 = try #require(created.json["sha256"] as? String)
+                let kept = URL(fileURLWithPath: h.mediaDirectory.path).appendingPathComponent(sha256)
+                #expect(try Data(contentsOf: kept) == Data(served), "the fetched bytes were not kept beside the database")
+                #expect(fetches.withLock { $0 } == 1)
+                #expect(h.simulator.mediaUploads == 1)
+                let asset = try #require(try await h.engine.media?.asset("receipt-logo"))
+                #expect(asset.filename == "logo.png")
 
-            // A refresh uploads the kept bytes: the URL is not fetched again.
-            #expect(try await h.call(.POST, "/v1/media/receipt-logo/refresh").status == 200)
-            #expect(fetches.withLock { $0 } == 1, "a refresh fetched the URL again")
-            #expect(h.simulator.mediaUploads == 2)
+                // A refresh uploads the kept bytes: the URL is not fetched again.
+                #expect(try await h.call(.POST, "/v1/media/receipt-logo/refresh").status == 200)
+                #expect(fetches.withLock { $0 } == 1, "a refresh fetched the URL again")
+                #expect(h.simulator.mediaUploads == 2)
 
-            // Redirects are followed, each target checked like the first URL.
-            let moved = try await h.call(.POST, "/v1/media", json: #"{"key": "moved-logo", "url": "\#(files.url)/assets/moved"}"#)
-            #expect(moved.status == 201, "\(moved.text)")
-            #expect(moved.json["sha256"] as? String == sha256)
-            let loop = try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "\#(files.url)/assets/loop", "mime_type": "image/png"}"#)
-            #expect(loop.text.contains("redirected more than"), "\(loop.text)")
-            let toFTP = try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "\#(files.url)/assets/to-ftp", "mime_type": "image/png"}"#)
-            #expect(toFTP.text.contains("does not fetch"), "\(toFTP.text)")
+                // Redirects are followed, each target checked like the first URL.
+                let moved = try await h.call(.POST, "/v1/media", json: #"{"key": "moved-logo", "url": "\#(files.url)/assets/moved"}"#)
+                #expect(moved.status == 201, "\(moved.text)")
+                #expect(moved.json["sha256"] as? String == sha256)
+                let loop = try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "\#(files.url)/assets/loop", "mime_type": "image/png"}"#)
+                #expect(loop.text.contains("redirected more than"), "\(loop.text)")
+                let toFTP = try await h.call(
+                    .POST, "/v1/media", json: #"{"key": "k", "url": "\#(files.url)/assets/to-ftp", "mime_type": "image/png"}"#)
+                #expect(toFTP.text.contains("does not fetch"), "\(toFTP.text)")
 
-            let cases: [(reply: JSONClient.Reply, status: Int, code: String)] = [
-                (loop, 422, "fetch_failed"), (toFTP, 422, "fetch_failed"),
-                (try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "\#(files.url)/assets/missing.png"}"#), 422, "fetch_failed"),
-                (try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "\#(files.url)/assets/big.png"}"#), 413, "media_too_large"),
-                (try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "ftp://127.0.0.1/a.png"}"#), 400, "invalid_url"),
-            ]
-            for (reply, status, code) in cases {
-                #expect(reply.status == status, "\(code): \(reply.text)")
-                #expect(reply.error == code, "\(reply.text)")
+                let cases: [(reply: JSONClient.Reply, status: Int, code: String)] = [
+                    (loop, 422, "fetch_failed"), (toFTP, 422, "fetch_failed"),
+                    (try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "\#(files.url)/assets/missing.png"}"#), 422, "fetch_failed"),
+                    (try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "\#(files.url)/assets/big.png"}"#), 413, "media_too_large"),
+                    (try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "ftp://127.0.0.1/a.png"}"#), 400, "invalid_url"),
+                ]
+                for (reply, status, code) in cases {
+                    #expect(reply.status == status, "\(code): \(reply.text)")
+                    #expect(reply.error == code, "\(reply.text)")
+                }
+                #expect(try await h.engine.media?.asset("k") == nil)
+                #expect(h.simulator.mediaUploads == 3)
             }
-            #expect(try await h.engine.media?.asset("k") == nil)
-            #expect(h.simulator.mediaUploads == 3)
-        } } catch { failure = error }
+        } catch { failure = error }
         await files.stop()
         if let failure { throw failure }
     }
@@ -266,7 +273,10 @@ import Testing
                     try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "https://127.0.0.1:1/a.png", "mime_type": "image/png"}"#), 422,
                     "fetch_failed"
                 ),
-                (try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "https://x.test/a", "mime_type": "video/avi"}"#), 400, "unsupported_media_type"),
+                (
+                    try await h.call(.POST, "/v1/media", json: #"{"key": "k", "url": "https://x.test/a", "mime_type": "video/avi"}"#), 400,
+                    "unsupported_media_type"
+                ),
                 (try await h.call(.POST, "/v1/media", json: "key=k", contentType: "text/plain"), 415, "unsupported_content_type"),
                 (
                     try await h.client.call(

@@ -152,9 +152,10 @@ import Testing
             let document = try await h.call(.GET, "/openapi.yaml")
             #expect(document.status == 200)
             #expect(document.text.hasPrefix("openapi: 3.1"))
-            for path in ["/v1/messages", "/v1/messages/batch", "/v1/messages/{id}", "/v1/messages/{id}/retry", "/v1/messages/retry",
-                "/v1/messages/{id}/cancel", "/v1/senders/{id}/resume", "/v1/stats", "/healthz", "/readyz"]
-            {
+            for path in [
+                "/v1/messages", "/v1/messages/batch", "/v1/messages/{id}", "/v1/messages/{id}/retry", "/v1/messages/retry",
+                "/v1/messages/{id}/cancel", "/v1/senders/{id}/resume", "/v1/stats", "/healthz", "/readyz",
+            ] {
                 #expect(document.text.contains("  \(path):"), "the OpenAPI document lacks \(path)")
             }
         }

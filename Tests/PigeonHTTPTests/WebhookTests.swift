@@ -111,7 +111,9 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.available) func anAsyncPermanentFailureDeadLettersAndAFailureAfterDeliveryIsOnlyRecorded(_ kind: StoreKind) async throws {
+    @Test(arguments: StoreKind.available) func anAsyncPermanentFailureDeadLettersAndAFailureAfterDeliveryIsOnlyRecorded(
+        _ kind: StoreKind
+    ) async throws {
         try await Harness.run(kind) { h in
             let (first, firstWamid) = try await sent(h)
             let (second, secondWamid) = try await sent(h)
@@ -157,7 +159,8 @@ import Testing
             let claimed = try await h.store.claim(
                 limit: 1, owner: "other", now: h.clock.now(), leaseUntil: h.clock.now().addingTimeInterval(30), excludedSenders: [])
             let record = try #require(claimed.first)
-            #expect(try await h.webhook(MetaWebhookBody.statuses([Status(wamid: "wamid.early", status: "delivered", callbackData: id)])).status == 200)
+            #expect(
+                try await h.webhook(MetaWebhookBody.statuses([Status(wamid: "wamid.early", status: "delivered", callbackData: id)])).status == 200)
             #expect(try await h.processWebhooks() == 0)
             #expect(try await h.message(id)["status"] as? String == "sending")
             #expect(try await h.events(id).isEmpty)
@@ -165,9 +168,11 @@ import Testing
             let lifecycle = Lifecycle()
             let sent = lifecycle.transition(record.state, .accepted(wamid: "wamid.early"), now: h.clock.now()).state!
             _ = try await h.store.complete(
-                [AttemptCompletion(
-                    messageID: record.id, seq: record.seq, owner: "other", claimed: record.state, state: sent, outcome: .sent,
-                    error: nil, startedAt: h.clock.now(), finishedAt: h.clock.now(), durationMs: 3)],
+                [
+                    AttemptCompletion(
+                        messageID: record.id, seq: record.seq, owner: "other", claimed: record.state, state: sent, outcome: .sent,
+                        error: nil, startedAt: h.clock.now(), finishedAt: h.clock.now(), durationMs: 3)
+                ],
                 now: h.clock.now())
             #expect(try await h.processWebhooks() == 0, "a pending event was tried again before its backoff")
             h.clock.advance(by: .seconds(1))
@@ -198,10 +203,11 @@ import Testing
         }
     }
 
-        @Test(arguments: StoreKind.available) func aSignedButMalformedWebhookIsAcknowledgedStoredAndHarmless(_ kind: StoreKind) async throws {
+    @Test(arguments: StoreKind.available) func aSignedButMalformedWebhookIsAcknowledgedStoredAndHarmless(_ kind: StoreKind) async throws {
         try await Harness.run(kind) { h in
             let (id, wamid) = try await sent(h)
-            let malformed = #"{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"statuses":[{"status":"read"},"#
+            let malformed =
+                #"{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"statuses":[{"status":"read"},"#
                 + #"{"id":"\#(wamid)","status":"delivered","timestamp":"1800000000"}]}}]}]}"#
             #expect(try await h.webhook(malformed).status == 200)
             #expect(try await h.webhook("not json at all").status == 200)

@@ -1,7 +1,7 @@
 import Foundation
-import PigeonTestSupport
 import PigeonCore
 import PigeonSQLite
+import PigeonTestSupport
 import Testing
 
 /// SQLite only: WAL checkpoints.

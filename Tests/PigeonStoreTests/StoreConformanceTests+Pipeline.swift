@@ -1,6 +1,6 @@
 import Foundation
-import PigeonTestSupport
 import PigeonCore
+import PigeonTestSupport
 import Testing
 
 /// The store contract for webhooks, forwards and the media library, run against every store.
@@ -14,9 +14,11 @@ import Testing
             .first { $0.id == id }!
         let sent = Lifecycle().transition(claimed.state, .accepted(wamid: wamid), now: t0).state!
         _ = try await store.complete(
-            [AttemptCompletion(
-                messageID: id, seq: claimed.seq, owner: "w", claimed: claimed.state, state: sent, outcome: .sent, error: nil,
-                startedAt: t0, finishedAt: t0, durationMs: 1)], now: t0)
+            [
+                AttemptCompletion(
+                    messageID: id, seq: claimed.seq, owner: "w", claimed: claimed.state, state: sent, outcome: .sent, error: nil,
+                    startedAt: t0, finishedAt: t0, durationMs: 1)
+            ], now: t0)
         return try await store.message(id)!
     }
 
@@ -127,9 +129,11 @@ import Testing
             let claimed = try await store.claim(limit: 1, owner: "w", now: t0, leaseUntil: t0.addingTimeInterval(30), excludedSenders: [])[0]
             let sent = Lifecycle().transition(claimed.state, .accepted(wamid: "wamid.M"), now: t0).state!
             _ = try await store.complete(
-                [AttemptCompletion(
-                    messageID: id, seq: claimed.seq, owner: "w", claimed: claimed.state, state: sent, outcome: .sent, error: nil,
-                    startedAt: t0, finishedAt: t0, durationMs: 1, media: MediaUse(ids: ["intro": "m1"], afterMediaError: true))], now: t0)
+                [
+                    AttemptCompletion(
+                        messageID: id, seq: claimed.seq, owner: "w", claimed: claimed.state, state: sent, outcome: .sent, error: nil,
+                        startedAt: t0, finishedAt: t0, durationMs: 1, media: MediaUse(ids: ["intro": "m1"], afterMediaError: true))
+                ], now: t0)
             #expect(try await store.mediaUsed(messageSeq: claimed.seq, before: 2) == ["intro": "m1"])
             #expect(try await store.mediaStats().retriesAfterMediaError == 1)
             #expect(try await store.assets().map(\.key) == ["intro"])

@@ -1,7 +1,7 @@
 import Foundation
-import PigeonTestSupport
 import PigeonCore
 import PigeonSQLite
+import PigeonTestSupport
 import Testing
 
 /// The store contract, written once and run against every store (`StoreKind.available`).
@@ -105,13 +105,15 @@ import Testing
         try await TemporaryDatabase.run(kind) { database in
             let store = try await database.open()
             _ = try await store.enqueue([newMessage(sender: "A"), newMessage(sender: "B"), newMessage(sender: "C")], now: t0)
-            try await store.pauseSender("A", because: Classification(errorClass: .senderLevel, code: 190, title: "expired", details: nil, httpStatus: 401), now: t0)
+            try await store.pauseSender(
+                "A", because: Classification(errorClass: .senderLevel, code: 190, title: "expired", details: nil, httpStatus: 401), now: t0)
             let claimed = try await store.claim(limit: 10, owner: "w", now: t0, leaseUntil: t0, excludedSenders: ["B"])
             #expect(claimed.map(\.senderID) == ["C"])
             #expect(try await store.pausedSenders().map(\.id) == ["A"])
             #expect(try await store.resumeSender("A"))
             #expect(try await !store.resumeSender("A"))
-            #expect(try await store.claim(limit: 10, owner: "w", now: t0, leaseUntil: t0, excludedSenders: []).map(\.senderID).sorted() == ["A", "B"])
+            #expect(
+                try await store.claim(limit: 10, owner: "w", now: t0, leaseUntil: t0, excludedSenders: []).map(\.senderID).sorted() == ["A", "B"])
         }
     }
 
@@ -157,7 +159,7 @@ import Testing
             _ = try await store.enqueue([newMessage(), newMessage()], now: t0)
             let claimed = try await store.claim(limit: 1, owner: "dead", now: t0, leaseUntil: t0.addingTimeInterval(30), excludedSenders: [])
             let later = t0.addingTimeInterval(31)
-                        let reclaimed = try await store.reclaimExpiredLeases(now: later, limit: 10) {
+            let reclaimed = try await store.reclaimExpiredLeases(now: later, limit: 10) {
                 lifecycle.transition($0.state, .leaseExpired(jitter: 0.5), now: later).state
             }
             #expect(reclaimed == 1)
@@ -188,7 +190,7 @@ import Testing
         try await TemporaryDatabase.run(kind) { database in
             let store = try await database.open()
             let ids = try await store.enqueue([newMessage(), newMessage(), newMessage()], now: t0).map { $0.record!.id }
-                        _ = try await store.update(ids[0], now: t0) { lifecycle.transition($0, .cancel, now: t0) }
+            _ = try await store.update(ids[0], now: t0) { lifecycle.transition($0, .cancel, now: t0) }
             _ = try await store.update(ids[1], now: t0.addingTimeInterval(100)) { lifecycle.transition($0, .cancel, now: t0) }
             #expect(try await store.purge(statuses: [.failed, .cancelled], before: t0.addingTimeInterval(50), limit: 100) == 1)
             #expect(try await store.message(ids[0]) == nil)
@@ -217,11 +219,13 @@ import Testing
             let store = try await database.open()
             let ids = try await store.enqueue((0..<6).map { _ in newMessage() }, now: t0).map { $0.record!.id }
             let claimed = try await store.claim(limit: 3, owner: "w", now: t0, leaseUntil: t0.addingTimeInterval(30), excludedSenders: [])
-                        let sent = lifecycle.transition(claimed[0].state, .accepted(wamid: "wamid.1"), now: t0).state!
+            let sent = lifecycle.transition(claimed[0].state, .accepted(wamid: "wamid.1"), now: t0).state!
             _ = try await store.complete(
-                [AttemptCompletion(
-                    messageID: claimed[0].id, seq: claimed[0].seq, owner: "w", claimed: claimed[0].state, state: sent,
-                    outcome: .sent, error: nil, startedAt: t0, finishedAt: t0, durationMs: 1)], now: t0)
+                [
+                    AttemptCompletion(
+                        messageID: claimed[0].id, seq: claimed[0].seq, owner: "w", claimed: claimed[0].state, state: sent,
+                        outcome: .sent, error: nil, startedAt: t0, finishedAt: t0, durationMs: 1)
+                ], now: t0)
             _ = try await store.update(ids[5], now: t0) { lifecycle.transition($0, .cancel, now: t0) }
             _ = try await store.delete(ids[4]) { _ in true }
             _ = try await store.reclaimExpiredLeases(now: t0.addingTimeInterval(31), limit: 10) {
@@ -265,7 +269,8 @@ import Testing
     @Test(arguments: StoreKind.available) func aReceivedWebhookIsStoredProcessedWithItsEventsInOneStep(_ kind: StoreKind) async throws {
         try await TemporaryDatabase.run(kind) { database in
             let store = try await database.open()
-            let webhook = MetaWebhook(statuses: [StatusReport(wamid: "wamid.unknown", status: "delivered")], problems: ["entry[1] has no changes array"])
+            let webhook = MetaWebhook(
+                statuses: [StatusReport(wamid: "wamid.unknown", status: "delivered")], problems: ["entry[1] has no changes array"])
             for _ in 0..<2 {
                 let settled = try await store.receiveWebhook(Data("{}".utf8), carrying: webhook, receivedAt: t0, forwarding: false) { _, _ in .wait }
                 #expect(settled.isEmpty)

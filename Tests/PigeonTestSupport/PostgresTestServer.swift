@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A PostgreSQL server for tests: `PIGEON_TEST_POSTGRES_URL` when set, else a throwaway cluster started
@@ -141,7 +141,7 @@ public final class PostgresTestServer: Sendable {
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         let cArguments = ([path] + argv).map { strdup($0) } + [nil]
-        defer { cArguments.forEach { free($0) } }
+        defer { for argument in cArguments { free(argument) } }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, path, &actions, nil, cArguments, environ)
         guard spawned == 0 else { throw TestServerError("could not start \(path): \(String(cString: strerror(spawned)))") }
@@ -167,7 +167,7 @@ public final class PostgresTestServer: Sendable {
         }
         let words: [String] = ["/bin/sh", "-c", script]
         let cArguments = words.map { strdup($0) } + [nil]
-        defer { cArguments.forEach { free($0) } }
+        defer { for argument in cArguments { free(argument) } }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, "/bin/sh", &actions, nil, cArguments, environ)
         guard spawned == 0 else { throw TestServerError("could not start the cluster's watcher: \(String(cString: strerror(spawned)))") }

@@ -15,7 +15,9 @@ public enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendab
     /// missing server fails the suite instead of skipping it).
     /// `PIGEON_TEST_STORES=postgres` (or `sqlite`) runs only that store's cases.
     public static let available: [StoreKind] = {
-        let only = ProcessInfo.processInfo.environment["PIGEON_TEST_STORES"].map { $0.split(separator: ",").compactMap { StoreKind(rawValue: String($0)) } }
+        let only = ProcessInfo.processInfo.environment["PIGEON_TEST_STORES"].map {
+            $0.split(separator: ",").compactMap { StoreKind(rawValue: String($0)) }
+        }
         let wanted = only.flatMap { $0.isEmpty ? nil : $0 } ?? allCases
         if PostgresTestServer.shared != nil || PostgresTestServer.isRequired || !wanted.contains(.postgres) { return wanted }
         print("PostgreSQL store tests skipped: \(PostgresTestServer.unavailableReason)")

@@ -47,8 +47,9 @@ import Testing
         #expect(components[2]["sub_type"] as? String == "url")
         #expect(components[2]["index"] as? String == "0")
 
-        let link = try JSONSerialization.jsonObject(
-            with: CloudMessage(to: "+15550001111", content: .media(.document, .link("https://example.com/a.pdf"), filename: "a.pdf")).json())
+        let link =
+            try JSONSerialization.jsonObject(
+                with: CloudMessage(to: "+15550001111", content: .media(.document, .link("https://example.com/a.pdf"), filename: "a.pdf")).json())
             as! [String: Any]
         #expect((link["document"] as? [String: String])?["link"] == "https://example.com/a.pdf")
         #expect((link["document"] as? [String: String])?["filename"] == "a.pdf")
@@ -58,7 +59,10 @@ import Testing
         let messages = [
             CloudMessage(to: "+15550001111", content: .text(body: "hi")),
             CloudMessage(to: "+15550001111", content: .media(.image, .id("123"), caption: "receipt")),
-            CloudMessage(to: "+15550001111", content: .template(Template(name: "hello_world", languageCode: "en_US", components: [.headerMedia(.image, .link("https://example.com/a.png"))]))),
+            CloudMessage(
+                to: "+15550001111",
+                content: .template(
+                    Template(name: "hello_world", languageCode: "en_US", components: [.headerMedia(.image, .link("https://example.com/a.png"))]))),
         ]
         for message in messages {
             _ = try MessageValidator().validate(json: Array(try message.json()))
@@ -99,11 +103,16 @@ import Testing
     }
 
     @Test func parserReadsEveryGraphErrorField() {
-        let body = #"{"error": {"message": "(#131000) Something went wrong", "type": "OAuthException", "code": 131000, "error_data": {"messaging_product": "whatsapp", "details": "try later"}, "is_transient": true, "fbtrace_id": "Ab1"}}"#
+        let body =
+            #"{"error": {"message": "(#131000) Something went wrong", "type": "OAuthException", "code": 131000, "error_data": {"messaging_product": "whatsapp", "details": "try later"}, "is_transient": true, "fbtrace_id": "Ab1"}}"#
         let error = GraphResponseParser.graphError(from: Data(body.utf8), httpStatus: 500)
-        #expect(error == GraphError(code: 131000, title: "Something went wrong", details: "try later", fbtraceID: "Ab1", isTransient: true, httpStatus: 500))
+        #expect(
+            error
+                == GraphError(code: 131000, title: "Something went wrong", details: "try later", fbtraceID: "Ab1", isTransient: true, httpStatus: 500)
+        )
         #expect(GraphResponseParser.sendOutcome(status: 502, body: Data("<html>".utf8)) == .httpError(status: 502, body: "<html>"))
-        #expect(GraphResponseParser.sendOutcome(status: 200, body: Data("{}".utf8)) == .inDoubt(reason: "HTTP 200 without a message id in the response"))
+        #expect(
+            GraphResponseParser.sendOutcome(status: 200, body: Data("{}".utf8)) == .inDoubt(reason: "HTTP 200 without a message id in the response"))
     }
 
     @Test func aRefusedConnectionIsNotDeliveredAndATimeoutIsInDoubt() async throws {

@@ -8,7 +8,8 @@ import Testing
 @Suite struct WireFormatTests {
     @Test func theRequestBodyIsTheStoredPayloadWithPigeonsFieldsFirst() throws {
         let id = MessageID.generate()
-        let body = CloudAPIClient.requestBody(for: OutboundMessage(id: id, senderID: "1", payload: #"{"text":{"body":"hi \"there\""},"to":"+15550001111","type":"text"}"#))
+        let body = CloudAPIClient.requestBody(
+            for: OutboundMessage(id: id, senderID: "1", payload: #"{"text":{"body":"hi \"there\""},"to":"+15550001111","type":"text"}"#))
         let json = try JSONSerialization.jsonObject(with: Data(buffer: body)) as! [String: Any]
         #expect(json["messaging_product"] as? String == "whatsapp")
         #expect(json["biz_opaque_callback_data"] as? String == id.rawValue)
@@ -27,6 +28,8 @@ import Testing
         let escaped = #"{"messages":[{"id":"wamid.\u0041"}]}"#
         #expect(GraphResponseParser.sendOutcome(status: 200, body: ByteBuffer(string: escaped)) == .accepted(wamid: "wamid.A"))
         let error = #"{"error":{"message":"(#131026) Message undeliverable","code":131026}}"#
-        #expect(GraphResponseParser.sendOutcome(status: 400, body: ByteBuffer(string: error)) == .graphError(GraphError(code: 131026, title: "Message undeliverable", httpStatus: 400)))
+        #expect(
+            GraphResponseParser.sendOutcome(status: 400, body: ByteBuffer(string: error))
+                == .graphError(GraphError(code: 131026, title: "Message undeliverable", httpStatus: 400)))
     }
 }

@@ -8,7 +8,9 @@ public protocol MessageQueue: Sendable {
     /// Claims up to `limit` due messages for `owner`, skipping paused senders and `excludedSenders`: each
     /// returned message is `sending` with its attempt counted and leased, durably, before it is returned.
     /// Its `updatedAt` is the claim time (the attempt's start).
-    func claim(limit: Int, owner: String, now: Date, leaseUntil: Date, excludedSenders: Set<String>) async throws
+    func claim(
+        limit: Int, owner: String, now: Date, leaseUntil: Date, excludedSenders: Set<String>
+    ) async throws
         -> [MessageRecord]
 
     /// Records attempt outcomes (the new state and the attempt's history row). A completion applies only while
@@ -82,7 +84,9 @@ public protocol SenderRegistry: Sendable {
 /// Small settings kept in the database (such as a generated API key).
 public protocol SettingsStore: Sendable {
     /// The value stored under `key`, storing `makeValue()` first if there was none. `created` tells which.
-    func setting(_ key: String, orInsert makeValue: @escaping @Sendable () -> String) async throws
+    func setting(
+        _ key: String, orInsert makeValue: @escaping @Sendable () -> String
+    ) async throws
         -> (value: String, created: Bool)
 }
 

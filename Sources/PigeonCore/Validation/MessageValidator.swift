@@ -33,7 +33,8 @@ public struct MessageValidator: Sendable {
     /// Validates an already parsed JSON value; `path` prefixes field names in errors (such as `messages[3].`).
     public func validate(object: Any, path: String) throws(ValidationError) -> MessageRequest {
         guard var body = object as? [String: Any] else {
-            throw ValidationError("invalid_body", "\(path.isEmpty ? "the body" : String(path.dropLast())) must be a JSON object with \"to\" and \"type\"")
+            throw ValidationError(
+                "invalid_body", "\(path.isEmpty ? "the body" : String(path.dropLast())) must be a JSON object with \"to\" and \"type\"")
         }
         if let product = body.removeValue(forKey: "messaging_product"), (product as? String) != "whatsapp" {
             throw ValidationError("invalid_messaging_product", "\(path)messaging_product may be omitted; if given it must be \"whatsapp\"")
@@ -44,7 +45,8 @@ public struct MessageValidator: Sendable {
         let senderID = try takeSenderID(&body, path: path)
 
         guard let to = body["to"] else {
-            throw ValidationError("missing_to", "\(path)to is required: the recipient's phone number in international format, such as \"+15550001111\"")
+            throw ValidationError(
+                "missing_to", "\(path)to is required: the recipient's phone number in international format, such as \"+15550001111\"")
         }
         guard let recipient = to as? String, Self.isPhoneNumber(recipient) else {
             throw ValidationError(
@@ -125,7 +127,8 @@ public struct MessageValidator: Sendable {
             guard [id != nil, link != nil, key != nil].filter({ $0 }).count == 1 else {
                 throw ValidationError(
                     "invalid_media",
-                    "\(path) needs exactly one of \"id\" (an uploaded media id), \"link\" (an https URL) or \"media_key\" (an asset of the media library)")
+                    "\(path) needs exactly one of \"id\" (an uploaded media id), \"link\" (an https URL) or \"media_key\" (an asset of the media library)"
+                )
             }
             if let link, URL(string: link)?.scheme.map({ ["http", "https"].contains($0.lowercased()) }) != true {
                 throw ValidationError("invalid_media", "\(path).link must be an http(s) URL")
@@ -150,7 +153,8 @@ public struct MessageValidator: Sendable {
     private func takeIdempotencyKey(_ body: inout [String: Any], path: String) throws(ValidationError) -> String? {
         guard let value = body.removeValue(forKey: "idempotency_key"), !(value is NSNull) else { return nil }
         guard let key = value as? String, !key.isEmpty, key.count <= Self.maxIdempotencyKeyLength else {
-            throw ValidationError("invalid_idempotency_key", "\(path)idempotency_key must be a string of 1 to \(Self.maxIdempotencyKeyLength) characters")
+            throw ValidationError(
+                "invalid_idempotency_key", "\(path)idempotency_key must be a string of 1 to \(Self.maxIdempotencyKeyLength) characters")
         }
         return key
     }

@@ -36,7 +36,8 @@ public struct StatusSettlement: Sendable {
             return .apply(lifecycle.transition(state, .reported(status, wamid: report.wamid), now: now))
         }
         if report.isFailure {
-            return .apply(lifecycle.transition(
+            return .apply(
+                lifecycle.transition(
                     state, .reportedFailure(classification(of: report), jitter: jitter, refreshesMedia: refreshesMedia), now: now))
         }
         return .apply(.unchanged)

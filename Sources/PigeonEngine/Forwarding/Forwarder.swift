@@ -106,7 +106,9 @@ public struct Forwarder: Service {
         switch outcome {
         case .delivered: break
         case .retry(let at, let error, _):
-            logger.warning("forwarding to the application failed; will retry", metadata: ["forward": "\(forward.id)", "error": "\(error)", "next_attempt_at": "\(at)"])
+            logger.warning(
+                "forwarding to the application failed; will retry",
+                metadata: ["forward": "\(forward.id)", "error": "\(error)", "next_attempt_at": "\(at)"])
         case .deadLetter(let error, _):
             logger.error(
                 "forward dead-lettered after its last attempt; POST /v1/forwards/\(forward.id)/retry sends it again",

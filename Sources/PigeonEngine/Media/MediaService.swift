@@ -69,7 +69,9 @@ public final class MediaService: Sendable {
     /// Registers (or replaces) the asset `key`: checks Meta's type and size rules, keeps the bytes, and
     /// uploads them to `senders` (default: the senders it already has, else the default sender). A failed
     /// upload does not undo the registration: it shows in the asset's history and is tried again later.
-    public func register(key: String, data: Data, mimeType: String, filename: String?, senders: [String] = []) async throws
+    public func register(
+        key: String, data: Data, mimeType: String, filename: String?, senders: [String] = []
+    ) async throws
         -> (asset: MediaAsset, created: Bool)
     {
         try MediaRules.validate(key: key)
@@ -95,7 +97,9 @@ public final class MediaService: Sendable {
 
     /// Registers the asset `key` from an https `url` (or http, when the fetcher allows it), fetched once:
     /// its `Content-Type` is the MIME type unless `mimeType` says otherwise. Then as `register(key:data:…)`.
-    public func register(key: String, url text: String, mimeType: String?, senders: [String] = []) async throws
+    public func register(
+        key: String, url text: String, mimeType: String?, senders: [String] = []
+    ) async throws
         -> (asset: MediaAsset, created: Bool)
     {
         try MediaRules.validate(key: key)
@@ -224,7 +228,9 @@ public final class MediaService: Sendable {
     /// Uploads `key` to `senderID` unless an upload is under way, in which case its result is shared. With
     /// `replacing`, nothing is uploaded when the current id already differs from it (someone refreshed it).
     /// Returns the media id, or why the upload failed (also recorded in the history).
-    public func upload(key: String, senderID: String, reason: MediaRefreshReason, replacing: String? = nil) async
+    public func upload(
+        key: String, senderID: String, reason: MediaRefreshReason, replacing: String? = nil
+    ) async
         -> Result<String, MediaUploadFailure>
     {
         let flightKey = Self.slot(key, senderID)
@@ -241,7 +247,9 @@ public final class MediaService: Sendable {
         return result
     }
 
-    private func uploadOnce(key: String, senderID: String, reason: MediaRefreshReason, replacing: String?, round: Int = 1) async
+    private func uploadOnce(
+        key: String, senderID: String, reason: MediaRefreshReason, replacing: String?, round: Int = 1
+    ) async
         -> Result<String, MediaUploadFailure>
     {
         let owner = configuration.owner
@@ -250,7 +258,8 @@ public final class MediaService: Sendable {
             let deadline = clock.now().adding(configuration.uploadLease)
             while true {
                 let now = clock.now()
-                taken = try await store.beginUpload(key: key, senderID: senderID, owner: owner, until: now.adding(configuration.uploadLease), now: now)
+                taken = try await store.beginUpload(
+                    key: key, senderID: senderID, owner: owner, until: now.adding(configuration.uploadLease), now: now)
                 if taken || now >= deadline { break }
                 // Another process is uploading this asset to this sender: wait for its id rather than upload twice.
                 try await Task.sleep(for: .milliseconds(200))

@@ -60,7 +60,8 @@ struct CloudAPIRoutes {
         }
         let phone = context.parameters.get("node") ?? ""
         guard !phone.isEmpty, phone.allSatisfy(\.isNumber) else {
-            throw APIError(.badRequest, "invalid_phone_number_id", "the path must name a numeric phone number id: /\(version)/<phone number id>/messages")
+            throw APIError(
+                .badRequest, "invalid_phone_number_id", "the path must name a numeric phone number id: /\(version)/<phone number id>/messages")
         }
         var parsed = try await MessageRoutes.message(in: request, validator: validator)
         parsed.senderID = phone

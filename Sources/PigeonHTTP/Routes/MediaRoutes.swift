@@ -50,13 +50,16 @@ struct MediaRoutes {
         return JSONBody.response(Self.view(result.asset), status: result.created ? .created : .ok)
     }
 
-    private func createFromForm(_ request: Request, contentType: String, media: MediaService) async throws
+    private func createFromForm(
+        _ request: Request, contentType: String, media: MediaService
+    ) async throws
         -> (asset: MediaAsset, created: Bool)
     {
         guard let boundary = MultipartForm.boundary(contentType: contentType) else {
             throw APIError(
                 .unsupportedMediaType, "unsupported_content_type",
-                "send the asset as multipart/form-data with the fields key and file (and optionally mime_type, senders), or as JSON {\"key\", \"url\", \"mime_type\"}")
+                "send the asset as multipart/form-data with the fields key and file (and optionally mime_type, senders), or as JSON {\"key\", \"url\", \"mime_type\"}"
+            )
         }
         let body = try await RequestBody.bytes(request, limit: Self.maxBodyBytes, hint: "Meta's largest media (documents) is 100 MB")
         let form = try MultipartForm(body: body, boundary: boundary)
@@ -126,7 +129,8 @@ struct MediaRoutes {
         } catch let inUse as MediaInUse {
             throw APIError(
                 .conflict, "media_in_use",
-                "\(inUse.unsentMessages) unsent message(s) name media_key \(key) and would fail without it; wait for them, cancel them, or DELETE /v1/media/\(key)?force=true")
+                "\(inUse.unsentMessages) unsent message(s) name media_key \(key) and would fail without it; wait for them, cancel them, or DELETE /v1/media/\(key)?force=true"
+            )
         }
         return Response(status: .noContent)
     }

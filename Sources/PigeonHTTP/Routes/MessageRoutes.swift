@@ -57,10 +57,13 @@ struct MessageRoutes {
         var parsed = try await Self.message(in: request, validator: validator)
         if let header = request.headers[Self.idempotencyHeader] {
             guard !header.isEmpty, header.count <= MessageValidator.maxIdempotencyKeyLength else {
-                throw APIError(.badRequest, "invalid_idempotency_key", "the Idempotency-Key header must have 1 to \(MessageValidator.maxIdempotencyKeyLength) characters")
+                throw APIError(
+                    .badRequest, "invalid_idempotency_key",
+                    "the Idempotency-Key header must have 1 to \(MessageValidator.maxIdempotencyKeyLength) characters")
             }
             if let key = parsed.idempotencyKey, key != header {
-                throw APIError(.badRequest, "conflicting_idempotency_key", "the Idempotency-Key header and the body's idempotency_key differ; send one of them")
+                throw APIError(
+                    .badRequest, "conflicting_idempotency_key", "the Idempotency-Key header and the body's idempotency_key differ; send one of them")
             }
             parsed.idempotencyKey = header
         }
@@ -132,7 +135,8 @@ struct MessageRoutes {
         var filter = MessageFilter()
         if let status = query.get("status") {
             guard let parsed = MessageStatus(rawValue: status) else {
-                throw APIError(.badRequest, "invalid_status", "status must be one of \(MessageStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw APIError(
+                    .badRequest, "invalid_status", "status must be one of \(MessageStatus.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             filter.status = parsed
         }

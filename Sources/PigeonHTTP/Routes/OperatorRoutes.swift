@@ -63,7 +63,8 @@ struct OperatorRoutes {
         }
         let unknown = Set(body.keys).subtracting(["status", "error_code", "class", "since"])
         guard unknown.isEmpty else {
-            throw APIError(.badRequest, "unknown_field", "unknown filter \(unknown.sorted().joined(separator: ", ")); use status, error_code, class or since")
+            throw APIError(
+                .badRequest, "unknown_field", "unknown filter \(unknown.sorted().joined(separator: ", ")); use status, error_code, class or since")
         }
         let requeued = try await service.retryAll(filter)
         return JSONBody.response(["requeued": requeued])

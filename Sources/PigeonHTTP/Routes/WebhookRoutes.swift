@@ -73,7 +73,8 @@ struct WebhookRoutes: Sendable {
             throw APIError(.forbidden, "invalid_signature", "X-Hub-Signature-256 does not match the body signed with the app secret")
         }
         try await settings.intake.receive(bytes)
-        return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: "EVENT_RECEIVED")))
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: "EVENT_RECEIVED")))
     }
 }
 

@@ -16,7 +16,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as ValidationError {
             return render(APIError(.badRequest, error.code, error.message))
         } catch let error as StoreUnavailable {
-            context.logger.warning("request refused: the database is unavailable", metadata: ["error": "\(error.reason)", "path": "\(request.uri.path)"])
+            context.logger.warning(
+                "request refused: the database is unavailable", metadata: ["error": "\(error.reason)", "path": "\(request.uri.path)"])
             return render(
                 APIError(
                     .serviceUnavailable, "store_unavailable",

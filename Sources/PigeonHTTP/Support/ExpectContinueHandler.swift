@@ -1,7 +1,7 @@
 import HTTPTypes
 import HummingbirdCore
-import NIOHTTPTypes
 import NIOCore
+import NIOHTTPTypes
 
 /// Answers `Expect: 100-continue` with `100 Continue` as soon as the request head arrives, so clients that
 /// ask first (curl does for bodies over 1 MB, such as a media upload) send the body at once instead of

@@ -52,7 +52,10 @@ struct MultipartForm {
             let part = body.getSlice(at: body.readerIndex + range.headers.lowerBound, length: range.headers.count) ?? ByteBuffer()
             let headers = String(buffer: part).components(separatedBy: "\r\n").compactMap { line -> (String, String)? in
                 guard let colon = line.firstIndex(of: ":") else { return nil }
-                return (line[..<colon].trimmingCharacters(in: .whitespaces).lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+                return (
+                    line[..<colon].trimmingCharacters(in: .whitespaces).lowercased(),
+                    line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                )
             }
             let attributes = Self.attributes(headers.first { $0.0 == "content-disposition" }?.1 ?? "")
             return Part(
