@@ -15,6 +15,7 @@
 #                                                     # it), INSTANCES pigeon serve processes on ports PORT,
 #                                                     # PORT+1, … sharing the requests in turn (default 1)
 #
+# PIGEON_BIN=/path/to/pigeon runs that binary instead of building this checkout (before/after comparisons).
 # Needs ../shared/bench (beside this repository), nginx (apt-get install -y nginx-light), and psql with PG_URL.
 # Writes pigeon's log and an RSS sample (KiB, one per second) under $WORK (default /tmp/pigeon-bench).
 set -euo pipefail
@@ -41,8 +42,12 @@ if [[ -n "$PG_URL" ]]; then
 fi
 
 cd "$ROOT"
-swift build -c release --product pigeon >/dev/null
-BIN="$(swift build -c release --show-bin-path)/pigeon"
+if [[ -n "${PIGEON_BIN:-}" ]]; then
+  BIN="$PIGEON_BIN"   # a given binary (to compare two builds in one sitting)
+else
+  swift build -c release --product pigeon >/dev/null
+  BIN="$(swift build -c release --show-bin-path)/pigeon"
+fi
 
 rm -rf "$WORK" && mkdir -p "$WORK"
 UPSTREAM=http://127.0.0.1:18080
@@ -85,6 +90,9 @@ URL_LIST="$(IFS=,; echo "${URLS[*]}")"
 ( while kill -0 "$PIGEON_PID" 2>/dev/null; do ps -o rss= -p "$PIGEON_PID" >>"$WORK/rss.txt" || true; sleep 1; done ) &
 SAMPLER_PID=$!
 
+# Busy CPU seconds of the whole machine (the database server, nginx and the load generator included).
+busy() { awk '/^cpu / { print ($2 + $3 + $4 + $7 + $8) / 100 }' /proc/stat; }
+BUSY_START=$(busy)
 STORE="sqlite synchronous=FULL"
 [[ -n "$PG_URL" ]] && STORE="postgresql $(psql -X -t -A "$PG_URL" -c 'SHOW server_version') synchronous_commit=$(psql -X -t -A "$PG_URL" -c 'SHOW synchronous_commit'), $INSTANCES instance(s)"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $STORE; mode ${MODE:-throughput}; upstream errors ${ERR_PCT:-10}%"
@@ -103,4 +111,6 @@ else
 fi
 CPU=$(for pid in "${PIDS[@]}"; do cat "/proc/$pid/stat"; done | awk '{ cpu += ($14 + $15) / 100 } END { print cpu }')
 python3 -c "print(f'pigeon CPU: {$CPU:.1f} s in all = {$CPU / $MESSAGES * 1e6:.0f} us per message')"
+BUSY=$(python3 -c "print($(busy) - $BUSY_START)")
+python3 -c "print(f'machine CPU busy: {$BUSY:.1f} s in all = {$BUSY / $MESSAGES * 1e6:.0f} us per message (every process)')"
 echo "pigeon RSS (MiB): start $(( $(head -1 "$WORK/rss.txt") / 1024 )), max $(( $(sort -n "$WORK/rss.txt" | tail -1) / 1024 )), end $(( $(tail -1 "$WORK/rss.txt") / 1024 ))"

@@ -60,14 +60,15 @@ public final class MessageService: Sendable {
                 if mimeTypes[reference.key] == nil {
                     guard let asset = try await store.asset(reference.key) else {
                         throw ValidationError(
-                            "unknown_media_key", "\(prefix)no media asset has the key \(reference.key); register it with POST /v1/media first")
+                            "unknown_media_key", "\(prefix)no media asset has the key \(reference.key); register it with POST /v1/media first",
+                            kind: .unusable)
                     }
                     mimeTypes[reference.key] = asset.mimeType
                 }
                 do {
                     try MediaRules.validate(mimeType: mimeTypes[reference.key]!, sentAs: reference.mediaType, key: reference.key)
                 } catch {
-                    throw ValidationError(error.code, prefix + error.message)
+                    throw ValidationError(error.code, prefix + error.message, kind: error.kind)
                 }
             }
         }

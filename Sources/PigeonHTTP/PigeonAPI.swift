@@ -18,7 +18,7 @@ public enum PigeonAPI {
         inlineSendTimeout: Duration = .seconds(2), graphProxy: (any GraphProxy)? = nil
     ) -> Router<PigeonRequestContext> {
         let service = engine.service
-        let router = Router(context: PigeonRequestContext.self)
+        let router = Router(context: PigeonRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: APIKeyMiddleware(apiKey: apiKey))
         MessageRoutes(service: service).register(on: router)
@@ -30,6 +30,7 @@ public enum PigeonAPI {
         WebhookRoutes(
             settings: .init(intake: engine.webhooks, verifyToken: webhookVerifyToken, appSecret: metaAppSecret)
         ).register(on: router)
+        MethodNotAllowed.register(on: router)
         return router
     }
 }

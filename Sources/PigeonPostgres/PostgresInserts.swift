@@ -52,7 +52,7 @@ enum PostgresInserts {
                 INSERT INTO messages (id, sender_id, recipient, type, payload, status, max_attempts, next_attempt_at,
                   idempotency_key, request_hash, created_at, updated_at)
                 VALUES \(rows.joined(separator: ", "))
-                ON CONFLICT (idempotency_key) DO NOTHING
+                ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
                 RETURNING id, seq
                 """
             for row in try await connection.rows(sql, logger: logger) {

@@ -41,13 +41,13 @@ import Testing
             name: "malformed media_key", body: #"{"to": "+15550001111", "type": "image", "image": {"media_key": "a b"}}"#, status: 400,
             code: "invalid_media_key"),
         Case(
-            name: "unknown media_key", body: #"{"to": "+15550001111", "type": "image", "image": {"media_key": "never-registered"}}"#, status: 400,
+            name: "unknown media_key", body: #"{"to": "+15550001111", "type": "image", "image": {"media_key": "never-registered"}}"#, status: 422,
             code: "unknown_media_key"),
         Case(
             name: "unknown media_key in a template header",
             body:
                 #"{"to": "+15550001111", "type": "template", "template": {"name": "welcome", "language": {"code": "en"}, "components": [{"type": "header", "parameters": [{"type": "video", "video": {"media_key": "never-registered"}}]}]}}"#,
-            status: 400, code: "unknown_media_key"),
+            status: 422, code: "unknown_media_key"),
         Case(name: "missing key", body: #"{"to": "+15550001111", "text": {"body": "hi"}}"#, auth: nil, status: 401, code: "missing_api_key"),
         Case(
             name: "wrong key", body: #"{"to": "+15550001111", "text": {"body": "hi"}}"#, auth: "wrong-key-0123456789", status: 401,

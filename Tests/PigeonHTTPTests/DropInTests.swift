@@ -44,6 +44,25 @@ import Testing
         }
     }
 
+    @Test(arguments: StoreKind.available) func aRepeatedIdempotencyKeyIsAnsweredFromTheStoredMessage(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
+            let keyed = #"{"messaging_product": "whatsapp", "to": "15550001111", "idempotency_key": "order-7", "text": {"body": "hi"}}"#
+            let first = try await post(h, keyed)
+            #expect(first.status == 200, "\(first.text)")
+            let wamid = try #require(((first["messages"] as? [[String: Any]])?.first)?["id"] as? String)
+            let again = try await post(h, keyed)
+            #expect(again.status == 200, "\(again.text)")
+            #expect(((again["messages"] as? [[String: Any]])?.first)?["id"] as? String == wamid)
+            #expect(h.simulator.received.count == 1, "a replay sends nothing")
+            let other = try await post(
+                h, #"{"messaging_product": "whatsapp", "to": "15550002222", "idempotency_key": "order-7", "text": {"body": "hi"}}"#)
+            #expect(other.status == 422, "\(other.text)")
+            let error = try #require(other["error"] as? [String: Any])
+            #expect(error["code"] as? Int == 100)
+            #expect(h.simulator.received.count == 1)
+        }
+    }
+
     @Test(arguments: StoreKind.available) func aPermanentRejectionAnswersMetasErrorAndStatus(_ kind: StoreKind) async throws {
         try await Harness.run(kind) { h in
             try await h.script(

@@ -156,7 +156,7 @@ import Testing
             #expect(try await register(h).status == 201)
             let asImage = try await h.call(
                 .POST, "/v1/messages", json: #"{"to": "+15550001111", "type": "image", "image": {"media_key": "onboarding-video-hi"}}"#)
-            #expect(asImage.status == 400, "\(asImage.text)")
+            #expect(asImage.status == 422, "\(asImage.text)")
             #expect(asImage.error == "media_type_mismatch")
             #expect(asImage.text.contains("video/mp4"), "\(asImage.text)")
             let batch = try await h.call(
@@ -164,7 +164,7 @@ import Testing
                 json:
                     #"{"messages": [{"to": "+15550001111", "type": "video", "video": {"media_key": "onboarding-video-hi"}}, {"to": "+15550001112", "type": "sticker", "sticker": {"media_key": "onboarding-video-hi"}}]}"#
             )
-            #expect(batch.status == 400, "\(batch.text)")
+            #expect(batch.status == 422, "\(batch.text)")
             #expect(batch.text.contains("messages[1]"), "\(batch.text)")
             #expect((try await h.call(.GET, "/v1/messages").json["messages"] as? [Any])?.isEmpty == true, "a refused batch stored messages")
 

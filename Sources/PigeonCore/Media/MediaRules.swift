@@ -30,7 +30,8 @@ public enum MediaRules {
         guard let mediaType, let allowed = mimeTypes[mediaType], !allowed.contains(mimeType) else { return }
         throw ValidationError(
             "media_type_mismatch",
-            "media_key \(key) is \(mimeType), but it is sent as \(mediaType), which takes \(allowed.sorted().joined(separator: " or "))")
+            "media_key \(key) is \(mimeType), but it is sent as \(mediaType), which takes \(allowed.sorted().joined(separator: " or "))",
+            kind: .unusable)
     }
 
     /// Checks an asset before it is kept: a known MIME type, not empty, within Meta's size for it.

@@ -177,9 +177,9 @@ public struct MessageValidator: Sendable {
         return sender
     }
 
-    /// True for a Meta phone number id as Pigeon takes it: 1–64 letters, digits, `-` or `_`.
+    /// True for a Meta phone number id as Pigeon takes it: 1–64 ASCII letters, digits, `-` or `_`.
     public static func isSenderID(_ text: String) -> Bool {
-        !text.isEmpty && text.count <= 64 && text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
+        !text.isEmpty && text.count <= 64 && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
     }
 
     /// True for `+` (optional) followed by 7 to 15 ASCII digits.

@@ -117,7 +117,7 @@ public final class MediaService: Sendable {
         do {
             fetched = try await fetcher.fetch(url, limit: limit)
         } catch {
-            throw ValidationError("fetch_failed", "\(error)")
+            throw ValidationError("fetch_failed", "\(error)", kind: .unusable)
         }
         guard let type = mimeType ?? fetched.contentType else {
             throw ValidationError("missing_mime_type", "\(text) gave no Content-Type; add mime_type")

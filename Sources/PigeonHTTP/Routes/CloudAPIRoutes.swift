@@ -67,11 +67,21 @@ struct CloudAPIRoutes {
         parsed.senderID = phone
         let message = service.newMessage(parsed, requestHash: MessageRoutes.hash(parsed))
         let (result, state) = try await service.acceptAndWait(message, timeout: inlineTimeout)
-        guard case .created(let record) = result else {
-            throw APIError(.internalServerError, "internal_error", "the message was not stored")
+        let answer: (response: Response, usesPigeonID: Bool)
+        let id: MessageID
+        switch result {
+        case .created(let record):
+            id = record.id
+            answer = CloudAPIShapes.answer(for: record, after: state)
+        case .replayed(let record):
+            // The same request again: answered from the stored message as it is now.
+            let current = try await service.message(record.id)?.record ?? record
+            id = record.id
+            answer = CloudAPIShapes.answer(for: current, after: current.state)
+        case .conflict(let existing):
+            throw MessageRoutes.conflict(existing)
         }
-        let answer = CloudAPIShapes.answer(for: record, after: state)
-        if answer.usesPigeonID { try await service.rememberClientID(record.id) }
+        if answer.usesPigeonID { try await service.rememberClientID(id) }
         return answer.response
     }
 }

@@ -42,8 +42,7 @@ struct MediaRoutes {
             let status: HTTPResponse.Status =
                 switch error.code {
                 case "media_too_large": .contentTooLarge
-                case "fetch_failed": .unprocessableContent
-                default: .badRequest
+                default: error.kind == .unusable ? .unprocessableContent : .badRequest
                 }
             throw APIError(status, error.code, error.message)
         }

@@ -24,7 +24,8 @@ struct MessageRoutes {
         router.get("/v1/messages") { request, _ in try await list(request) }
     }
 
-    /// `limit` (1 to `maxPageSize`, default `defaultPageSize`) and `cursor` (a previous page's `next_cursor`).
+    /// `limit` (1 to `maxPageSize`, default `defaultPageSize`) and `cursor` (a previous page's `next_cursor`;
+    /// empty or absent for the first page).
     static func pagination(_ query: Parameters) throws -> (limit: Int, cursor: Int64?) {
         var limit = Self.defaultPageSize
         if let text = query.get("limit") {
@@ -34,7 +35,7 @@ struct MessageRoutes {
             limit = value
         }
         var cursor: Int64?
-        if let text = query.get("cursor") {
+        if let text = query.get("cursor"), !text.isEmpty {
             guard let value = Int64(text), value > 0 else {
                 throw APIError(.badRequest, "invalid_cursor", "cursor must be the next_cursor value of a previous page")
             }
@@ -63,7 +64,8 @@ struct MessageRoutes {
             }
             if let key = parsed.idempotencyKey, key != header {
                 throw APIError(
-                    .badRequest, "conflicting_idempotency_key", "the Idempotency-Key header and the body's idempotency_key differ; send one of them")
+                    .unprocessableContent, "conflicting_idempotency_key",
+                    "the Idempotency-Key header and the body's idempotency_key differ; send one of them")
             }
             parsed.idempotencyKey = header
         }

@@ -44,10 +44,13 @@ struct OperatorRoutes {
             }
         }
         if let code = body["error_code"] {
-            guard let number = code as? Int else {
-                throw APIError(.badRequest, "invalid_error_code", "error_code must be a Meta error code (a whole number), such as 131000")
+            guard let number = code as? NSNumber, !CanonicalJSON.isBoolean(number), number.doubleValue == number.doubleValue.rounded(),
+                (0...Double(Int32.max)).contains(number.doubleValue)
+            else {
+                throw APIError(
+                    .badRequest, "invalid_error_code", "error_code must be a Meta error code (a whole number from 0 to \(Int32.max)), such as 131000")
             }
-            filter.errorCode = number
+            filter.errorCode = number.intValue
         }
         if let errorClass = body["class"] {
             guard let text = errorClass as? String, let parsed = ErrorClass(rawValue: text) else {

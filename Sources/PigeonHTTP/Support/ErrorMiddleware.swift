@@ -3,7 +3,8 @@ import Logging
 import PigeonCore
 
 /// Turns every error into Pigeon's JSON error shape (Meta's, on the drop-in Graph paths). `APIError`s are
-/// shown as they are, a `ValidationError` is a 400; an unavailable database is a 503 with `Retry-After`;
+/// shown as they are, a `ValidationError` is a 400 (a 422 when the request is well-formed but names something
+/// that cannot be used); an unavailable database is a 503 with `Retry-After`;
 /// Hummingbird's HTTP errors keep their status; anything else is a 500 whose details go only to the log.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -14,7 +15,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as APIError {
             return render(error)
         } catch let error as ValidationError {
-            return render(APIError(.badRequest, error.code, error.message))
+            return render(APIError(error.kind == .unusable ? .unprocessableContent : .badRequest, error.code, error.message))
         } catch let error as StoreUnavailable {
             context.logger.warning(
                 "request refused: the database is unavailable", metadata: ["error": "\(error.reason)", "path": "\(request.uri.path)"])

@@ -21,9 +21,21 @@ enum JSONBody {
     /// An optional value, or `NSNull`.
     static func value(_ value: Any?) -> Any { value ?? NSNull() }
 
-    /// Parses an ISO 8601 date with or without fractional seconds.
+    /// Parses an ISO 8601 date with or without fractional seconds; a day the month does not have (Foundation
+    /// would roll February 30 over to March) is refused.
     static func parseDate(_ text: String) -> Date? {
-        (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+        guard hasRealDay(text) else { return nil }
+        return (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
             ?? (try? Date(text, strategy: Date.ISO8601FormatStyle()))
+    }
+
+    /// Whether `text` starts with `YYYY-MM-DD` naming a day of the (proleptic Gregorian) calendar.
+    private static func hasRealDay(_ text: String) -> Bool {
+        let parts = text.prefix(10).split(separator: "-")
+        guard parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]), (1...12).contains(month)
+        else { return false }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        return (1...days).contains(day)
     }
 }
