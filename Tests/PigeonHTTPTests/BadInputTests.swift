@@ -61,6 +61,20 @@ import Testing
         Case(name: "unknown route", path: "/v1/nothing", body: "{}", status: 404, code: "not_found"),
     ]
 
+    @Test func aMethodAPathDoesNotServeIsA405NamingTheOnesItDoes() async throws {
+        try await Harness.run(.sqlite) { h in
+            let trace = try await h.call(.TRACE, "/v1/stats", contentType: nil)
+            #expect(trace.status == 405, "\(trace.text)")
+            #expect(trace.error == "method_not_allowed")
+            #expect(trace.headers["allow"] == "GET")
+            let put = try await h.call(.PUT, "/v1/messages", json: "{}")
+            #expect(put.status == 405)
+            #expect(put.headers["allow"] == "GET, POST")
+            #expect(try await h.call(.HEAD, "/healthz", contentType: nil).status == 200)
+            #expect(try await h.call(.TRACE, "/no/such/path/here", contentType: nil).status == 404)
+        }
+    }
+
     @Test(arguments: cases)
     func badInputIsRejectedClearlyAndStoresNothing(_ testCase: Case) async throws {
         try await Harness.run { h in
