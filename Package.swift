@@ -127,7 +127,7 @@ let package = Package(
         .testTarget(name: "PigeonCoreTests", dependencies: ["PigeonCore"]),
         .testTarget(
             name: "PigeonStoreTests",
-            dependencies: ["PigeonCore", "PigeonSQLite", "PigeonPostgres", "PigeonTestSupport"]
+            dependencies: ["PigeonCore", "PigeonEngine", "PigeonSQLite", "PigeonPostgres", "PigeonTestSupport"]
         ),
         .testTarget(
             name: "WhatsAppCloudTests",

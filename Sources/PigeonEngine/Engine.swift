@@ -23,7 +23,7 @@ public final class Engine: Sendable {
         /// Where and how events are forwarded to the application; nil when they are not.
         public var forwarding: (transport: any ForwardTransport, configuration: Forwarder.Configuration)?
         /// Where the media library keeps its bytes and how it uploads them; nil when it is unavailable.
-        public var media: (files: MediaFiles, uploader: any MediaUploader)?
+        public var media: (files: any MediaBytes, uploader: any MediaUploader)?
         /// When assets are uploaded again before Meta's expiry.
         public var mediaRefresh: MediaRefreshJob.Configuration
         /// Fetches assets registered by URL; nil refuses registration by URL.
@@ -37,7 +37,7 @@ public final class Engine: Sendable {
             reaper: LeaseReaper.Configuration = .init(), retention: RetentionJob.Configuration = .init(),
             webhooks: WebhookProcessor.Configuration = .init(),
             forwarding: (transport: any ForwardTransport, configuration: Forwarder.Configuration)? = nil,
-            media: (files: MediaFiles, uploader: any MediaUploader)? = nil,
+            media: (files: any MediaBytes, uploader: any MediaUploader)? = nil,
             mediaRefresh: MediaRefreshJob.Configuration = .init(), mediaFetcher: (any MediaFetcher)? = nil, defaultSenderID: String
         ) {
             self.mediaRefresh = mediaRefresh

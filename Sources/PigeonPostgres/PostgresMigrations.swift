@@ -14,6 +14,7 @@ enum PostgresMigrations {
     static let all: [(identifier: String, statements: [String])] = [
         ("v1_schema", v1),
         ("v2_idempotency_key_partial_index", v2),
+        ("v3_media_bytes", v3),
     ]
 
     /// Applies every migration not applied yet; returns their identifiers.
@@ -65,6 +66,17 @@ enum PostgresMigrations {
     static let v2: [String] = [
         "ALTER TABLE messages DROP CONSTRAINT messages_idempotency_key_key",
         "CREATE UNIQUE INDEX messages_idempotency_key ON messages (idempotency_key) WHERE idempotency_key IS NOT NULL",
+    ]
+
+    /// The media library's bytes, one row per SHA-256 (with SQLite they are files beside the database).
+    static let v3: [String] = [
+        """
+        CREATE TABLE media_bytes (
+          sha256 TEXT PRIMARY KEY,
+          bytes BYTEA NOT NULL,
+          kept_at BIGINT NOT NULL
+        )
+        """
     ]
 
     private static let statuses = "'queued','sending','retry_scheduled','sent','delivered','read','failed','cancelled'"

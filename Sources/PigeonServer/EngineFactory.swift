@@ -12,7 +12,7 @@ public enum EngineFactory {
         /// Sends messages (the Cloud API client; it also uploads media when it is a `MediaUploader`).
         public var transport: any MessageTransport
         /// Where the media library keeps its bytes; nil turns the library off.
-        public var mediaFiles: MediaFiles?
+        public var mediaBytes: (any MediaBytes)?
         /// Posts forwarded events to the application, when `PIGEON_FORWARD_URL` is set.
         public var forwarder: (any ForwardTransport)?
         /// The clock every service reads.
@@ -25,13 +25,13 @@ public enum EngineFactory {
         public var random: @Sendable () -> Double
 
         public init(
-            transport: any MessageTransport, mediaFiles: MediaFiles?, forwarder: (any ForwardTransport)? = nil,
+            transport: any MessageTransport, mediaBytes: (any MediaBytes)?, forwarder: (any ForwardTransport)? = nil,
             clock: any PigeonClock = SystemClock(), workerID: String = Engine.makeWorkerID(),
             mediaRefresh: MediaRefreshJob.Configuration? = nil,
             random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
         ) {
             self.transport = transport
-            self.mediaFiles = mediaFiles
+            self.mediaBytes = mediaBytes
             self.forwarder = forwarder
             self.clock = clock
             self.workerID = workerID
@@ -57,7 +57,7 @@ public enum EngineFactory {
                     Forwarder.Configuration(workerID: parts.workerID + "-forwarder", retry: retry, leaseTimeout: config.leaseTimeout)
                 )
             },
-            media: parts.mediaFiles.flatMap { files in (parts.transport as? any MediaUploader).map { (files, $0) } },
+            media: parts.mediaBytes.flatMap { files in (parts.transport as? any MediaUploader).map { (files, $0) } },
             mediaRefresh: parts.mediaRefresh ?? .init(refreshBefore: config.mediaRefreshBefore),
             mediaFetcher: HTTPMediaFetcher(allowsPlainHTTP: config.isSandbox || config.mediaPlainHTTP),
             defaultSenderID: config.defaultSenderID)

@@ -87,7 +87,7 @@ public enum PigeonRuntime {
         /// Where the database is, for the log (a PostgreSQL password masked).
         public var location: String
         /// Where the media library keeps its bytes.
-        public var mediaFiles: MediaFiles
+        public var mediaBytes: any MediaBytes
         /// Services the store needs while Pigeon runs (SQLite's WAL checkpoints).
         public var services: [any Service]
         /// Closes the store's connections.
@@ -102,7 +102,7 @@ public enum PigeonRuntime {
             let store = try SQLiteStore(path: path, synchronousFull: config.sqliteSynchronousFull)
             return OpenedStore(
                 store: store, location: path,
-                mediaFiles: config.mediaDirectory.map { MediaFiles(directory: URL(fileURLWithPath: $0, isDirectory: true)) }
+                mediaBytes: config.mediaDirectory.map { MediaFiles(directory: URL(fileURLWithPath: $0, isDirectory: true)) }
                     ?? MediaFiles(besideDatabase: path),
                 services: [CheckpointService(store: store, logger: logger)], close: {})
         case .postgres(let url):
@@ -112,15 +112,17 @@ public enum PigeonRuntime {
             } catch {
                 throw ConfigurationError("PIGEON_DATABASE_URL", "could not open \(url): \(PostgresStore.describe(error))")
             }
+            let mediaBytes: any MediaBytes
+            if let directory = config.mediaDirectory {
+                mediaBytes = MediaFiles(directory: URL(fileURLWithPath: directory, isDirectory: true))
+            } else {
+                mediaBytes = store
+                await MediaFolderImport.run(into: store, now: Date(), logger: logger)
+            }
             return OpenedStore(
-                store: store, location: url.description,
-                mediaFiles: MediaFiles(directory: URL(fileURLWithPath: config.mediaDirectory ?? defaultMediaDirectory, isDirectory: true)),
-                services: [], close: { await store.close() })
+                store: store, location: url.description, mediaBytes: mediaBytes, services: [], close: { await store.close() })
         }
     }
-
-    /// Where the media library keeps its bytes with PostgreSQL unless `PIGEON_MEDIA_DIR` says otherwise.
-    public static let defaultMediaDirectory = "./pigeon-media"
 
     /// The configured key, or the one stored in the database (generated and printed once at first start).
     static func resolveAPIKey(
@@ -169,7 +171,7 @@ public enum PigeonRuntime {
         }
         if let url = config.forwardURL { logger.info("forwarding statuses and inbound messages", metadata: ["url": "\(url)"]) }
         let engine = EngineFactory.buildEngine(
-            config, store: opened.store, parts: .init(transport: transport, mediaFiles: opened.mediaFiles, forwarder: forwarder),
+            config, store: opened.store, parts: .init(transport: transport, mediaBytes: opened.mediaBytes, forwarder: forwarder),
             errorTable: errorTable, logger: logger)
         let host = config.host
         let app = Application(

@@ -27,8 +27,8 @@ public struct ServerConfiguration: Sendable {
     public var database: Database = .sqlite(path: ServerConfiguration.defaultDatabasePath)
     /// `PIGEON_DATABASE_POOL_SIZE`: PostgreSQL connections per instance (default 10).
     public var databasePoolSize: Int = PostgresStore.defaultPoolSize
-    /// `PIGEON_MEDIA_DIR`: where the media library keeps its bytes (default: beside an SQLite file,
-    /// `./pigeon-media` with PostgreSQL).
+    /// `PIGEON_MEDIA_DIR`: a folder for the media library's bytes (default: beside an SQLite file; in the
+    /// database with PostgreSQL, so every instance reads them).
     public var mediaDirectory: String?
     /// `PIGEON_SQLITE_SYNCHRONOUS`: `full` (default, fsync per commit) or `normal`.
     public var sqliteSynchronousFull = true

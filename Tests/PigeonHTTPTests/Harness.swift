@@ -29,7 +29,7 @@ final class Harness: Sendable {
     /// The database `store` is on; `database.open()` gives another store on it, as another process has.
     let database: TemporaryDatabase
     /// Where the media library keeps its bytes.
-    let mediaDirectory: URL
+    let mediaBytes: any MediaBytes
     let engine: Engine
     let apiURL: String
     let simulatorURL: String
@@ -38,11 +38,11 @@ final class Harness: Sendable {
     let app: AppReceiver?
 
     private init(
-        clock: ManualClock, simulator: MetaSimulator, store: any PigeonStore, database: TemporaryDatabase, mediaDirectory: URL,
+        clock: ManualClock, simulator: MetaSimulator, store: any PigeonStore, database: TemporaryDatabase, mediaBytes: any MediaBytes,
         engine: Engine, apiURL: String, simulatorURL: String, app: AppReceiver?
     ) {
         self.database = database
-        self.mediaDirectory = mediaDirectory
+        self.mediaBytes = mediaBytes
         self.app = app
         self.simulator = simulator
         self.clock = clock
@@ -85,6 +85,12 @@ final class Harness: Sendable {
         return id
     }
 
+    /// Where an engine on `store` keeps media bytes, as `pigeon serve` does: in the database when the store
+    /// keeps them (PostgreSQL), else in files in the database's folder.
+    static func mediaBytes(_ store: any PigeonStore, _ database: TemporaryDatabase) -> any MediaBytes {
+        store as? any MediaBytes ?? MediaFiles(directory: database.directory.appendingPathComponent("media", isDirectory: true))
+    }
+
     /// Runs `body` with a fresh harness, then stops both servers.
     static func run(
         _ kind: StoreKind = .sqlite, _ options: Options = Options(), _ body: (Harness) async throws -> Void
@@ -94,7 +100,7 @@ final class Harness: Sendable {
         let logger = RunningServer.quietLogger
         let database = try TemporaryDatabase(kind)
         let store = try await database.open()
-        let mediaDirectory = database.directory.appendingPathComponent("media", isDirectory: true)
+        let mediaBytes = Self.mediaBytes(store, database)
         let simulator = MetaSimulator()
         let clock = ManualClock()
         let simulatorServer = await RunningServer(logger: logger) { onRunning in
@@ -114,7 +120,7 @@ final class Harness: Sendable {
         let engine = EngineFactory.buildEngine(
             config, store: store,
             parts: .init(
-                transport: client, mediaFiles: MediaFiles(directory: mediaDirectory), forwarder: forwarder, clock: clock,
+                transport: client, mediaBytes: mediaBytes, forwarder: forwarder, clock: clock,
                 workerID: "test-worker", mediaRefresh: options.mediaRefresh, random: { 0.5 }),
             logger: logger)
         let apiServer = await RunningServer(logger: logger) { onRunning in
@@ -127,7 +133,7 @@ final class Harness: Sendable {
                 onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: logger)
         }
         let harness = Harness(
-            clock: clock, simulator: simulator, store: store, database: database, mediaDirectory: mediaDirectory, engine: engine,
+            clock: clock, simulator: simulator, store: store, database: database, mediaBytes: mediaBytes, engine: engine,
             apiURL: apiServer.url, simulatorURL: simulatorServer.url, app: app)
         var failure: (any Error)?
         do {

@@ -322,9 +322,10 @@ import WhatsAppCloud
         var config = ServerConfiguration()
         config.metaAccessToken = "test-token"
         config.metaPhoneNumberID = Harness.sender
+        let store = try await h.database.open()
         let other = EngineFactory.buildEngine(
-            config, store: try await h.database.open(),
-            parts: .init(transport: client, mediaFiles: MediaFiles(directory: h.mediaDirectory), clock: h.clock, workerID: "other-worker"),
+            config, store: store,
+            parts: .init(transport: client, mediaBytes: Harness.mediaBytes(store, h.database), clock: h.clock, workerID: "other-worker"),
             logger: RunningServer.quietLogger)
         return (other, client)
     }

@@ -2,6 +2,8 @@ import Foundation
 import Hummingbird
 import NIOCore
 import NIOPosix
+import PigeonCore
+import PigeonServer
 import PigeonTestSupport
 import Synchronization
 import Testing
@@ -36,8 +38,7 @@ import Testing
             #expect(try Self.date(expiresAt).timeIntervalSince(Self.date(uploadedAt)) == 30 * 86_400)
             #expect((sender["history"] as? [[String: Any]])?.map { $0["reason"] as? String } == ["registered"])
             #expect(h.simulator.mediaUploads == 1)
-            let kept = URL(fileURLWithPath: h.mediaDirectory.path).appendingPathComponent(sha256)
-            #expect(try Data(contentsOf: kept) == Data(Self.video), "the bytes were not kept beside the database")
+            #expect(try await h.mediaBytes.read(sha256) == Data(Self.video), "the bytes were not kept")
 
             let listed = try await h.call(.GET, "/v1/media")
             #expect(listed.status == 200)
@@ -54,18 +55,16 @@ import Testing
             #expect(h.simulator.mediaUploads == 2)
 
             let other = try await register(h, key: "logo", bytes: Array(repeating: 7, count: 100), type: "image/png")
-            let otherFile = URL(fileURLWithPath: h.mediaDirectory.path).appendingPathComponent(try #require(other.json["sha256"] as? String))
+            let otherSHA256 = try #require(other.json["sha256"] as? String)
             #expect(try await h.call(.DELETE, "/v1/media/onboarding-video-hi").status == 204)
             #expect(try await h.call(.GET, "/v1/media/onboarding-video-hi").status == 404)
             #expect(try await h.call(.POST, "/v1/media/onboarding-video-hi/refresh").status == 404)
             let job = try #require(h.engine.mediaRefresh)
-            try await job.runOnce(now: h.clock.now())
-            #expect(FileManager.default.fileExists(atPath: kept.path), "a file was deleted within the hour")
-            let old = Date().addingTimeInterval(-7200)
-            for file in [kept, otherFile] { try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: file.path) }
-            try await job.runOnce(now: h.clock.now())
-            #expect(!FileManager.default.fileExists(atPath: kept.path), "the deleted asset's file was kept")
-            #expect(FileManager.default.fileExists(atPath: otherFile.path), "a file still in use was deleted")
+            try await job.runOnce(now: h.clock.now().adding(.seconds(3000)))
+            #expect(try await h.mediaBytes.read(sha256) == Data(Self.video), "the bytes were deleted within the hour")
+            try await job.runOnce(now: h.clock.now().adding(.seconds(7200)))
+            await #expect(throws: MediaBytesMissing.self, "the deleted asset's bytes were kept") { try await h.mediaBytes.read(sha256) }
+            #expect(try await h.mediaBytes.read(otherSHA256) == Data(repeating: 7, count: 100), "bytes still in use were deleted")
         }
     }
 
@@ -117,8 +116,7 @@ import Testing
                 .POST, h.apiURL + "/v1/media", bytes: body, bearer: Harness.apiKey, contentType: "multipart/form-data; boundary=\"edge\"")
             #expect(created.status == 201, "\(created.text)")
             let sha256 = try #require(created.json["sha256"] as? String)
-            let kept = URL(fileURLWithPath: h.mediaDirectory.path).appendingPathComponent(sha256)
-            #expect(try Data(contentsOf: kept) == Data(tricky), "the file part was not read byte for byte")
+            #expect(try await h.mediaBytes.read(sha256) == Data(tricky), "the file part was not read byte for byte")
 
             var truncated = ByteBuffer(string: "--edge\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nk\r\n--edge\r\n")
             truncated.writeString("Content-Disposition: form-data; name=\"file\"\r\nContent-Type: image/png\r\n\r\n12345")
@@ -186,6 +184,32 @@ import Testing
         }
     }
 
+    @Test(arguments: StoreKind.available) func bytesAnEarlierVersionKeptInAFolderAreMovedIntoTheStoreAndUploadAgain(
+        _ kind: StoreKind
+    ) async throws {
+        try await Harness.run(kind) { h in
+            let created = try await register(h)
+            let sha256 = try #require(created.json["sha256"] as? String)
+            // As after an upgrade from a version that kept the bytes in a folder: the store has none.
+            #expect(try await h.mediaBytes.sweep(keeping: [], keptBefore: h.clock.now().adding(.seconds(1))) == 1)
+            #expect(try await h.call(.POST, "/v1/media/onboarding-video-hi/refresh").status == 200)
+            #expect(h.simulator.mediaUploads == 1, "an upload without bytes reached Meta")
+
+            let folder = h.database.directory.appendingPathComponent("legacy-media", isDirectory: true)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data(Self.video).write(to: folder.appendingPathComponent(sha256))
+            try Data("not media".utf8).write(to: folder.appendingPathComponent("notes.txt"))
+            let imported = await MediaFolderImport.run(from: folder.path, into: h.mediaBytes, now: h.clock.now(), logger: RunningServer.quietLogger)
+            #expect(imported == 1)
+            #expect(try await h.mediaBytes.read(sha256) == Data(Self.video))
+            let refreshed = try await h.call(.POST, "/v1/media/onboarding-video-hi/refresh")
+            #expect(refreshed.status == 200, "\(refreshed.text)")
+            #expect(h.simulator.mediaUploads == 2, "the moved bytes were not uploaded")
+            let history = (refreshed.json["senders"] as? [[String: Any]])?.first?["history"] as? [[String: Any]]
+            #expect(history?.map { $0["error"] is String } == [false, true, false], "\(refreshed.text)")
+        }
+    }
+
     @Test(arguments: StoreKind.available) func anAssetRegisteredByURLIsFetchedOnceKeptAndUploaded(_ kind: StoreKind) async throws {
         let served = Array(Self.video.prefix(50_000))
         let fetches = Mutex(0)
@@ -216,8 +240,7 @@ import Testing
                 #expect(created.json["mime_type"] as? String == "image/png", "the Content-Type was not taken as the MIME type")
                 #expect(created.json["size"] as? Int == served.count)
                 let sha256 = try #require(created.json["sha256"] as? String)
-                let kept = URL(fileURLWithPath: h.mediaDirectory.path).appendingPathComponent(sha256)
-                #expect(try Data(contentsOf: kept) == Data(served), "the fetched bytes were not kept beside the database")
+                #expect(try await h.mediaBytes.read(sha256) == Data(served), "the fetched bytes were not kept")
                 #expect(fetches.withLock { $0 } == 1)
                 #expect(h.simulator.mediaUploads == 1)
                 let asset = try #require(try await h.engine.media?.asset("receipt-logo"))

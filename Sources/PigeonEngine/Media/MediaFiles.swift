@@ -1,9 +1,9 @@
-import Crypto
 import Foundation
+import PigeonCore
 
-/// The bytes of the media library, kept in files beside the database and named by their SHA-256, so a
-/// refresh never depends on whoever registered the asset and identical files are kept once.
-public struct MediaFiles: Sendable {
+/// The bytes of the media library kept in files (beside an SQLite database, or in `PIGEON_MEDIA_DIR`), one
+/// per SHA-256; a file's modification time is when its bytes were last kept.
+public struct MediaFiles: MediaBytes {
     /// The folder, such as `pigeon.sqlite.media/`.
     public let directory: URL
 
@@ -16,16 +16,13 @@ public struct MediaFiles: Sendable {
         self.init(directory: URL(fileURLWithPath: databasePath + ".media", isDirectory: true))
     }
 
-    /// Hex SHA-256 of `data`.
-    public static func sha256(_ data: Data) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-    }
-
-    /// Keeps `data` durably (written to a temporary file, fsync'd, renamed); returns its SHA-256.
-    public func keep(_ data: Data) throws -> String {
-        let hash = Self.sha256(data)
+    /// Written to a temporary file, fsync'd, then renamed to its SHA-256.
+    public func keep(_ data: Data, sha256 hash: String, now: Date) throws {
         let target = url(hash)
-        if FileManager.default.fileExists(atPath: target.path) { return hash }
+        if FileManager.default.fileExists(atPath: target.path) {
+            try FileManager.default.setAttributes([.modificationDate: now], ofItemAtPath: target.path)
+            return
+        }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let temporary = directory.appendingPathComponent(".\(hash).\(UUID().uuidString)")
         guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
@@ -41,32 +38,25 @@ public struct MediaFiles: Sendable {
             try? FileManager.default.removeItem(at: temporary)
             throw error
         }
+        try FileManager.default.setAttributes([.modificationDate: now], ofItemAtPath: temporary.path)
         if rename(temporary.path, target.path) != 0 {
             try? FileManager.default.removeItem(at: temporary)
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: target.path])
         }
-        return hash
     }
 
-    /// The bytes named `sha256`.
     public func read(_ sha256: String) throws -> Data {
-        try Data(contentsOf: url(sha256))
+        guard let data = FileManager.default.contents(atPath: url(sha256).path) else { throw MediaBytesMissing(sha256: sha256) }
+        return data
     }
 
-    /// Removes the bytes named `sha256` (nothing if they are gone already).
-    public func remove(_ sha256: String) {
-        try? FileManager.default.removeItem(at: url(sha256))
-    }
-
-    /// Removes kept files no asset names any more (`inUse`), once they are older than `before` (so bytes
-    /// kept for a registration still under way stay); returns how many.
-    public func sweep(keeping inUse: Set<String>, olderThan before: Date) -> Int {
+    public func sweep(keeping inUse: Set<String>, keptBefore before: Date) -> Int {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         var removed = 0
         for name in names where name.count == 64 && !inUse.contains(name) {
             let modified = (try? FileManager.default.attributesOfItem(atPath: url(name).path)[.modificationDate]) as? Date
             guard let modified, modified < before else { continue }
-            remove(name)
+            guard (try? FileManager.default.removeItem(at: url(name))) != nil else { continue }
             removed += 1
         }
         return removed

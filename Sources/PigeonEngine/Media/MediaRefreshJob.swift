@@ -5,7 +5,7 @@ import ServiceLifecycle
 
 /// Uploads media library assets again before Meta forgets them: each pass re-uploads every id that expires
 /// within `refreshBefore`, uploads what was never uploaded, and tries again failed uploads whose retry time
-/// has come (`PIGEON_RETRY_SCHEDULE`); it also deletes kept files no asset names any more (after an hour).
+/// has come (`PIGEON_RETRY_SCHEDULE`); it also deletes kept bytes no asset names any more (after an hour).
 /// The first pass runs at start-up, so anything that came due while
 /// Pigeon was stopped is caught up at once. Uploads share the media service's single flight and leases.
 public struct MediaRefreshJob: Service {
@@ -30,6 +30,9 @@ public struct MediaRefreshJob: Service {
 
     /// At most this many look-ups of `batchSize` per pass, so a pass always ends.
     static let maxBatchesPerPass = 100
+    /// How long bytes no asset names are kept before a pass deletes them (a registration under way keeps
+    /// its bytes before it saves the asset that names them).
+    static let unusedBytesKept: Duration = .seconds(3600)
 
     let store: any MediaLibrary
     let media: MediaService
@@ -75,8 +78,8 @@ public struct MediaRefreshJob: Service {
         }
         if uploaded > 0 { logger.info("media uploaded again before expiry", metadata: ["count": "\(uploaded)"]) }
         let inUse = Set(try await store.assets().map(\.sha256))
-        let swept = media.files.sweep(keeping: inUse, olderThan: Date().addingTimeInterval(-3600))
-        if swept > 0 { logger.info("deleted the files of deleted media assets", metadata: ["count": "\(swept)"]) }
+        let swept = try await media.files.sweep(keeping: inUse, keptBefore: now.addingTimeInterval(-Self.unusedBytesKept.timeInterval))
+        if swept > 0 { logger.info("deleted the bytes of deleted media assets", metadata: ["count": "\(swept)"]) }
         return uploaded
     }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import PigeonCore
@@ -35,7 +36,7 @@ public final class MediaService: Sendable {
     }
 
     let store: any MediaLibrary
-    let files: MediaFiles
+    let files: any MediaBytes
     let uploader: any MediaUploader
     let fetcher: (any MediaFetcher)?
     let clock: any PigeonClock
@@ -54,7 +55,7 @@ public final class MediaService: Sendable {
     }
 
     init(
-        store: any MediaLibrary, files: MediaFiles, uploader: any MediaUploader, fetcher: (any MediaFetcher)?,
+        store: any MediaLibrary, files: any MediaBytes, uploader: any MediaUploader, fetcher: (any MediaFetcher)?,
         clock: any PigeonClock, configuration: Configuration, logger: Logger
     ) {
         self.fetcher = fetcher
@@ -77,7 +78,8 @@ public final class MediaService: Sendable {
         try MediaRules.validate(key: key)
         try MediaRules.validate(senders: senders)
         try MediaRules.validate(mimeType: mimeType, size: data.count)
-        let sha256 = try files.keep(data)
+        let sha256 = Self.sha256(data)
+        try await files.keep(data, sha256: sha256, now: clock.now())
         let previous = try await store.asset(key)
         let now = clock.now()
         forget(key: key)
@@ -275,7 +277,7 @@ public final class MediaService: Sendable {
             }
             let id: String
             do {
-                let data = try files.read(asset.sha256)
+                let data = try await files.read(asset.sha256)
                 id = try await uploader.uploadMedia(data, mimeType: asset.mimeType, filename: asset.filename, phoneNumberID: senderID)
             } catch {
                 logger.warning("uploading media failed", metadata: ["key": "\(key)", "sender": "\(senderID)", "error": "\(error)"])
@@ -305,6 +307,11 @@ public final class MediaService: Sendable {
     }
 
     /// One asset on one sender, as a dictionary key (uploads in flight, recent ids).
+    /// Hex SHA-256 of `data`: the name its bytes are kept under.
+    static func sha256(_ data: Data) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
     private static func slot(_ key: String, _ senderID: String) -> String { key + "\u{0}" + senderID }
 
     /// Whether the attempt about to be made retries a media error (its ids are checked and refreshed).
