@@ -12,7 +12,12 @@ import Logging
 /// - `POST /_sim/reset` clears rules and requests.
 public struct MetaSimulator: Sendable {
     let state = SimulatorState()
+    /// Shared by every webhook this simulator sends.
+    let webhookGate = WebhookGate(limit: MetaSimulator.webhooksInFlight)
     let logger: Logger
+
+    /// The most status webhooks the simulator has in flight at once.
+    public static let webhooksInFlight = 16
 
     public init(logger: Logger = Logger(label: "pigeon.simulator")) {
         self.logger = logger
@@ -132,7 +137,7 @@ public struct MetaSimulator: Sendable {
         let wamid = state.nextWamid()
         received.wamid = wamid
         if let webhooks = state.webhooks {
-            WebhookEmitter(configuration: webhooks, logger: logger).emit(
+            WebhookEmitter(configuration: webhooks, gate: webhookGate, logger: logger).emit(
                 for: .init(
                     wamid: wamid, phoneNumberID: received.phoneNumberID, to: to, callbackData: received.callbackData,
                     asyncError: asyncError))

@@ -16,6 +16,7 @@ struct WebhookEmitter: Sendable {
     }
 
     let configuration: SimulatorWebhooks
+    let gate: WebhookGate
     let logger: Logger
 
     /// Starts posting the webhooks for `message`; returns at once.
@@ -32,7 +33,14 @@ struct WebhookEmitter: Sendable {
         }
     }
 
+    /// Posts `body` once a slot of the simulator's gate is free.
     private func post(_ body: String) async {
+        await gate.acquire()
+        await deliver(body)
+        await gate.release()
+    }
+
+    private func deliver(_ body: String) async {
         var request = HTTPClientRequest(url: configuration.url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
