@@ -113,7 +113,7 @@ let package = Package(
         .target(
             name: "PigeonTestSupport",
             dependencies: [
-                "MetaSimulator", "PigeonCore", "PigeonSQLite", "PigeonPostgres",
+                "MetaSimulator", "PigeonCore", "PigeonEngine", "PigeonSQLite", "PigeonPostgres",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -127,7 +127,7 @@ let package = Package(
         .testTarget(name: "PigeonCoreTests", dependencies: ["PigeonCore"]),
         .testTarget(
             name: "PigeonStoreTests",
-            dependencies: ["PigeonCore", "PigeonEngine", "PigeonSQLite", "PigeonPostgres", "PigeonTestSupport"]
+            dependencies: ["PigeonCore", "PigeonSQLite", "PigeonPostgres", "PigeonTestSupport"]
         ),
         .testTarget(
             name: "WhatsAppCloudTests",

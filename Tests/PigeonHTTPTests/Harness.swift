@@ -85,12 +85,6 @@ final class Harness: Sendable {
         return id
     }
 
-    /// Where an engine on `store` keeps media bytes, as `pigeon serve` does: in the database when the store
-    /// keeps them (PostgreSQL), else in files in the database's folder.
-    static func mediaBytes(_ store: any PigeonStore, _ database: TemporaryDatabase) -> any MediaBytes {
-        store as? any MediaBytes ?? MediaFiles(directory: database.directory.appendingPathComponent("media", isDirectory: true))
-    }
-
     /// Runs `body` with a fresh harness, then stops both servers.
     static func run(
         _ kind: StoreKind = .sqlite, _ options: Options = Options(), _ body: (Harness) async throws -> Void
@@ -100,7 +94,7 @@ final class Harness: Sendable {
         let logger = RunningServer.quietLogger
         let database = try TemporaryDatabase(kind)
         let store = try await database.open()
-        let mediaBytes = Self.mediaBytes(store, database)
+        let mediaBytes = database.mediaBytes(store)
         let simulator = MetaSimulator()
         let clock = ManualClock()
         let simulatorServer = await RunningServer(logger: logger) { onRunning in

@@ -325,7 +325,7 @@ import WhatsAppCloud
         let store = try await h.database.open()
         let other = EngineFactory.buildEngine(
             config, store: store,
-            parts: .init(transport: client, mediaBytes: Harness.mediaBytes(store, h.database), clock: h.clock, workerID: "other-worker"),
+            parts: .init(transport: client, mediaBytes: h.database.mediaBytes(store), clock: h.clock, workerID: "other-worker"),
             logger: RunningServer.quietLogger)
         return (other, client)
     }

@@ -1,23 +1,17 @@
 import Foundation
 import PigeonCore
-import PigeonEngine
 import PigeonTestSupport
 import Testing
 
 /// The media bytes contract, run against each store's way of keeping them: files beside an SQLite
 /// database, the `media_bytes` table on PostgreSQL. A second opening stands for another instance.
 @Suite struct MediaBytesConformanceTests {
-    /// The bytes an engine on `store` keeps, as `pigeon serve` composes them.
-    func bytes(_ store: any PigeonStore, _ database: TemporaryDatabase) -> any MediaBytes {
-        store as? any MediaBytes ?? MediaFiles(directory: database.directory.appendingPathComponent("media", isDirectory: true))
-    }
-
     @Test(arguments: StoreKind.available) func keptBytesAreReadByAnotherInstanceExactlyAndSweptOnlyWhenUnusedAndOld(
         _ kind: StoreKind
     ) async throws {
         try await TemporaryDatabase.run(kind) { database in
-            let one = bytes(try await database.open(), database)
-            let other = bytes(try await database.open(), database)
+            let one = database.mediaBytes(try await database.open())
+            let other = database.mediaBytes(try await database.open())
             let video = Data((0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
             let logo = Data([0, 255, 13, 10, 0])
             try await one.keep(video, sha256: "a".repeated64, now: t0)

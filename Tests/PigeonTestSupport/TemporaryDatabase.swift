@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PigeonCore
+import PigeonEngine
 import PigeonPostgres
 import PigeonSQLite
 import Testing
@@ -67,6 +68,12 @@ public final class TemporaryDatabase: Sendable {
             await opened.add(store)
             return store
         }
+    }
+
+    /// Where an engine on `store` (opened on this database) keeps media bytes, as `pigeon serve` does: in
+    /// the database when the store keeps them (PostgreSQL), else in files in this database's folder.
+    public func mediaBytes(_ store: any PigeonStore) -> any MediaBytes {
+        store as? any MediaBytes ?? MediaFiles(directory: directory.appendingPathComponent("media", isDirectory: true))
     }
 
     /// Runs `body` with a fresh database of `kind`, then closes every store it opened.

@@ -123,8 +123,10 @@ import Testing
             Issue.record("a refused connection should be not-delivered, got \(refused)")
             return
         }
-        try await withSimulator(timeout: .milliseconds(200)) { client, simulator in
-            simulator.addRule(SimulatorRule(delayMs: 1000))
+        try await withSimulator(timeout: .seconds(1)) { client, simulator in
+            // A connection made first, so the timeout falls on the answer, not on connecting (slow on a loaded machine).
+            _ = await client.send(try outbound(CloudMessage(to: "+15550001111", content: .text(body: "warm up"))))
+            simulator.addRule(SimulatorRule(delayMs: 2500))
             let outcome = await client.send(try outbound(CloudMessage(to: "+15550001111", content: .text(body: "hi"))))
             guard case .inDoubt = outcome else {
                 Issue.record("a timeout should be in doubt, got \(outcome)")
