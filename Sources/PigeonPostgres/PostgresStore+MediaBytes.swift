@@ -10,15 +10,12 @@ extension PostgresStore: MediaBytes {
         let logger = logger
         let keptAt = now.millisecondsSince1970
         try await write { connection in
-            var touch = SQL()
-            touch.text = "UPDATE media_bytes SET kept_at = \(touch.bind(keptAt)) WHERE sha256 = \(touch.bind(sha256)) RETURNING sha256"
-            guard try await connection.run(touch, logger: logger) == 0 else { return }
-            var insert = SQL()
-            insert.text = """
-                INSERT INTO media_bytes (sha256, bytes, kept_at) VALUES (\(insert.bind(sha256)), \(insert.bind(data)), \(insert.bind(keptAt)))
+            var sql = SQL()
+            sql.text = """
+                INSERT INTO media_bytes (sha256, bytes, kept_at) VALUES (\(sql.bind(sha256)), \(sql.bind(data)), \(sql.bind(keptAt)))
                 ON CONFLICT (sha256) DO UPDATE SET kept_at = excluded.kept_at
                 """
-            try await connection.run(insert, logger: logger)
+            try await connection.run(sql, logger: logger)
         }
     }
 

@@ -199,8 +199,10 @@ import Testing
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try Data(Self.video).write(to: folder.appendingPathComponent(sha256))
             try Data("not media".utf8).write(to: folder.appendingPathComponent("notes.txt"))
+            try Data("corrupted".utf8).write(to: folder.appendingPathComponent(String(repeating: "0", count: 64)))
             let imported = await MediaFolderImport.run(from: folder.path, into: h.mediaBytes, now: h.clock.now(), logger: RunningServer.quietLogger)
-            #expect(imported == 1)
+            #expect(imported == 1, "a file that is not media, or whose content does not match its name, was kept")
+            await #expect(throws: MediaBytesMissing.self) { try await h.mediaBytes.read(String(repeating: "0", count: 64)) }
             #expect(try await h.mediaBytes.read(sha256) == Data(Self.video))
             let refreshed = try await h.call(.POST, "/v1/media/onboarding-video-hi/refresh")
             #expect(refreshed.status == 200, "\(refreshed.text)")

@@ -308,7 +308,7 @@ public final class MediaService: Sendable {
 
     /// One asset on one sender, as a dictionary key (uploads in flight, recent ids).
     /// Hex SHA-256 of `data`: the name its bytes are kept under.
-    static func sha256(_ data: Data) -> String {
+    public static func sha256(_ data: Data) -> String {
         SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 
