@@ -30,6 +30,12 @@ public final class Engine: Sendable {
         public var mediaFetcher: (any MediaFetcher)?
         /// The sender used when a message names none.
         public var defaultSenderID: String
+        /// Seals and opens sender credentials.
+        public var sealer: any SecretSealing
+        /// The sender rules (reconnect schedule, stability period).
+        public var senderLifecycle: SenderLifecycle
+        /// Carries out bridge and health-check actions; nil when there is none.
+        public var senderControl: (any SenderControl)?
 
         public init(
             policy: DeliveryPolicy = DeliveryPolicy(), errorTable: ErrorTable = .meta,
@@ -38,8 +44,13 @@ public final class Engine: Sendable {
             webhooks: WebhookProcessor.Configuration = .init(),
             forwarding: (transport: any ForwardTransport, configuration: Forwarder.Configuration)? = nil,
             media: (files: any MediaBytes, uploader: any MediaUploader)? = nil,
-            mediaRefresh: MediaRefreshJob.Configuration = .init(), mediaFetcher: (any MediaFetcher)? = nil, defaultSenderID: String
+            mediaRefresh: MediaRefreshJob.Configuration = .init(), mediaFetcher: (any MediaFetcher)? = nil, defaultSenderID: String,
+            sealer: any SecretSealing = SecretSealer.random(), senderLifecycle: SenderLifecycle = SenderLifecycle(),
+            senderControl: (any SenderControl)? = nil
         ) {
+            self.sealer = sealer
+            self.senderLifecycle = senderLifecycle
+            self.senderControl = senderControl
             self.mediaRefresh = mediaRefresh
             self.mediaFetcher = mediaFetcher
             self.forwarding = forwarding
@@ -56,6 +67,10 @@ public final class Engine: Sendable {
 
     /// What the API calls.
     public let service: MessageService
+    /// The configured senders.
+    public let senders: SenderService
+    /// Reloads senders and ticks their lifecycles.
+    public let senderMonitor: SenderMonitor
     /// Sends due messages.
     public let dispatcher: Dispatcher
     /// Reclaims expired leases.
@@ -90,14 +105,20 @@ public final class Engine: Sendable {
         let leadership = Leadership(election: store, workerID: options.dispatcher.workerID, logger: logger)
         self.leadership = leadership
         workListener = (store as? any WorkNotifications).map { WorkListener(notifications: $0, signal: signal) }
+        let senders = SenderService(
+            store: store, lifecycle: options.senderLifecycle, messages: lifecycle, sealer: options.sealer, clock: clock, signal: signal,
+            control: options.senderControl, logger: logger)
+        self.senders = senders
+        senderMonitor = SenderMonitor(senders: senders, clock: clock, logger: logger)
         service = MessageService(
-            store: store, lifecycle: lifecycle, clock: clock, signal: signal, pacer: pacer, waiters: waiters,
+            store: store, senders: senders, lifecycle: lifecycle, clock: clock, signal: signal, pacer: pacer, waiters: waiters,
             defaultSenderID: options.defaultSenderID)
         let mediaErrors = MediaErrorMonitor(clock: clock, logger: logger)
         self.mediaErrors = mediaErrors
         media = options.media.map {
             MediaService(
-                store: store, files: $0.files, uploader: $0.uploader, fetcher: options.mediaFetcher, clock: clock,
+                store: store, files: $0.files, uploader: $0.uploader, tokens: { senders.accessToken(for: $0) },
+                fetcher: options.mediaFetcher, clock: clock,
                 configuration: .init(
                     defaultSenderID: options.defaultSenderID, owner: options.dispatcher.workerID, retry: options.policy.retry),
                 logger: logger)
@@ -107,7 +128,7 @@ public final class Engine: Sendable {
                 store: store, media: $0, clock: clock, configuration: options.mediaRefresh, leadership: leadership, logger: logger)
         }
         dispatcher = Dispatcher(
-            store: store, transport: transport, lifecycle: lifecycle,
+            store: store, senders: senders, transport: transport, lifecycle: lifecycle,
             classifier: classifier, pacer: pacer, clock: clock, signal: signal,
             configuration: options.dispatcher, logger: logger, waiters: waiters, media: media, mediaErrors: mediaErrors,
             random: random)
@@ -126,7 +147,7 @@ public final class Engine: Sendable {
         webhookOptions.forwarding = options.forwarding != nil
         webhooks = WebhookProcessor(
             store: store, settlement: StatusSettlement(lifecycle: lifecycle, classifier: classifier),
-            effects: EffectRunner(senders: store, pacer: pacer, logger: logger), clock: clock, signal: webhookSignal,
+            effects: EffectRunner(senders: senders, pacer: pacer, logger: logger), clock: clock, signal: webhookSignal,
             dispatch: signal, forwards: forwarder == nil ? nil : forwardSignal, configuration: webhookOptions,
             leadership: leadership, logger: logger,
             mediaErrors: mediaErrors, random: random)
@@ -134,7 +155,7 @@ public final class Engine: Sendable {
 
     /// The long-running services, in start order.
     public var services: [any Service] {
-        [leadership, reaper, retention, webhooks, dispatcher] + (forwarder.map { [$0] } ?? []) + (mediaRefresh.map { [$0] } ?? [])
+        [leadership, senderMonitor, reaper, retention, webhooks, dispatcher] + (forwarder.map { [$0] } ?? []) + (mediaRefresh.map { [$0] } ?? [])
             + (workListener.map { [$0] } ?? [])
     }
 

@@ -7,6 +7,8 @@ import PigeonCore
 public final class MessageService: Sendable {
     /// The store.
     public let store: any PigeonStore
+    /// The configured senders.
+    public let senders: SenderService
     let lifecycle: Lifecycle
     let clock: any PigeonClock
     let signal: WakeSignal
@@ -18,11 +20,12 @@ public final class MessageService: Sendable {
     public static let bulkRetryLimit = 100_000
 
     public init(
-        store: any PigeonStore, lifecycle: Lifecycle, clock: any PigeonClock, signal: WakeSignal, pacer: SenderPacer,
+        store: any PigeonStore, senders: SenderService, lifecycle: Lifecycle, clock: any PigeonClock, signal: WakeSignal, pacer: SenderPacer,
         waiters: OutcomeWaiters = OutcomeWaiters(), defaultSenderID: String
     ) {
         self.waiters = waiters
         self.store = store
+        self.senders = senders
         self.lifecycle = lifecycle
         self.clock = clock
         self.signal = signal
@@ -44,10 +47,35 @@ public final class MessageService: Sendable {
     /// Stores `messages` in one transaction; returns after the commit. Throws `ValidationError` (and stores
     /// nothing) when a message names a media library asset that does not exist.
     public func accept(_ messages: [NewMessage]) async throws -> [EnqueueResult] {
+        try await checkSenders(messages)
         try await checkMediaKeys(messages)
         let results = try await store.enqueue(messages, now: clock.now())
         if results.contains(where: { if case .created = $0 { true } else { false } }) { signal.notify() }
         return results
+    }
+
+    /// Every sender the messages name exists and can send their type.
+    private func checkSenders(_ messages: [NewMessage]) async throws {
+        var known: [String: SenderRecord] = [:]
+        for (index, message) in messages.enumerated() {
+            let prefix = messages.count > 1 ? "messages[\(index)]: " : ""
+            if known[message.senderID] == nil {
+                guard let sender = try await senders.sender(message.senderID) else {
+                    throw ValidationError(
+                        "unknown_sender",
+                        "\(prefix)no sender has the id \(message.senderID); create it with POST /v1/senders or list them with GET /v1/senders",
+                        kind: .unusable)
+                }
+                known[message.senderID] = sender
+            }
+            let sender = known[message.senderID]!
+            guard sender.kind.sends(type: message.type) else {
+                throw ValidationError(
+                    "unsupported_by_sender",
+                    "\(prefix)sender \(sender.id) is a \(sender.kind.rawValue), which cannot send \(message.type) messages; it sends \(SenderKind.webSessionTypes.sorted().joined(separator: ", ")). Send it through a cloud_api sender",
+                    kind: .unusable)
+            }
+        }
     }
 
     /// Every media library asset the messages name exists, and is of a type Meta takes where it is used.
@@ -151,19 +179,12 @@ public final class MessageService: Sendable {
         try await store.delete(id) { $0.status != .sending }
     }
 
-    /// Resumes a paused sender; returns false if it was not paused.
-    public func resumeSender(_ senderID: String) async throws -> Bool {
-        let resumed = try await store.resumeSender(senderID)
-        if resumed { signal.notify() }
-        return resumed
-    }
-
     /// Counts, recent attempts, paused and throttled senders.
     public func stats(window: Duration = .seconds(3600)) async throws -> EngineStats {
         let now = clock.now()
         return EngineStats(
             delivery: try await store.stats(windowStart: now.adding(.zero - window)),
-            pausedSenders: try await store.pausedSenders(),
+            senders: try await senders.reload(),
             throttledSenders: pacer.holds(now: now),
             intake: try await store.intakeStats(),
             media: try await store.mediaStats())
@@ -174,8 +195,8 @@ public final class MessageService: Sendable {
 public struct EngineStats: Sendable {
     /// Counts per status and attempts in the last hour.
     public var delivery: DeliveryStats
-    /// Senders paused by sender-level errors.
-    public var pausedSenders: [SenderState]
+    /// Every sender, by id.
+    public var senders: [SenderRecord]
     /// Senders held by this process's pacer after throttling, with the time each is released.
     public var throttledSenders: [String: Date]
     /// What waits in the webhook and forwarding pipeline.

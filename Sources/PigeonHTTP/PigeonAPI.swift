@@ -23,6 +23,7 @@ public enum PigeonAPI {
         router.add(middleware: APIKeyMiddleware(apiKey: apiKey))
         MessageRoutes(service: service).register(on: router)
         OperatorRoutes(service: service).register(on: router)
+        SenderRoutes(senders: engine.senders).register(on: router)
         SystemRoutes(service: service, mediaErrors: engine.mediaErrors).register(on: router)
         ForwardRoutes(service: service).register(on: router)
         MediaRoutes(media: engine.media).register(on: router)

@@ -19,14 +19,20 @@ final class GuardedPool: Sendable {
         self.logger = logger
     }
 
-    /// Runs `body` in one transaction on a pooled connection.
+    /// Runs `body` in one transaction on a pooled connection. An error `body` throws is rethrown as it is
+    /// once the transaction is rolled back (not wrapped in PostgresNIO's `PostgresTransactionError`).
     func write<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let client = client
         let logger = logger
         return try await guarded { started in
-            try await client.withTransaction(logger: logger) { connection in
-                started.mark()
-                return try await body(connection)
+            do {
+                return try await client.withTransaction(logger: logger) { connection in
+                    started.mark()
+                    return try await body(connection)
+                }
+            } catch let error as PostgresTransactionError {
+                guard let thrown = error.closureError, error.rollbackError == nil else { throw error }
+                throw thrown
             }
         }
     }

@@ -15,6 +15,7 @@ enum PostgresMigrations {
         ("v1_schema", v1),
         ("v2_idempotency_key_partial_index", v2),
         ("v3_media_bytes", v3),
+        ("v4_sender_records", v4),
     ]
 
     /// Applies every migration not applied yet; returns their identifiers.
@@ -261,5 +262,39 @@ enum PostgresMigrations {
           PRIMARY KEY (message_seq, attempt, key)
         )
         """,
+    ]
+
+    /// Senders become records (SenderRecord): kind, pool, limits, sealed credentials and health. A sender an
+    /// earlier version paused keeps its pause; rows that only said "not paused" carried nothing.
+    static let v4 = [
+        """
+        CREATE TABLE sender_records (
+          id TEXT PRIMARY KEY,
+          kind TEXT NOT NULL,
+          pool TEXT NOT NULL,
+          status TEXT NOT NULL,
+          sends BOOLEAN NOT NULL,
+          limits TEXT NOT NULL,
+          settings TEXT NOT NULL,
+          secrets BYTEA NOT NULL,
+          health TEXT NOT NULL,
+          number_health TEXT NOT NULL,
+          created_at BIGINT NOT NULL,
+          updated_at BIGINT NOT NULL
+        )
+        """,
+        """
+        INSERT INTO sender_records
+        SELECT id, 'cloud_api', 'default', 'paused', FALSE, '{"rateLimit":80,"timeZone":"UTC","typing":false}', '{}', ''::bytea,
+          json_build_object('status', 'paused', 'consecutiveFailures', 0, 'reconnectAttempts', 0,
+            'lastFailureAt', paused_at, 'lastFailureReason', pause_reason,
+            'pauseReason', json_build_object('senderError',
+              json_build_object('code', COALESCE(pause_error_code, 0), 'title', COALESCE(pause_reason, ''))))::text,
+          '{}', COALESCE(paused_at, 0), COALESCE(paused_at, 0)
+        FROM senders WHERE paused
+        """,
+        "DROP TABLE senders",
+        "ALTER TABLE sender_records RENAME TO senders",
+        "CREATE INDEX senders_not_sending ON senders (id) WHERE NOT sends",
     ]
 }

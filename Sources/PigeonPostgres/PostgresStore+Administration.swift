@@ -80,48 +80,6 @@ extension PostgresStore: MessageAdministration {
     }
 }
 
-extension PostgresStore: SenderRegistry {
-    public func pauseSender(_ senderID: String, because error: Classification, now: Date) async throws {
-        let logger = logger
-        try await write { connection in
-            var sql = SQL()
-            let reason = [error.code.map { "(#\($0))" }, error.title].compactMap { $0 }.joined(separator: " ")
-            sql.text = """
-                INSERT INTO senders (id, paused, pause_reason, pause_error_code, paused_at)
-                VALUES (\(sql.bind(senderID)), TRUE, \(sql.bind(reason)), \(sql.bind(error.code))::integer, \(sql.bind(now.millisecondsSince1970)))
-                ON CONFLICT (id) DO UPDATE SET paused = TRUE,
-                  pause_reason = CASE WHEN senders.paused THEN senders.pause_reason ELSE excluded.pause_reason END,
-                  pause_error_code = CASE WHEN senders.paused THEN senders.pause_error_code ELSE excluded.pause_error_code END,
-                  paused_at = CASE WHEN senders.paused THEN senders.paused_at ELSE excluded.paused_at END
-                """
-            try await connection.run(sql, logger: logger)
-        }
-    }
-
-    public func resumeSender(_ senderID: String) async throws -> Bool {
-        let logger = logger
-        return try await write { connection in
-            var sql = SQL()
-            sql.text = """
-                UPDATE senders SET paused = FALSE, pause_reason = NULL, pause_error_code = NULL, paused_at = NULL
-                WHERE id = \(sql.bind(senderID)) AND paused RETURNING id
-                """
-            return try await connection.run(sql, logger: logger) > 0
-        }
-    }
-
-    public func pausedSenders() async throws -> [SenderState] {
-        let logger = logger
-        return try await read { connection in
-            try await connection.rows(SQL("SELECT * FROM senders WHERE paused ORDER BY id"), logger: logger).map { row in
-                SenderState(
-                    id: try row.get("id"), paused: true, pauseReason: try row.get("pause_reason"),
-                    pauseErrorCode: try row.get("pause_error_code"), pausedAt: try row.date("paused_at"))
-            }
-        }
-    }
-}
-
 extension PostgresStore: SettingsStore {
     public func setting(
         _ key: String, orInsert makeValue: @escaping @Sendable () -> String

@@ -23,7 +23,7 @@ extension PostgresStore: MessageQueue {
                   SELECT seq FROM messages
                   WHERE status IN ('queued', 'retry_scheduled') AND next_attempt_at <= \(nowMillis)
                     AND sender_id <> ALL(\(excluded)::text[])
-                    AND NOT EXISTS (SELECT 1 FROM senders s WHERE s.id = messages.sender_id AND s.paused)
+                    AND NOT EXISTS (SELECT 1 FROM senders s WHERE s.id = messages.sender_id AND NOT s.sends)
                   ORDER BY next_attempt_at, seq LIMIT \(sql.bind(limit))
                   FOR UPDATE SKIP LOCKED)
                 ORDER BY next_attempt_at, seq
@@ -117,7 +117,7 @@ extension PostgresStore: MessageQueue {
                     """
                     SELECT next_attempt_at FROM messages
                     WHERE status IN ('queued', 'retry_scheduled')
-                      AND NOT EXISTS (SELECT 1 FROM senders s WHERE s.id = messages.sender_id AND s.paused)
+                      AND NOT EXISTS (SELECT 1 FROM senders s WHERE s.id = messages.sender_id AND NOT s.sends)
                     ORDER BY next_attempt_at LIMIT 1
                     """), logger: logger)
             return try rows.first?.date("next_attempt_at")

@@ -23,13 +23,13 @@ enum DueMessages {
                     """))
     }
 
-    /// Senders with waiting messages that are not paused and not in `excluded`.
+    /// Senders with waiting messages that send now (or have no record) and are not in `excluded`.
     static func activeSenders(_ db: Database, excluding excluded: Set<String> = []) throws -> [String] {
-        let paused = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM senders WHERE paused = 1")))
+        let paused = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM senders WHERE sends = 0")))
         return try senders(db).filter { !paused.contains($0) && !excluded.contains($0) }
     }
 
-    /// Up to `limit` messages due at `now`, earliest first, from senders that are neither paused nor excluded.
+    /// Up to `limit` messages due at `now`, earliest first, from senders that send now and are not excluded.
     static func claimable(_ db: Database, now: Date, limit: Int, excluding excluded: Set<String>) throws -> [MessageRecord] {
         var due: [MessageRecord] = []
         for sender in try activeSenders(db, excluding: excluded) {
@@ -46,7 +46,7 @@ enum DueMessages {
         return Array(due.sorted { ($0.state.nextAttemptAt ?? .distantPast, $0.seq) < ($1.state.nextAttemptAt ?? .distantPast, $1.seq) }.prefix(limit))
     }
 
-    /// When the earliest message of a sender that is not paused falls due.
+    /// When the earliest message of a sender that sends now falls due.
     static func nextDueTime(_ db: Database) throws -> Date? {
         var earliest: Int64?
         for sender in try activeSenders(db) {

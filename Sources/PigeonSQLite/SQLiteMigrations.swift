@@ -251,6 +251,38 @@ enum SQLiteMigrations {
                     ALTER TABLE attempts ADD COLUMN error_cause TEXT;
                     """)
         }
+        // Senders become records (SenderRecord): kind, pool, limits, sealed credentials and health. A sender
+        // an earlier version paused keeps its pause; rows that only said "not paused" carried nothing.
+        migrator.registerMigration("v11_sender_records") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE sender_records (
+                      id TEXT PRIMARY KEY,
+                      kind TEXT NOT NULL,
+                      pool TEXT NOT NULL,
+                      status TEXT NOT NULL,
+                      sends INTEGER NOT NULL,
+                      limits TEXT NOT NULL,
+                      settings TEXT NOT NULL,
+                      secrets BLOB NOT NULL,
+                      health TEXT NOT NULL,
+                      number_health TEXT NOT NULL,
+                      created_at INTEGER NOT NULL,
+                      updated_at INTEGER NOT NULL
+                    );
+                    INSERT INTO sender_records
+                    SELECT id, 'cloud_api', 'default', 'paused', 0, '{"rateLimit":80,"timeZone":"UTC","typing":false}', '{}', X'',
+                      json_object('status', 'paused', 'consecutiveFailures', 0, 'reconnectAttempts', 0,
+                        'lastFailureAt', paused_at, 'lastFailureReason', pause_reason,
+                        'pauseReason', json_object('senderError',
+                          json_object('code', COALESCE(pause_error_code, 0), 'title', COALESCE(pause_reason, '')))),
+                      '{}', COALESCE(paused_at, 0), COALESCE(paused_at, 0)
+                    FROM senders WHERE paused = 1;
+                    DROP TABLE senders;
+                    ALTER TABLE sender_records RENAME TO senders;
+                    CREATE INDEX senders_not_sending ON senders(id) WHERE sends = 0;
+                    """)
+        }
         return migrator
     }
 }

@@ -3,41 +3,84 @@ import GRDB
 import PigeonCore
 
 extension SQLiteStore: SenderRegistry {
-    public func pauseSender(_ senderID: String, because error: Classification, now: Date) async throws {
-        try await write { db in
-            let reason = [error.code.map { "(#\($0))" }, error.title].compactMap { $0 }.joined(separator: " ")
-            try db.execute(
-                sql: """
-                    INSERT INTO senders (id, paused, pause_reason, pause_error_code, paused_at) VALUES (?, 1, ?, ?, ?)
-                    ON CONFLICT (id) DO UPDATE SET paused = 1,
-                      pause_reason = CASE WHEN senders.paused = 1 THEN senders.pause_reason ELSE excluded.pause_reason END,
-                      pause_error_code = CASE WHEN senders.paused = 1 THEN senders.pause_error_code ELSE excluded.pause_error_code END,
-                      paused_at = CASE WHEN senders.paused = 1 THEN senders.paused_at ELSE excluded.paused_at END
-                    """,
-                arguments: [senderID, reason, error.code, now.millisecondsSince1970])
-        }
+    public func senders() async throws -> [SenderRecord] {
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM senders ORDER BY id").map(Self.sender(from:)) }
     }
 
-    public func resumeSender(_ senderID: String) async throws -> Bool {
+    public func sender(_ id: String) async throws -> SenderRecord? {
+        try await read { db in try Self.sender(id, db) }
+    }
+
+    public func insertSender(_ record: SenderRecord) async throws -> Bool {
         try await write { db in
-            try db.execute(
-                sql: """
-                    UPDATE senders SET paused = 0, pause_reason = NULL, pause_error_code = NULL, paused_at = NULL
-                    WHERE id = ? AND paused = 1
-                    """,
-                arguments: [senderID])
+            try Self.write(record, db, insert: true)
             return db.changesCount > 0
         }
     }
 
-    public func pausedSenders() async throws -> [SenderState] {
-        try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM senders WHERE paused = 1 ORDER BY id").map { row in
-                SenderState(
-                    id: row["id"], paused: true, pauseReason: row["pause_reason"],
-                    pauseErrorCode: row["pause_error_code"], pausedAt: SQLiteRows.date(row["paused_at"]))
-            }
+    public func updateSender(
+        _ id: String, _ change: @escaping @Sendable (SenderRecord) throws -> SenderRecord
+    ) async throws -> (before: SenderRecord, after: SenderRecord)? {
+        try await write { db in
+            guard let before = try Self.sender(id, db) else { return nil }
+            var after = try change(before)
+            after.id = id
+            try Self.write(after, db, insert: false)
+            return (before, after)
         }
+    }
+
+    public func deleteSender(_ id: String) async throws -> SenderDeletion {
+        try await write { db in
+            let waiting = try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM messages INDEXED BY messages_due
+                    WHERE sender_id = ? AND status IN ('queued', 'retry_scheduled')
+                    """, arguments: [id])!
+            let sending = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM messages WHERE status = 'sending' AND sender_id = ?", arguments: [id])!
+            let unsent = waiting + sending
+            guard unsent == 0 else {
+                return try Self.sender(id, db) == nil ? .notFound : .hasUnsentMessages(unsent)
+            }
+            try db.execute(sql: "DELETE FROM senders WHERE id = ?", arguments: [id])
+            return db.changesCount > 0 ? .deleted : .notFound
+        }
+    }
+
+    private static func sender(_ id: String, _ db: Database) throws -> SenderRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM senders WHERE id = ?", arguments: [id]).map(sender(from:))
+    }
+
+    private static func write(_ record: SenderRecord, _ db: Database, insert: Bool) throws {
+        let c = SenderColumns(record)
+        let arguments: StatementArguments = [
+            c.kind, c.pool, c.status, c.sends, c.limits, c.settings, Data(c.secrets), c.health, c.numberHealth, c.createdAt,
+            c.updatedAt, c.id,
+        ]
+        if insert {
+            try db.execute(
+                sql: """
+                    INSERT INTO senders (kind, pool, status, sends, limits, settings, secrets, health, number_health, created_at,
+                      updated_at, id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
+                    """, arguments: arguments)
+        } else {
+            try db.execute(
+                sql: """
+                    UPDATE senders SET kind = ?, pool = ?, status = ?, sends = ?, limits = ?, settings = ?, secrets = ?, health = ?,
+                      number_health = ?, created_at = ?, updated_at = ? WHERE id = ?
+                    """, arguments: arguments)
+        }
+    }
+
+    private static func sender(from row: Row) throws -> SenderRecord {
+        try SenderColumns(
+            id: row["id"], kind: row["kind"], pool: row["pool"], status: row["status"], sends: row["sends"], limits: row["limits"],
+            settings: row["settings"], secrets: [UInt8]((row["secrets"] as Data?) ?? Data()), health: row["health"],
+            numberHealth: row["number_health"], createdAt: row["created_at"], updatedAt: row["updated_at"]
+        ).record()
     }
 }
 

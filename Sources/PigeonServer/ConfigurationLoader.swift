@@ -1,5 +1,6 @@
 import Foundation
 import PigeonCore
+import PigeonEngine
 import PigeonPostgres
 
 /// A configuration value that stops start-up: names the variable and what it accepts.
@@ -71,6 +72,25 @@ extension ServerConfiguration {
             } catch {
                 throw ConfigurationError("PIGEON_RETRY_SCHEDULE", "\(error); write a comma-separated list such as 500ms,5s,5m,1h")
             }
+        }
+        if let text = env["PIGEON_RECONNECT_SCHEDULE"] {
+            do {
+                config.reconnectSchedule = try RetryPolicy.parseSchedule(text)
+            } catch {
+                throw ConfigurationError("PIGEON_RECONNECT_SCHEDULE", "\(error); write a comma-separated list such as 1m,2m,3m,4m,5m")
+            }
+        }
+        if let text = env["PIGEON_SESSION_STABLE_AFTER"] {
+            config.sessionStableAfter = try duration("PIGEON_SESSION_STABLE_AFTER", text)
+        }
+        if let key = env["PIGEON_SECRET_KEY"] {
+            do {
+                _ = try SecretKeySource.parse(key)
+            } catch {
+                throw ConfigurationError(
+                    "PIGEON_SECRET_KEY", "is not a key: use 32 random bytes in base64 or hex, made with: openssl rand -base64 32")
+            }
+            config.secretKey = key
         }
         if let text = env["PIGEON_LEASE_TIMEOUT"] { config.leaseTimeout = try duration("PIGEON_LEASE_TIMEOUT", text) }
         if let text = env["PIGEON_IN_DOUBT_AFTER"] { config.inDoubtAfter = try duration("PIGEON_IN_DOUBT_AFTER", text) }

@@ -23,13 +23,17 @@ public enum EngineFactory {
         public var mediaRefresh: MediaRefreshJob.Configuration?
         /// The random source for jitter.
         public var random: @Sendable () -> Double
+        /// Seals sender credentials (`PigeonRuntime.sealer` in `serve`).
+        public var sealer: any SecretSealing
 
         public init(
             transport: any MessageTransport, mediaBytes: (any MediaBytes)?, forwarder: (any ForwardTransport)? = nil,
             clock: any PigeonClock = SystemClock(), workerID: String = Engine.makeWorkerID(),
             mediaRefresh: MediaRefreshJob.Configuration? = nil,
-            random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+            random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+            sealer: any SecretSealing = SecretSealer.random()
         ) {
+            self.sealer = sealer
             self.transport = transport
             self.mediaBytes = mediaBytes
             self.forwarder = forwarder
@@ -40,10 +44,11 @@ public enum EngineFactory {
         }
     }
 
-    /// The engine for `config` on `store`.
+    /// The engine for `config` on `store`, with the Cloud API number of `PIGEON_META_PHONE_NUMBER_ID` (or the
+    /// sandbox's) stored as a sender in the default pool and every sender read.
     public static func buildEngine(
         _ config: ServerConfiguration, store: any PigeonStore, parts: Parts, errorTable: ErrorTable = .meta, logger: Logger
-    ) -> Engine {
+    ) async throws -> Engine {
         let retry = RetryPolicy(schedule: config.retrySchedule)
         let options = Engine.Options(
             policy: DeliveryPolicy(retry: retry, inDoubtAfter: config.inDoubtAfter),
@@ -60,7 +65,11 @@ public enum EngineFactory {
             media: parts.mediaBytes.flatMap { files in (parts.transport as? any MediaUploader).map { (files, $0) } },
             mediaRefresh: parts.mediaRefresh ?? .init(refreshBefore: config.mediaRefreshBefore),
             mediaFetcher: HTTPMediaFetcher(allowsPlainHTTP: config.isSandbox || config.mediaPlainHTTP),
-            defaultSenderID: config.defaultSenderID)
-        return Engine(store: store, transport: parts.transport, clock: parts.clock, options: options, logger: logger, random: parts.random)
+            defaultSenderID: config.defaultSenderID, sealer: parts.sealer,
+            senderLifecycle: SenderLifecycle(reconnectSchedule: config.reconnectSchedule, stableAfter: config.sessionStableAfter))
+        let engine = Engine(store: store, transport: parts.transport, clock: parts.clock, options: options, logger: logger, random: parts.random)
+        try await engine.senders.ensureCloudSender(config.defaultSenderID, accessToken: config.metaAccessToken)
+        try await engine.senders.reload()
+        return engine
     }
 }

@@ -156,6 +156,42 @@ public enum PigeonRuntime {
         return created ? nil : key
     }
 
+    /// The settings key of a value sealed with the secret key, to tell at start-up that the key is the one
+    /// the stored credentials were sealed with.
+    static let secretKeyCheckSetting = "secret_key_check"
+
+    /// The sealer for sender credentials: the key from `PIGEON_SECRET_KEY`, else from the key file (generated
+    /// at first start). Refuses to start when the database's credentials were sealed with another key.
+    static func sealer(_ config: ServerConfiguration, store: some SettingsStore, logger: Logger) async throws -> SecretSealer {
+        let sealer: SecretSealer
+        if let text = config.secretKey {
+            sealer = SecretSealer(key: try SecretKeySource.parse(text))
+        } else {
+            let file = URL(fileURLWithPath: config.secretKeyFile)
+            let (key, created) = try SecretKeySource.file(file)
+            if created {
+                logger.notice(
+                    "generated the key that seals sender credentials; keep this file with the database (or set PIGEON_SECRET_KEY)",
+                    metadata: ["file": "\(file.path)"])
+            }
+            if case .postgres = config.database {
+                logger.warning(
+                    "PIGEON_SECRET_KEY is not set: sender credentials are sealed with the key in \(file.path); every instance on this database needs the same key, so set PIGEON_SECRET_KEY on each"
+                )
+            }
+            sealer = SecretSealer(key: key)
+        }
+        let check = (try? sealer.seal(SenderSecrets(webhookSecret: "pigeon"))) ?? []
+        let (stored, _) = try await store.setting(secretKeyCheckSetting) { Data(check).base64EncodedString() }
+        guard let bytes = Data(base64Encoded: stored), (try? sealer.open(Array(bytes))) != nil else {
+            throw ConfigurationError(
+                "PIGEON_SECRET_KEY",
+                "the sender credentials in this database were sealed with another key; set PIGEON_SECRET_KEY (or restore \(config.secretKeyFile)) to the key used before"
+            )
+        }
+        return sealer
+    }
+
     static func generateAPIKey() -> String {
         var rng = SystemRandomNumberGenerator()
         let bytes = (0..<24).map { _ in UInt8.random(in: 0...255, using: &rng) }
@@ -170,8 +206,10 @@ public enum PigeonRuntime {
             WebhookForwarder(url: url, secret: config.forwardSecret ?? config.metaAppSecret ?? "")
         }
         if let url = config.forwardURL { logger.info("forwarding statuses and inbound messages", metadata: ["url": "\(url)"]) }
-        let engine = EngineFactory.buildEngine(
-            config, store: opened.store, parts: .init(transport: transport, mediaBytes: opened.mediaBytes, forwarder: forwarder),
+        let sealer = try await sealer(config, store: opened.store, logger: logger)
+        let engine = try await EngineFactory.buildEngine(
+            config, store: opened.store,
+            parts: .init(transport: transport, mediaBytes: opened.mediaBytes, forwarder: forwarder, sealer: sealer),
             errorTable: errorTable, logger: logger)
         let host = config.host
         let app = Application(

@@ -73,6 +73,16 @@ public struct ServerConfiguration: Sendable {
     public var webhookVerifyToken: String?
     /// `PIGEON_META_APP_SECRET`: the key Meta signs webhooks with. Never logged.
     public var metaAppSecret: String?
+    /// `PIGEON_SECRET_KEY`: the key sender credentials are sealed with (32 bytes, base64 or hex). Without it,
+    /// a key is generated once into a file with mode 0600: beside an SQLite database, or `./pigeon-secret.key`
+    /// with PostgreSQL (then every instance needs the same file; setting the variable is simpler). Never logged.
+    public var secretKey: String?
+    /// `PIGEON_RECONNECT_SCHEDULE` (default 1m,2m,3m,4m,5m): the waits before each reconnect attempt of a
+    /// disconnected web session; after the last the sender needs attention.
+    public var reconnectSchedule: [Duration] = SenderLifecycle.defaultReconnectSchedule
+    /// `PIGEON_SESSION_STABLE_AFTER` (default 2m): how long a session must work before its count of
+    /// logged-out drops returns to zero.
+    public var sessionStableAfter: Duration = SenderLifecycle.defaultStableAfter
     /// Whether media may be registered from plain http URLs (the sandbox always allows it; tests set it).
     public var mediaPlainHTTP = false
 
@@ -89,4 +99,12 @@ public struct ServerConfiguration: Sendable {
 
     /// The default sender's id.
     public var defaultSenderID: String { metaPhoneNumberID ?? Self.sandboxPhoneNumberID }
+
+    /// Where a generated secret key is kept when `PIGEON_SECRET_KEY` is not set.
+    public var secretKeyFile: String {
+        switch database {
+        case .sqlite(let path): path + ".key"
+        case .postgres: "./pigeon-secret.key"
+        }
+    }
 }

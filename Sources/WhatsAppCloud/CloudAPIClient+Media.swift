@@ -20,8 +20,11 @@ extension CloudAPIClient: MediaUploader {
         }
     }
 
-    /// Uploads `data` as media of `mimeType` for `phoneNumberID` and returns Meta's media id.
-    public func uploadMedia(_ data: Data, mimeType: String, filename: String, phoneNumberID: String) async throws -> String {
+    /// Uploads `data` as media of `mimeType` for `phoneNumberID` (with its own `accessToken`, or the
+    /// configured one) and returns Meta's media id.
+    public func uploadMedia(
+        _ data: Data, mimeType: String, filename: String, phoneNumberID: String, accessToken: String? = nil
+    ) async throws -> String {
         let boundary = "pigeon-\(UUID().uuidString)"
         var body = ByteBuffer()
         func field(_ name: String, _ value: String) {
@@ -36,7 +39,7 @@ extension CloudAPIClient: MediaUploader {
 
         var request = HTTPClientRequest(url: "\(configuration.baseURL)/\(configuration.apiVersion)/\(phoneNumberID)/media")
         request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer \(configuration.accessToken)")
+        request.headers.add(name: "Authorization", value: "Bearer \(accessToken ?? configuration.accessToken)")
         request.headers.add(name: "Content-Type", value: "multipart/form-data; boundary=\(boundary)")
         request.body = .bytes(body)
         let response = try await execute(request)

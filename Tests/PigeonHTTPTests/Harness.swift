@@ -34,13 +34,16 @@ final class Harness: Sendable {
     let apiURL: String
     let simulatorURL: String
     let client = JSONClient()
+    /// Seals sender credentials; another engine on `database` needs the same one.
+    let sealer: SecretSealer
     /// The application's webhook handler, when forwarding.
     let app: AppReceiver?
 
     private init(
         clock: ManualClock, simulator: MetaSimulator, store: any PigeonStore, database: TemporaryDatabase, mediaBytes: any MediaBytes,
-        engine: Engine, apiURL: String, simulatorURL: String, app: AppReceiver?
+        engine: Engine, apiURL: String, simulatorURL: String, app: AppReceiver?, sealer: SecretSealer
     ) {
+        self.sealer = sealer
         self.database = database
         self.mediaBytes = mediaBytes
         self.app = app
@@ -111,11 +114,12 @@ final class Harness: Sendable {
         config.inDoubtAfter = options.inDoubtAfter
         config.leaseTimeout = options.leaseTimeout
         config.mediaPlainHTTP = options.plainHTTPMedia
-        let engine = EngineFactory.buildEngine(
+        let sealer = SecretSealer.random()
+        let engine = try await EngineFactory.buildEngine(
             config, store: store,
             parts: .init(
                 transport: client, mediaBytes: mediaBytes, forwarder: forwarder, clock: clock,
-                workerID: "test-worker", mediaRefresh: options.mediaRefresh, random: { 0.5 }),
+                workerID: "test-worker", mediaRefresh: options.mediaRefresh, random: { 0.5 }, sealer: sealer),
             logger: logger)
         let apiServer = await RunningServer(logger: logger) { onRunning in
             Application(
@@ -128,7 +132,7 @@ final class Harness: Sendable {
         }
         let harness = Harness(
             clock: clock, simulator: simulator, store: store, database: database, mediaBytes: mediaBytes, engine: engine,
-            apiURL: apiServer.url, simulatorURL: simulatorServer.url, app: app)
+            apiURL: apiServer.url, simulatorURL: simulatorServer.url, app: app, sealer: sealer)
         var failure: (any Error)?
         do {
             try await body(harness)

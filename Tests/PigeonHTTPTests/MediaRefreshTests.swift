@@ -323,9 +323,10 @@ import WhatsAppCloud
         config.metaAccessToken = "test-token"
         config.metaPhoneNumberID = Harness.sender
         let store = try await h.database.open()
-        let other = EngineFactory.buildEngine(
+        let other = try await EngineFactory.buildEngine(
             config, store: store,
-            parts: .init(transport: client, mediaBytes: h.database.mediaBytes(store), clock: h.clock, workerID: "other-worker"),
+            parts: .init(
+                transport: client, mediaBytes: h.database.mediaBytes(store), clock: h.clock, workerID: "other-worker", sealer: h.sealer),
             logger: RunningServer.quietLogger)
         return (other, client)
     }

@@ -101,17 +101,19 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.available) func claimSkipsPausedAndHeldSenders(_ kind: StoreKind) async throws {
+    @Test(arguments: StoreKind.available) func claimSkipsSendersThatDoNotSendAndHeldOnes(_ kind: StoreKind) async throws {
         try await TemporaryDatabase.run(kind) { database in
             let store = try await database.open()
             _ = try await store.enqueue([newMessage(sender: "A"), newMessage(sender: "B"), newMessage(sender: "C")], now: t0)
-            try await store.pauseSender(
-                "A", because: Classification(errorClass: .senderLevel, code: 190, title: "expired", details: nil, httpStatus: 401), now: t0)
+            #expect(try await store.insertSender(senderRecord("A", status: .paused)))
             let claimed = try await store.claim(limit: 10, owner: "w", now: t0, leaseUntil: t0, excludedSenders: ["B"])
-            #expect(claimed.map(\.senderID) == ["C"])
-            #expect(try await store.pausedSenders().map(\.id) == ["A"])
-            #expect(try await store.resumeSender("A"))
-            #expect(try await !store.resumeSender("A"))
+            #expect(claimed.map(\.senderID) == ["C"], "a paused sender's message was claimed, or a held one's")
+            let resumed = try await store.updateSender("A") { record in
+                var record = record
+                record.health.status = .connected
+                return record
+            }
+            #expect(resumed?.before.health.status == .paused)
             #expect(
                 try await store.claim(limit: 10, owner: "w", now: t0, leaseUntil: t0, excludedSenders: []).map(\.senderID).sorted() == ["A", "B"])
         }

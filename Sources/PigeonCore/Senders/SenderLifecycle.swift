@@ -28,9 +28,11 @@ public struct SenderLifecycle: Sendable {
 
     /// The default reconnect schedule: 1, 2, 3, 4 and 5 minutes.
     public static let defaultReconnectSchedule: [Duration] = (1...5).map { .seconds($0 * 60) }
+    /// The default stability period: 2 minutes.
+    public static let defaultStableAfter: Duration = .seconds(120)
 
     public init(
-        reconnectSchedule: [Duration] = SenderLifecycle.defaultReconnectSchedule, stableAfter: Duration = .seconds(120),
+        reconnectSchedule: [Duration] = SenderLifecycle.defaultReconnectSchedule, stableAfter: Duration = SenderLifecycle.defaultStableAfter,
         logoutAtFailure: Int = 3
     ) {
         self.reconnectSchedule = reconnectSchedule

@@ -5,7 +5,7 @@ public protocol MessageQueue: Sendable {
     /// Stores new messages (all in one transaction) and returns one result per input, in order.
     func enqueue(_ messages: [NewMessage], now: Date) async throws -> [EnqueueResult]
 
-    /// Claims up to `limit` due messages for `owner`, skipping paused senders and `excludedSenders`: each
+    /// Claims up to `limit` due messages for `owner`, skipping senders that do not send now (`SenderRecord.sends`) and `excludedSenders`: each
     /// returned message is `sending` with its attempt counted and leased, durably, before it is returned.
     /// Its `updatedAt` is the claim time (the attempt's start).
     func claim(
@@ -26,7 +26,7 @@ public protocol MessageQueue: Sendable {
         now: Date, limit: Int, decide: @escaping @Sendable (MessageRecord) -> MessageState?
     ) async throws -> Int
 
-    /// The earliest `next_attempt_at` among claimable messages of unpaused senders, if any.
+    /// The earliest `next_attempt_at` among claimable messages of senders that send now, if any.
     func nextDueTime() async throws -> Date?
 }
 
@@ -71,14 +71,34 @@ public enum DeleteResult: Sendable, Hashable {
     case refused(MessageStatus)
 }
 
-/// Sender pause state, shared by every process using the store.
+/// The configured senders, shared by every process using the store. Rules stay out of the store: changes
+/// arrive as closures (`SenderLifecycle`, `SenderChange`) applied inside one transaction.
 public protocol SenderRegistry: Sendable {
-    /// Pauses `senderID` with the error that caused it (idempotent; the first reason is kept).
-    func pauseSender(_ senderID: String, because error: Classification, now: Date) async throws
-    /// Resumes `senderID`; returns false if it was not paused.
-    func resumeSender(_ senderID: String) async throws -> Bool
-    /// Every sender that is paused.
-    func pausedSenders() async throws -> [SenderState]
+    /// Every sender, ordered by id.
+    func senders() async throws -> [SenderRecord]
+    /// One sender, or `nil`.
+    func sender(_ id: String) async throws -> SenderRecord?
+    /// Stores a new sender; returns false (and changes nothing) when one with its id exists.
+    func insertSender(_ record: SenderRecord) async throws -> Bool
+    /// Reads sender `id`, passes it to `change` and writes back what it returns, in one transaction that
+    /// holds the row against other writers; returns the record before and after, or `nil` when there is no
+    /// such sender. An error thrown by `change` leaves the sender as it was.
+    func updateSender(
+        _ id: String, _ change: @escaping @Sendable (SenderRecord) throws -> SenderRecord
+    ) async throws -> (before: SenderRecord, after: SenderRecord)?
+    /// Deletes sender `id` unless messages not yet sent (`queued`, `retry_scheduled`, `sending`) are pinned
+    /// to it, which it counts and refuses with.
+    func deleteSender(_ id: String) async throws -> SenderDeletion
+}
+
+/// What `deleteSender` did.
+public enum SenderDeletion: Sendable, Hashable {
+    /// The sender is gone.
+    case deleted
+    /// No such sender.
+    case notFound
+    /// This many unsent messages are pinned to it; nothing changed.
+    case hasUnsentMessages(Int)
 }
 
 /// Small settings kept in the database (such as a generated API key).

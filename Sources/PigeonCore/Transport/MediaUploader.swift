@@ -2,8 +2,12 @@ import Foundation
 
 /// Uploads media to a sender's phone number (Meta's `POST /{phone_number_id}/media`).
 public protocol MediaUploader: Sendable {
-    /// Uploads `data` and returns Meta's media id; throws with what Meta said when it refused.
-    func uploadMedia(_ data: Data, mimeType: String, filename: String, phoneNumberID: String) async throws -> String
+    /// Uploads `data` and returns Meta's media id; throws with what Meta said when it refused. `accessToken`
+    /// is the sender's own token; nil uploads with the uploader's configured one.
+    func uploadMedia(
+        _ data: Data, mimeType: String, filename: String, phoneNumberID: String, accessToken: String?
+    ) async throws
+        -> String
 }
 
 /// Fetches an asset's bytes from a URL once, for `POST /v1/media` with `{"url": …}`.

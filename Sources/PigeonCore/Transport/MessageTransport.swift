@@ -6,11 +6,14 @@ public struct OutboundMessage: Sendable, Hashable {
     public var senderID: String
     /// Meta's message object as a JSON object, without `messaging_product`.
     public var payload: String
+    /// The sender's own access token; nil sends with the transport's configured one.
+    public var accessToken: String?
 
-    public init(id: MessageID, senderID: String, payload: String) {
+    public init(id: MessageID, senderID: String, payload: String, accessToken: String? = nil) {
         self.id = id
         self.senderID = senderID
         self.payload = payload
+        self.accessToken = accessToken
     }
 }
 

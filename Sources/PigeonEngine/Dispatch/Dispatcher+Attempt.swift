@@ -47,7 +47,9 @@ extension Dispatcher {
     }
 
     private func send(_ record: MessageRecord, payload: String, media: MediaUse?, started: ContinuousClock.Instant) {
-        transport.send(OutboundMessage(id: record.id, senderID: record.senderID, payload: payload)) { outcome in
+        let message = OutboundMessage(
+            id: record.id, senderID: record.senderID, payload: payload, accessToken: senders.accessToken(for: record.senderID))
+        transport.send(message) { outcome in
             self.handle(outcome, of: record, media: media, elapsed: ContinuousClock.now - started)
         }
     }

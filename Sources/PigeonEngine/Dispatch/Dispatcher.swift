@@ -8,7 +8,9 @@ import Synchronization
 /// when it comes back and records outcomes in batches through the lifecycle. On graceful shutdown it stops
 /// claiming and finishes what is in flight (each send is bounded by the transport's timeout) before returning.
 public final class Dispatcher: Service {
-    let store: any MessageQueue & SenderRegistry
+    let store: any MessageQueue
+    /// The senders: their credentials for each send, and their pauses.
+    let senders: SenderService
     let transport: any MessageTransport
     let lifecycle: Lifecycle
     let classifier: ErrorClassifier
@@ -41,7 +43,7 @@ public final class Dispatcher: Service {
     private let attemptsDone = Atomic<Bool>(false)
 
     public init(
-        store: any MessageQueue & SenderRegistry, transport: any MessageTransport, lifecycle: Lifecycle,
+        store: any MessageQueue, senders: SenderService, transport: any MessageTransport, lifecycle: Lifecycle,
         classifier: ErrorClassifier, pacer: SenderPacer, clock: any PigeonClock, signal: WakeSignal,
         configuration: DispatcherConfiguration, logger: Logger, waiters: OutcomeWaiters = OutcomeWaiters(),
         media: MediaService? = nil, mediaErrors: MediaErrorMonitor? = nil,
@@ -51,6 +53,7 @@ public final class Dispatcher: Service {
         self.mediaErrors = mediaErrors
         self.waiters = waiters
         self.store = store
+        self.senders = senders
         self.transport = transport
         self.lifecycle = lifecycle
         self.classifier = classifier
@@ -60,7 +63,7 @@ public final class Dispatcher: Service {
         self.configuration = configuration
         self.logger = logger
         self.random = random
-        effects = EffectRunner(senders: store, pacer: pacer, logger: logger)
+        effects = EffectRunner(senders: senders, pacer: pacer, logger: logger)
     }
 
     /// Number of messages leased by this worker now.

@@ -3,9 +3,9 @@ import Logging
 import PigeonCore
 
 /// Carries out the effects a lifecycle transition asks for, for the dispatcher and the webhook processor
-/// alike: pausing a sender in the store, or holding it in the pacer.
+/// alike: pausing a sender through its lifecycle, or holding it in the pacer.
 struct EffectRunner: Sendable {
-    let senders: any SenderRegistry
+    let senders: SenderService
     let pacer: SenderPacer
     let logger: Logger
 
@@ -14,7 +14,7 @@ struct EffectRunner: Sendable {
             switch effect {
             case .pauseSender(let error):
                 do {
-                    try await senders.pauseSender(sender, because: error, now: now)
+                    try await senders.senderError(sender, error)
                     logger.error(
                         "sender paused: Meta reported a sender-level error; its messages stay queued until POST /v1/senders/\(sender)/resume",
                         metadata: ["sender": "\(sender)", "code": "\(error.code.map(String.init) ?? "-")", "title": "\(error.title)"])

@@ -38,6 +38,8 @@ public final class MediaService: Sendable {
     let store: any MediaLibrary
     let files: any MediaBytes
     let uploader: any MediaUploader
+    /// Each sender's own access token for its uploads.
+    let tokens: @Sendable (String) -> String?
     let fetcher: (any MediaFetcher)?
     let clock: any PigeonClock
     let configuration: Configuration
@@ -55,9 +57,10 @@ public final class MediaService: Sendable {
     }
 
     init(
-        store: any MediaLibrary, files: any MediaBytes, uploader: any MediaUploader, fetcher: (any MediaFetcher)?,
-        clock: any PigeonClock, configuration: Configuration, logger: Logger
+        store: any MediaLibrary, files: any MediaBytes, uploader: any MediaUploader, tokens: @escaping @Sendable (String) -> String?,
+        fetcher: (any MediaFetcher)?, clock: any PigeonClock, configuration: Configuration, logger: Logger
     ) {
+        self.tokens = tokens
         self.fetcher = fetcher
         self.store = store
         self.files = files
@@ -278,7 +281,8 @@ public final class MediaService: Sendable {
             let id: String
             do {
                 let data = try await files.read(asset.sha256)
-                id = try await uploader.uploadMedia(data, mimeType: asset.mimeType, filename: asset.filename, phoneNumberID: senderID)
+                id = try await uploader.uploadMedia(
+                    data, mimeType: asset.mimeType, filename: asset.filename, phoneNumberID: senderID, accessToken: tokens(senderID))
             } catch {
                 logger.warning("uploading media failed", metadata: ["key": "\(key)", "sender": "\(senderID)", "error": "\(error)"])
                 let at = clock.now()

@@ -3,7 +3,7 @@ import Hummingbird
 import PigeonCore
 import PigeonEngine
 
-/// Operator actions: retry (one or in bulk), cancel, delete, resume a sender.
+/// Operator actions on messages: retry (one or in bulk), cancel, delete.
 struct OperatorRoutes {
     let service: MessageService
 
@@ -16,7 +16,6 @@ struct OperatorRoutes {
             try await transition(context, action: "cancelled") { try await service.cancel($0) }
         }
         router.delete("/v1/messages/:id") { _, context in try await delete(context) }
-        router.post("/v1/senders/:id/resume") { _, context in try await resume(context) }
     }
 
     private func transition(
@@ -83,13 +82,5 @@ struct OperatorRoutes {
         case .refused(let status):
             throw APIError(.conflict, "invalid_state", "message \(id) is \(status.rawValue): an attempt is in flight; try again in a moment")
         }
-    }
-
-    private func resume(_ context: PigeonRequestContext) async throws -> Response {
-        let sender = try context.parameters.require("id")
-        guard try await service.resumeSender(sender) else {
-            throw APIError(.conflict, "not_paused", "sender \(sender) is not paused")
-        }
-        return JSONBody.response(["id": sender, "paused": false])
     }
 }

@@ -12,7 +12,7 @@ struct SystemRoutes {
         router.get("/healthz") { _, _ in JSONBody.response(["status": "ok"]) }
         router.get("/readyz") { _, context in
             do {
-                _ = try await service.store.pausedSenders()
+                _ = try await service.store.sender("")
                 return JSONBody.response(["status": "ready"])
             } catch {
                 context.logger.error("readiness check failed", metadata: ["error": "\(error)"])
@@ -36,11 +36,20 @@ struct SystemRoutes {
             "dead_letter": stats.delivery.counts[.failed] ?? 0,
             "attempts_last_hour": stats.delivery.attemptsInWindow,
             "retries_last_hour": stats.delivery.retriesInWindow,
-            "paused_senders": stats.pausedSenders.map { sender in
+            "senders": stats.senders.map { sender in
                 [
-                    "id": sender.id, "reason": JSONBody.value(sender.pauseReason),
-                    "error_code": JSONBody.value(sender.pauseErrorCode), "paused_at": JSONBody.date(sender.pausedAt),
-                ]
+                    "id": sender.id, "kind": sender.kind.rawValue, "pool": sender.pool, "status": sender.health.status.rawValue,
+                    "consecutive_failures": sender.health.consecutiveFailures, "reconnect_attempts": sender.health.reconnectAttempts,
+                ] as [String: Any]
+            },
+            "paused_senders": stats.senders.filter { $0.health.status == .paused }.map { sender in
+                var code: Any = NSNull()
+                if case .senderError(let error, _) = sender.health.pauseReason { code = error }
+                return [
+                    "id": sender.id, "reason": JSONBody.value(sender.health.lastFailureReason), "error_code": code,
+                    "paused_by": sender.health.pauseReason == .operator ? "operator" : "sender_error",
+                    "paused_at": JSONBody.date(sender.health.lastFailureAt ?? sender.updatedAt),
+                ] as [String: Any]
             },
             "throttled_senders": stats.throttledSenders.sorted { $0.key < $1.key }.map { ["id": $0.key, "until": JSONBody.date($0.value)] },
             "webhooks": ["unprocessed": stats.intake.unprocessedWebhooks, "pending_events": stats.intake.pendingEvents],

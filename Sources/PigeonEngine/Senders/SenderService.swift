@@ -1,0 +1,220 @@
+import Foundation
+import Logging
+import PigeonCore
+import Synchronization
+
+/// The configured senders for the API and the engine: creates, changes and deletes them in the store, feeds
+/// their events through `SenderLifecycle`, carries out what each transition asks, and keeps a snapshot of
+/// every sender with its opened credentials for the send path (refreshed by `SenderMonitor`, and at once
+/// for changes made here).
+public final class SenderService: Sendable {
+    /// The store.
+    public let store: any SenderRegistry & MessageAdministration
+    /// The sender rules in use.
+    public let lifecycle: SenderLifecycle
+    let messages: Lifecycle
+    let sealer: any SecretSealing
+    let clock: any PigeonClock
+    let signal: WakeSignal
+    let control: (any SenderControl)?
+    let logger: Logger
+
+    private struct Entry: Sendable {
+        var record: SenderRecord
+        var secrets: SenderSecrets
+    }
+    private let snapshot = Mutex<[String: Entry]>([:])
+
+    public init(
+        store: any SenderRegistry & MessageAdministration, lifecycle: SenderLifecycle, messages: Lifecycle, sealer: any SecretSealing,
+        clock: any PigeonClock, signal: WakeSignal, control: (any SenderControl)?, logger: Logger
+    ) {
+        self.store = store
+        self.lifecycle = lifecycle
+        self.messages = messages
+        self.sealer = sealer
+        self.clock = clock
+        self.signal = signal
+        self.control = control
+        self.logger = logger
+    }
+
+    // MARK: Reading
+
+    /// Reads every sender from the store into the snapshot; returns them by id.
+    @discardableResult
+    public func reload() async throws -> [SenderRecord] {
+        let records = try await store.senders()
+        let entries = Dictionary(uniqueKeysWithValues: records.map { ($0.id, Entry(record: $0, secrets: opened($0))) })
+        snapshot.withLock { $0 = entries }
+        return records
+    }
+
+    /// Sender `id` from the snapshot, or from the store when the snapshot does not know it yet.
+    public func sender(_ id: String) async throws -> SenderRecord? {
+        if let cached = cached(id) { return cached }
+        guard let record = try await store.sender(id) else { return nil }
+        remember(record)
+        return record
+    }
+
+    /// Sender `id` as of the last snapshot.
+    public func cached(_ id: String) -> SenderRecord? { snapshot.withLock { $0[id]?.record } }
+
+    /// Every sender as of the last snapshot, by id.
+    public var all: [SenderRecord] { snapshot.withLock { $0.values.map(\.record) }.sorted { $0.id < $1.id } }
+
+    /// The access token to send through sender `id` with, if it has one (the send path's lookup).
+    public func accessToken(for id: String) -> String? { snapshot.withLock { $0[id]?.secrets.accessToken } }
+
+    /// The credentials of sender `id`, opened.
+    public func secrets(for id: String) -> SenderSecrets? { snapshot.withLock { $0[id]?.secrets } }
+
+    // MARK: Changing
+
+    /// Stores a new sender from `draft`; returns nil (and changes nothing) when its id is taken.
+    public func create(_ draft: SenderDraft) async throws -> SenderRecord? {
+        let (record, effects) = SenderChange.create(draft, sealedSecrets: try sealer.seal(draft.secrets), now: clock.now())
+        guard try await store.insertSender(record) else { return nil }
+        remember(record, secrets: draft.secrets)
+        logger.info("sender created", metadata: ["sender": "\(record.id)", "kind": "\(record.kind.rawValue)", "pool": "\(record.pool)"])
+        await carryOut(effects, before: nil, after: record)
+        return record
+    }
+
+    /// Applies `patch` to sender `id`; returns the changed sender, or nil when there is none.
+    public func update(_ id: String, _ patch: SenderPatch) async throws -> SenderRecord? {
+        let now = clock.now()
+        let (sealer, lifecycle) = (sealer, lifecycle)
+        guard
+            let (before, after) = try await store.updateSender(
+                id,
+                { record in
+                    let secrets = SenderChange.merge(patch, into: try sealer.open(record.sealedSecrets))
+                    return SenderChange.apply(patch, to: record, sealedSecrets: try sealer.seal(secrets), lifecycle: lifecycle, now: now).0
+                })
+        else { return nil }
+        let effects = SenderChange.apply(patch, to: before, sealedSecrets: after.sealedSecrets, lifecycle: lifecycle, now: now).1
+        remember(after)
+        if patch.replacesCredentials { logger.info("sender credentials replaced", metadata: ["sender": "\(id)"]) }
+        await carryOut(effects, before: before, after: after)
+        return after
+    }
+
+    /// Feeds `event` to sender `id`'s lifecycle and carries out what it asks; returns the sender before and
+    /// after, or nil when there is no such sender.
+    @discardableResult
+    public func apply(_ event: SenderEvent, to id: String) async throws -> (before: SenderRecord, after: SenderRecord)? {
+        let now = clock.now()
+        let lifecycle = lifecycle
+        guard
+            let (before, after) = try await store.updateSender(
+                id,
+                { record in
+                    var next = record
+                    next.health = lifecycle.transition(record.health, event, now: now).health
+                    if next.health != record.health { next.updatedAt = now }
+                    return next
+                })
+        else { return nil }
+        remember(after)
+        if before.health.status != after.health.status {
+            logger.info(
+                "sender \(after.health.status.rawValue)",
+                metadata: ["sender": "\(id)", "was": "\(before.health.status.rawValue)", "event": "\(event)"])
+        }
+        await carryOut(lifecycle.transition(before.health, event, now: now).effects, before: before, after: after)
+        return (before, after)
+    }
+
+    /// Pauses sender `id` after a sender-level error (such as 190, an expired token) reported for one of its
+    /// messages; a sender without a record (messages stored by an earlier version) gets one, paused.
+    public func senderError(_ id: String, _ error: Classification) async throws {
+        let event = SenderEvent.senderError(code: error.code ?? 0, title: error.title)
+        if try await apply(event, to: id) != nil { return }
+        let draft = SenderDraft(
+            id: id, kind: .cloudAPI, pool: SenderRecord.defaultPool, limits: .defaults(for: .cloudAPI), settings: SenderSettings(),
+            secrets: SenderSecrets(), enabled: true)
+        var (record, _) = SenderChange.create(draft, sealedSecrets: [], now: clock.now())
+        record.health = lifecycle.transition(record.health, event, now: clock.now()).health
+        if try await !store.insertSender(record) { try await apply(event, to: id) }
+        remember(record)
+    }
+
+    /// Deletes sender `id`. Unless `force`, it is refused while unsent messages are pinned to it; with
+    /// `force`, those not in flight are cancelled first. Returns what happened and how many were cancelled.
+    public func delete(_ id: String, force: Bool) async throws -> (SenderDeletion, cancelled: Int) {
+        var cancelled = 0
+        if force, try await sender(id) != nil {
+            let (messages, now) = (messages, clock.now())
+            for status in [MessageStatus.queued, .retryScheduled] {
+                cancelled += try await store.updateAll(
+                    MessageFilter(status: status, senderID: id), limit: MessageService.bulkRetryLimit, now: now
+                ) { messages.transition($0, .cancel, now: now) }
+            }
+        }
+        let result = try await store.deleteSender(id)
+        if result == .deleted {
+            _ = snapshot.withLock { $0.removeValue(forKey: id) }
+            logger.info("sender deleted", metadata: ["sender": "\(id)", "cancelled_messages": "\(cancelled)"])
+        }
+        return (result, cancelled)
+    }
+
+    /// Makes sure the Cloud API number configured by `PIGEON_META_PHONE_NUMBER_ID` exists as a sender in the
+    /// default pool, with the configured token (`nil` in the sandbox, whose transport needs none).
+    public func ensureCloudSender(_ id: String, accessToken: String?) async throws {
+        if let existing = try await store.sender(id) {
+            let secrets = try sealer.open(existing.sealedSecrets)
+            if let accessToken, secrets.accessToken != accessToken {
+                var patch = SenderPatch()
+                patch.accessToken = accessToken
+                _ = try await update(id, patch)
+            }
+            return
+        }
+        let draft = SenderDraft(
+            id: id, kind: .cloudAPI, pool: SenderRecord.defaultPool, limits: .defaults(for: .cloudAPI), settings: SenderSettings(),
+            secrets: SenderSecrets(accessToken: accessToken), enabled: true)
+        _ = try await create(draft)
+    }
+
+    // MARK: Effects
+
+    /// Carries out `effects` in order; what a bridge action leads to is fed back to the lifecycle before the
+    /// next, so a caller sees the sender as its actions left it.
+    private func carryOut(_ effects: [SenderEffect], before: SenderRecord?, after: SenderRecord) async {
+        if after.sends && before?.sends != true { signal.notify() }
+        for effect in effects {
+            switch effect {
+            case .alert(let text):
+                logger.error("sender needs attention: \(text)", metadata: ["sender": "\(after.id)"])
+            case .reroute:
+                signal.notify()
+            case .startSession, .restartSession, .stopSession, .logoutSession, .probe:
+                guard let control else { continue }
+                let secrets = secrets(for: after.id) ?? SenderSecrets()
+                guard let event = await control.perform(effect, sender: after, secrets: secrets) else { continue }
+                do {
+                    try await apply(event, to: after.id)
+                } catch {
+                    logger.error("recording a sender event failed", metadata: ["sender": "\(after.id)", "error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    private func remember(_ record: SenderRecord, secrets: SenderSecrets? = nil) {
+        let secrets = secrets ?? opened(record)
+        snapshot.withLock { $0[record.id] = Entry(record: record, secrets: secrets) }
+    }
+
+    private func opened(_ record: SenderRecord) -> SenderSecrets {
+        do {
+            return try sealer.open(record.sealedSecrets)
+        } catch {
+            logger.error("sender credentials cannot be opened", metadata: ["sender": "\(record.id)", "error": "\(error)"])
+            return SenderSecrets()
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Logging
+import PigeonCore
+import PostgresNIO
+
+extension PostgresStore: SenderRegistry {
+    public func senders() async throws -> [SenderRecord] {
+        let logger = logger
+        return try await read { connection in
+            try await connection.rows(SQL("SELECT * FROM senders ORDER BY id"), logger: logger).map(Self.sender(from:))
+        }
+    }
+
+    public func sender(_ id: String) async throws -> SenderRecord? {
+        let logger = logger
+        return try await read { connection in try await Self.sender(id, lock: false, connection, logger: logger) }
+    }
+
+    public func insertSender(_ record: SenderRecord) async throws -> Bool {
+        let logger = logger
+        return try await write { connection in
+            var sql = SQL()
+            let c = SenderColumns(record)
+            sql.text = """
+                INSERT INTO senders (id, kind, pool, status, sends, limits, settings, secrets, health, number_health, created_at, updated_at)
+                VALUES (\(sql.bind(c.id)), \(sql.bind(c.kind)), \(sql.bind(c.pool)), \(sql.bind(c.status)), \(sql.bind(c.sends)),
+                  \(sql.bind(c.limits)), \(sql.bind(c.settings)), \(sql.bind(Data(c.secrets))), \(sql.bind(c.health)),
+                  \(sql.bind(c.numberHealth)), \(sql.bind(c.createdAt)), \(sql.bind(c.updatedAt)))
+                ON CONFLICT (id) DO NOTHING RETURNING id
+                """
+            return try await connection.run(sql, logger: logger) > 0
+        }
+    }
+
+    public func updateSender(
+        _ id: String, _ change: @escaping @Sendable (SenderRecord) throws -> SenderRecord
+    ) async throws -> (before: SenderRecord, after: SenderRecord)? {
+        let logger = logger
+        return try await write { connection in
+            guard let before = try await Self.sender(id, lock: true, connection, logger: logger) else { return nil }
+            var after = try change(before)
+            after.id = id
+            var sql = SQL()
+            let c = SenderColumns(after)
+            sql.text = """
+                UPDATE senders SET kind = \(sql.bind(c.kind)), pool = \(sql.bind(c.pool)), status = \(sql.bind(c.status)),
+                  sends = \(sql.bind(c.sends)), limits = \(sql.bind(c.limits)), settings = \(sql.bind(c.settings)),
+                  secrets = \(sql.bind(Data(c.secrets))), health = \(sql.bind(c.health)), number_health = \(sql.bind(c.numberHealth)),
+                  created_at = \(sql.bind(c.createdAt)), updated_at = \(sql.bind(c.updatedAt))
+                WHERE id = \(sql.bind(c.id))
+                """
+            try await connection.run(sql, logger: logger)
+            return (before, after)
+        }
+    }
+
+    public func deleteSender(_ id: String) async throws -> SenderDeletion {
+        let logger = logger
+        return try await write { connection in
+            guard try await Self.sender(id, lock: true, connection, logger: logger) != nil else { return .notFound }
+            var count = SQL()
+            count.text = """
+                SELECT COUNT(*) AS n FROM messages
+                WHERE status IN ('queued', 'retry_scheduled', 'sending') AND sender_id = \(count.bind(id))
+                """
+            let unsent = try await connection.rows(count, logger: logger).first!.get("n", as: Int.self)
+            guard unsent == 0 else { return .hasUnsentMessages(unsent) }
+            var delete = SQL()
+            delete.text = "DELETE FROM senders WHERE id = \(delete.bind(id))"
+            try await connection.run(delete, logger: logger)
+            return .deleted
+        }
+    }
+
+    private static func sender(_ id: String, lock: Bool, _ connection: PostgresConnection, logger: Logger) async throws -> SenderRecord? {
+        var sql = SQL()
+        sql.text = "SELECT * FROM senders WHERE id = \(sql.bind(id))\(lock ? " FOR UPDATE" : "")"
+        return try await connection.rows(sql, logger: logger).first.map(sender(from:))
+    }
+
+    private static func sender(from row: PostgresRandomAccessRow) throws -> SenderRecord {
+        let secrets = try row.get("secrets", as: ByteBuffer.self)
+        return try SenderColumns(
+            id: row.get("id"), kind: row.get("kind"), pool: row.get("pool"), status: row.get("status"), sends: row.get("sends"),
+            limits: row.get("limits"), settings: row.get("settings"), secrets: Array(secrets.readableBytesView),
+            health: row.get("health"), numberHealth: row.get("number_health"), createdAt: row.get("created_at"),
+            updatedAt: row.get("updated_at")
+        ).record()
+    }
+}

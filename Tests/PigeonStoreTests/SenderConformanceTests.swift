@@ -1,0 +1,76 @@
+import Foundation
+import PigeonCore
+import PigeonTestSupport
+import Testing
+
+/// The sender registry on both stores: records round-trip whole, ids are unique, changes happen inside one
+/// transaction (a throwing change leaves the record alone; concurrent changes are serialised), and a
+/// sender with unsent messages is not deleted.
+@Suite struct SenderConformanceTests {
+    @Test(arguments: StoreKind.available) func aSenderRoundTripsWholeAndReadsBackFromAnotherOpening(_ kind: StoreKind) async throws {
+        try await TemporaryDatabase.run(kind) { database in
+            let store = try await database.open()
+            let record = senderRecord("support-1", kind: .webSession, status: .paused, pool: "web")
+            #expect(try await store.insertSender(record))
+            #expect(try await !store.insertSender(senderRecord("support-1")), "a second sender took a used id")
+            #expect(try await store.insertSender(senderRecord("100")))
+            let other = try await database.open()
+            #expect(try await other.sender("support-1") == record)
+            #expect(try await other.senders().map(\.id) == ["100", "support-1"])
+            #expect(try await other.sender("nobody") == nil)
+        }
+    }
+
+    @Test(arguments: StoreKind.available) func aChangeThatThrowsChangesNothingAndChangesAreSerialised(_ kind: StoreKind) async throws {
+        try await TemporaryDatabase.run(kind) { database in
+            let store = try await database.open()
+            #expect(try await store.insertSender(senderRecord("100")))
+            struct Refused: Error {}
+            await #expect(throws: Refused.self) {
+                _ = try await store.updateSender("100") { record in
+                    var record = record
+                    record.pool = "changed"
+                    _ = record
+                    throw Refused()
+                }
+            }
+            #expect(try await store.sender("100")?.pool == "default")
+            #expect(try await store.updateSender("nobody") { $0 } == nil)
+            let second = try await database.open()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for opened in [store, second] {
+                    group.addTask {
+                        for _ in 0..<20 {
+                            _ = try await opened.updateSender("100") { record in
+                                var record = record
+                                record.health.consecutiveFailures += 1
+                                return record
+                            }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await store.sender("100")?.health.consecutiveFailures == 2 + 40, "concurrent changes were lost")
+        }
+    }
+
+    @Test(arguments: StoreKind.available) func aSenderWithUnsentMessagesIsNotDeleted(_ kind: StoreKind) async throws {
+        try await TemporaryDatabase.run(kind) { database in
+            let store = try await database.open()
+            #expect(try await store.insertSender(senderRecord("100")))
+            #expect(try await store.insertSender(senderRecord("200")))
+            _ = try await store.enqueue([newMessage(sender: "100"), newMessage(sender: "100"), newMessage(sender: "200")], now: t0)
+            _ = try await store.claim(limit: 1, owner: "w", now: t0, leaseUntil: t0.addingTimeInterval(30), excludedSenders: ["200"])
+            #expect(try await store.deleteSender("100") == .hasUnsentMessages(2), "a queued or sending message was not counted")
+            #expect(try await store.sender("100") != nil)
+            #expect(try await store.deleteSender("nobody") == .notFound)
+            let cancelled = try await store.updateAll(MessageFilter(status: .queued, senderID: "200"), limit: 10, now: t0) {
+                Lifecycle().transition($0, .cancel, now: t0)
+            }
+            #expect(cancelled == 1)
+            #expect(try await store.deleteSender("200") == .deleted)
+            #expect(try await store.senders().map(\.id) == ["100"])
+        }
+    }
+}
