@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Hummingbird
 import Logging
@@ -9,7 +10,9 @@ import Logging
 /// - `GET /_sim/requests` lists what was received (`?to=` filters), `DELETE /_sim/requests` forgets it;
 /// - `POST /_sim/webhooks` sets where statuses are reported (`SimulatorWebhooks` as JSON), `GET` shows it,
 ///   `DELETE` stops them;
-/// - `POST /_sim/reset` clears rules and requests.
+/// - `POST /_sim/tokens/revoke` (`{"token"}`) expires a token: requests carrying it get error 190;
+/// - `POST /_sim/numbers/{phone_number_id}` (`SimulatedNumber` as JSON) sets what its health check reports;
+/// - `POST /_sim/reset` clears rules, requests, revoked tokens and number health.
 public struct MetaSimulator: Sendable {
     let state = SimulatorState()
     /// Shared by every webhook this simulator sends.
@@ -46,9 +49,7 @@ public struct MetaSimulator: Sendable {
             try await sendMessage(request, context: context)
         }
         router.post("/:version/:phone/media") { request, _ in
-            guard request.headers[.authorization]?.hasPrefix("Bearer ") == true else {
-                return Self.graphError(code: 190, status: 401, title: "Invalid OAuth access token", details: "missing bearer token")
-            }
+            if let refused = refusal(request) { return refused }
             let body = try await request.body.collect(upTo: 100 * 1024 * 1024)
             if let rule = state.takeUploadRule() {
                 if let delay = rule.delayMs { try await Task.sleep(for: .milliseconds(delay)) }
@@ -62,10 +63,9 @@ public struct MetaSimulator: Sendable {
             return Self.json(["id": state.storeMedia(bytes: body.readableBytes)])
         }
         router.get("/:version/:phone") { request, context in
-            let id = context.parameters.get("phone") ?? ""  // a media id (the router needs one name per depth)
-            guard request.headers[.authorization]?.hasPrefix("Bearer ") == true else {
-                return Self.graphError(code: 190, status: 401, title: "Invalid OAuth access token", details: "missing bearer token")
-            }
+            let id = context.parameters.get("phone") ?? ""  // a media id or a phone number id (one name per depth)
+            if let refused = refusal(request) { return refused }
+            if request.uri.queryParameters.get("fields")?.contains("health_status") == true { return numberHealth(id) }
             guard let size = state.mediaSize(id) else {
                 return Self.graphError(code: 100, status: 400, title: "Invalid parameter", details: "no media with id \(id)")
             }
@@ -99,9 +99,10 @@ public struct MetaSimulator: Sendable {
             phoneNumberID: phone, to: to, type: type, callbackData: object?["biz_opaque_callback_data"] as? String,
             body: body, responseStatus: 200, wamid: nil, receivedAtMs: Int64(Date().timeIntervalSince1970 * 1000))
 
+        received.tokenSHA256 = Self.bearer(request).map(Self.tokenDigest)
         let response: Response
-        if request.headers[.authorization]?.hasPrefix("Bearer ") != true {
-            response = Self.graphError(code: 190, status: 401, title: "Invalid OAuth access token", details: "missing bearer token")
+        if let refused = refusal(request) {
+            response = refused
         } else if object?["messaging_product"] as? String != "whatsapp" || to == nil || type == nil {
             response = Self.graphError(
                 code: 100, status: 400, title: "Invalid parameter", details: "messaging_product, to and type are required")
@@ -149,6 +150,41 @@ public struct MetaSimulator: Sendable {
             "contacts": [["input": to, "wa_id": SimulatorRule.digits(to)]],
             "messages": [message],
         ])
+    }
+
+    /// The 190 answer for a request without a bearer token or with a revoked one; nil when it may go on.
+    private func refusal(_ request: Request) -> Response? {
+        guard let token = Self.bearer(request) else {
+            return Self.graphError(code: 190, status: 401, title: "Invalid OAuth access token", details: "missing bearer token")
+        }
+        guard !state.isRevoked(token) else {
+            return Self.graphError(
+                code: 190, status: 401, title: "Error validating access token: Session has expired", details: "the token was revoked")
+        }
+        return nil
+    }
+
+    /// The phone number health check's answer for `id`.
+    private func numberHealth(_ id: String) -> Response {
+        let number = state.number(id)
+        return Self.json([
+            "id": id, "quality_rating": number.qualityRating, "whatsapp_business_manager_messaging_limit": number.messagingLimit,
+            "throughput": ["level": "STANDARD"],
+            "health_status": [
+                "can_send_message": number.healthStatus,
+                "entities": [["entity_type": "PHONE_NUMBER", "id": id, "can_send_message": number.healthStatus]],
+            ],
+        ])
+    }
+
+    static func bearer(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return nil }
+        return String(header.dropFirst("Bearer ".count))
+    }
+
+    /// The first 16 hex digits of the SHA-256 of `token`, which requests are recorded with.
+    public static func tokenDigest(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
     }
 
     static func graphError(code: Int, status: Int, title: String, details: String?) -> Response {

@@ -59,9 +59,30 @@ struct SimulatorControl {
             state.webhooks = nil
             return MetaSimulator.json(["webhooks": "off"])
         }
+        router.post("/_sim/tokens/revoke") { request, _ in
+            let bytes = try await request.body.collect(upTo: 64 * 1024)
+            guard let body = try? JSONDecoder().decode([String: String].self, from: Data(buffer: bytes)), let token = body["token"] else {
+                return MetaSimulator.json(["error": "send {\"token\": \"<access token>\"}"], status: .badRequest)
+            }
+            state.revoke(token)
+            return MetaSimulator.json(["revoked": MetaSimulator.tokenDigest(token)])
+        }
+        router.post("/_sim/numbers/:id") { request, context in
+            let bytes = try await request.body.collect(upTo: 64 * 1024)
+            guard let id = context.parameters.get("id"),
+                let number = try? JSONDecoder().decode(SimulatedNumber.self, from: Data(buffer: bytes))
+            else {
+                return MetaSimulator.json(
+                    ["error": "send {\"health_status\": \"BLOCKED\", \"quality_rating\": \"RED\", \"messaging_limit\": \"TIER_250\"}"],
+                    status: .badRequest)
+            }
+            state.setNumber(id, number)
+            return try Self.encode(number, status: .created)
+        }
         router.post("/_sim/reset") { _, _ in
             state.clearRules()
             state.clearReceived()
+            state.clearAccounts()
             return MetaSimulator.json(["reset": true])
         }
     }

@@ -19,6 +19,8 @@ public struct ReceivedRequest: Codable, Sendable, Hashable {
     public var wamid: String?
     /// When it arrived (ms since 1970).
     public var receivedAtMs: Int64
+    /// The first 16 hex digits of the SHA-256 of the bearer token it carried (never the token itself).
+    public var tokenSHA256: String?
 
     enum CodingKeys: String, CodingKey {
         case phoneNumberID = "phone_number_id"
@@ -28,6 +30,7 @@ public struct ReceivedRequest: Codable, Sendable, Hashable {
         case responseStatus = "response_status"
         case wamid
         case receivedAtMs = "received_at_ms"
+        case tokenSHA256 = "token_sha256"
     }
 }
 
@@ -44,6 +47,8 @@ final class SimulatorState: Sendable {
         var nextMediaID = 1_000_000_000_000_000
         var webhooks: SimulatorWebhooks?
         var media: [String: Int] = [:]
+        var revokedTokens: Set<String> = []
+        var numbers: [String: SimulatedNumber] = [:]
     }
     private let state = Mutex(State())
 
@@ -111,6 +116,18 @@ final class SimulatorState: Sendable {
     /// The size of uploaded media `id`, if it exists.
     func mediaSize(_ id: String) -> Int? { state.withLock { $0.media[id] } }
 
+    /// Makes `token` expired: every request carrying it is answered with error 190.
+    func revoke(_ token: String) { _ = state.withLock { $0.revokedTokens.insert(token) } }
+
+    /// Whether `token` was revoked.
+    func isRevoked(_ token: String) -> Bool { state.withLock { $0.revokedTokens.contains(token) } }
+
+    /// What the health check of phone number `id` reports (AVAILABLE, GREEN, TIER_1K unless set).
+    func number(_ id: String) -> SimulatedNumber { state.withLock { $0.numbers[id] } ?? SimulatedNumber() }
+
+    /// Sets what the health check of phone number `id` reports.
+    func setNumber(_ id: String, _ number: SimulatedNumber) { state.withLock { $0.numbers[id] = number } }
+
     func record(_ request: ReceivedRequest) {
         state.withLock { state in
             if state.received.count >= Self.maxRecorded { state.received.removeFirst(state.received.count / 2) }
@@ -121,4 +138,34 @@ final class SimulatorState: Sendable {
     var received: [ReceivedRequest] { state.withLock { $0.received } }
 
     func clearReceived() { state.withLock { $0.received.removeAll() } }
+
+    /// Forgets revoked tokens and number health.
+    func clearAccounts() {
+        state.withLock { state in
+            state.revokedTokens.removeAll()
+            state.numbers.removeAll()
+        }
+    }
+}
+
+/// What the simulator's phone number health check answers (`GET /{version}/{phone_number_id}?fields=…`).
+public struct SimulatedNumber: Codable, Sendable, Hashable {
+    /// `can_send_message`: `AVAILABLE`, `LIMITED` or `BLOCKED`.
+    public var healthStatus: String
+    /// `GREEN`, `YELLOW`, `RED` or `UNKNOWN`.
+    public var qualityRating: String
+    /// Such as `TIER_1K`.
+    public var messagingLimit: String
+
+    public init(healthStatus: String = "AVAILABLE", qualityRating: String = "GREEN", messagingLimit: String = "TIER_1K") {
+        self.healthStatus = healthStatus
+        self.qualityRating = qualityRating
+        self.messagingLimit = messagingLimit
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case healthStatus = "health_status"
+        case qualityRating = "quality_rating"
+        case messagingLimit = "messaging_limit"
+    }
 }

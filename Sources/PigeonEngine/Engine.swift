@@ -109,7 +109,7 @@ public final class Engine: Sendable {
             store: store, lifecycle: options.senderLifecycle, messages: lifecycle, sealer: options.sealer, clock: clock, signal: signal,
             control: options.senderControl, logger: logger)
         self.senders = senders
-        senderMonitor = SenderMonitor(senders: senders, clock: clock, logger: logger)
+        senderMonitor = SenderMonitor(senders: senders, clock: clock, leadership: leadership, logger: logger)
         service = MessageService(
             store: store, senders: senders, lifecycle: lifecycle, clock: clock, signal: signal, pacer: pacer, waiters: waiters,
             defaultSenderID: options.defaultSenderID)

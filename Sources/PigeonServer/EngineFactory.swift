@@ -66,7 +66,12 @@ public enum EngineFactory {
             mediaRefresh: parts.mediaRefresh ?? .init(refreshBefore: config.mediaRefreshBefore),
             mediaFetcher: HTTPMediaFetcher(allowsPlainHTTP: config.isSandbox || config.mediaPlainHTTP),
             defaultSenderID: config.defaultSenderID, sealer: parts.sealer,
-            senderLifecycle: SenderLifecycle(reconnectSchedule: config.reconnectSchedule, stableAfter: config.sessionStableAfter))
+            senderLifecycle: SenderLifecycle(reconnectSchedule: config.reconnectSchedule, stableAfter: config.sessionStableAfter),
+            senderControl: (parts.transport as? CloudAPIClient).map { client in
+                CloudNumberControl(classifier: ErrorClassifier(table: errorTable), clock: parts.clock) {
+                    await client.checkNumber($0, accessToken: $1, now: $2)
+                }
+            })
         let engine = Engine(store: store, transport: parts.transport, clock: parts.clock, options: options, logger: logger, random: parts.random)
         try await engine.senders.ensureCloudSender(config.defaultSenderID, accessToken: config.metaAccessToken)
         try await engine.senders.reload()

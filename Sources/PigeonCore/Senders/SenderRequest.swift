@@ -121,9 +121,15 @@ public enum SenderRequestValidator {
 
     private static func patch(body: [String: Any], kind: SenderKind) throws(ValidationError) -> SenderPatch {
         let allowed = fields[kind]!
-        if let unknown = body.keys.sorted().first(where: { !allowed.contains($0) }) {
+        let known = fields.values.reduce(into: Set<String>()) { $0.formUnion($1) }
+        if let unknown = body.keys.sorted().first(where: { !known.contains($0) }) {
             throw ValidationError(
-                "unknown_field", "\(unknown) is not a field of a \(kind.rawValue) sender; use \(allowed.sorted().joined(separator: ", "))")
+                "unknown_field", "\(unknown) is not a field of a sender; use \(known.sorted().joined(separator: ", "))")
+        }
+        if let other = body.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw ValidationError(
+                "not_for_this_kind", "\(other) does not apply to a \(kind.rawValue) sender; it takes \(allowed.sorted().joined(separator: ", "))",
+                kind: .unusable)
         }
         var patch = SenderPatch()
         if let pool = body["pool"] { patch.pool = try name(pool, field: "pool", digitsOnly: false) }
@@ -151,8 +157,13 @@ public enum SenderRequestValidator {
             }
         }
         if let zone = body["time_zone"] {
-            guard let text = zone as? String, !text.isEmpty, TimeZone(identifier: text) != nil else {
+            guard let text = zone as? String, !text.isEmpty else {
                 throw ValidationError("invalid_time_zone", "time_zone must be an IANA time zone, such as \"UTC\" or \"Europe/Berlin\"")
+            }
+            guard TimeZone(identifier: text) != nil else {
+                throw ValidationError(
+                    "unknown_time_zone", "time_zone \(text) is not a known IANA time zone; use one such as \"UTC\" or \"Europe/Berlin\"",
+                    kind: .unusable)
             }
             patch.timeZone = text
         }
@@ -174,10 +185,12 @@ public enum SenderRequestValidator {
             throw ValidationError("unknown_field", "bridge.\(unknown) is not a field; use url, api_key, session, webhook_secret")
         }
         if let url = bridge["url"] {
-            guard let text = url as? String, let parsed = URL(string: text), let scheme = parsed.scheme?.lowercased(),
-                ["http", "https"].contains(scheme), parsed.host?.isEmpty == false
-            else {
-                throw ValidationError("invalid_bridge", "bridge.url must be the WAHA server's http(s) URL, such as \"http://127.0.0.1:3000\"")
+            guard let text = url as? String, text.wholeMatch(of: bridgeURLPattern) != nil else {
+                throw ValidationError(
+                    "invalid_bridge", "bridge.url must be the WAHA server's http(s) URL without a query, such as \"http://127.0.0.1:3000\"")
+            }
+            guard let parsed = URL(string: text), parsed.host?.isEmpty == false, (parsed.port ?? 80) <= 65535 else {
+                throw ValidationError("unusable_bridge_url", "bridge.url \(text) cannot be used: check its host and port", kind: .unusable)
             }
             patch.bridgeURL = text.hasSuffix("/") ? String(text.dropLast()) : text
         }
@@ -188,13 +201,24 @@ public enum SenderRequestValidator {
 
     private static func delay(_ value: Any) throws(ValidationError) -> SenderLimits.DelayRange? {
         if value is NSNull { return nil }
-        let hint = "delay must be {\"min\": \"25s\", \"max\": \"40s\"} (min at most max, each at most 1h), or null for none"
         guard let object = value as? [String: Any], object.count == 2, let min = object["min"] as? String,
-            let max = object["max"] as? String, let low = try? DurationParser.parse(min), let high = try? DurationParser.parse(max),
-            low <= high, high <= .seconds(3600)
-        else { throw ValidationError("invalid_delay", hint) }
+            let max = object["max"] as? String, min.wholeMatch(of: durationPattern) != nil, max.wholeMatch(of: durationPattern) != nil
+        else {
+            throw ValidationError(
+                "invalid_delay", "delay must be {\"min\": \"25s\", \"max\": \"40s\"} (a number and ms, s, m, h or d), or null for none")
+        }
+        guard let low = try? DurationParser.parse(min), let high = try? DurationParser.parse(max), low <= high, high <= .seconds(3600)
+        else {
+            throw ValidationError(
+                "unusable_delay", "delay \(min)–\(max) cannot be used: each above 0, min at most max, max at most 1h", kind: .unusable)
+        }
         return SenderLimits.DelayRange(min: low, max: high)
     }
+
+    /// What `bridge.url` looks like (the OpenAPI document has the same pattern).
+    nonisolated(unsafe) static let bridgeURLPattern = #/https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?/#
+    /// What a duration in `delay` looks like (the OpenAPI document has the same pattern).
+    nonisolated(unsafe) static let durationPattern = #/[0-9]{1,9}(\.[0-9]{1,3})?(ms|s|m|h|d)/#
 
     private static func object(_ json: [UInt8]) throws(ValidationError) -> [String: Any] {
         guard let value = try? JSONSerialization.jsonObject(with: Data(json), options: [.fragmentsAllowed]) else {
@@ -214,8 +238,11 @@ public enum SenderRequestValidator {
     }
 
     private static func secret(_ value: Any, field: String) throws(ValidationError) -> String {
-        guard let text = value as? String, !text.isEmpty, text.count <= 4096, !text.contains(where: \.isWhitespace) else {
-            throw ValidationError("invalid_secret", "\(field) must be a non-empty string without spaces, at most 4,096 characters")
+        guard let text = value as? String, (1...4096).contains(text.unicodeScalars.count),
+            !text.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F })
+        else {
+            throw ValidationError(
+                "invalid_secret", "\(field) must be a non-empty string without spaces or control characters, at most 4,096 characters")
         }
         return text
     }
@@ -224,7 +251,7 @@ public enum SenderRequestValidator {
     private static func name(_ value: Any, field: String, digitsOnly: Bool) throws(ValidationError) -> String {
         let valid: (Character) -> Bool =
             digitsOnly ? { $0.isASCII && $0.isNumber } : { $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }
-        guard let text = value as? String, (1...maxNameLength).contains(text.count), text.allSatisfy(valid) else {
+        guard let text = value as? String, (1...maxNameLength).contains(text.unicodeScalars.count), text.allSatisfy(valid) else {
             throw ValidationError(
                 "invalid_\(field.replacingOccurrences(of: "bridge.", with: ""))",
                 digitsOnly

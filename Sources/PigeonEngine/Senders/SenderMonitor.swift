@@ -6,20 +6,31 @@ import ServiceLifecycle
 /// Keeps the senders moving with time: every `interval` it reads every sender from the store (so changes
 /// made by other instances reach this one's send path) and ticks each one whose lifecycle has something
 /// due (a reconnect attempt, the end of a restriction, a stability period reached). The tick is applied in
-/// the store's transaction, so of several instances only one carries out a due reconnect.
+/// the store's transaction, so of several instances only one carries out a due reconnect. The instance
+/// that leads also checks each Cloud API number's health every `numberCheckInterval` (Meta rate-limits
+/// these reads), which is how a number paused by an expired token resumes once its token works again.
 public struct SenderMonitor: Service {
     /// How often it looks (default 1 s).
     public static let defaultInterval: Duration = .seconds(1)
+    /// How often a Cloud API number's health is read from Meta (default 5 minutes).
+    public static let defaultNumberCheckInterval: Duration = .seconds(300)
 
     let senders: SenderService
     let clock: any PigeonClock
     let interval: Duration
+    let numberCheckInterval: Duration
+    let leadership: Leadership?
     let logger: Logger
 
-    public init(senders: SenderService, clock: any PigeonClock, interval: Duration = SenderMonitor.defaultInterval, logger: Logger) {
+    public init(
+        senders: SenderService, clock: any PigeonClock, interval: Duration = SenderMonitor.defaultInterval,
+        numberCheckInterval: Duration = SenderMonitor.defaultNumberCheckInterval, leadership: Leadership?, logger: Logger
+    ) {
         self.senders = senders
         self.clock = clock
         self.interval = interval
+        self.numberCheckInterval = numberCheckInterval
+        self.leadership = leadership
         self.logger = logger
     }
 
@@ -29,15 +40,29 @@ public struct SenderMonitor: Service {
         }
     }
 
-    /// One pass at `now`; returns the ids of the senders it ticked.
+    /// One pass at `now`; returns the ids of the senders it ticked or checked.
     @discardableResult
     public func runOnce(now: Date) async throws -> [String] {
-        var ticked: [String] = []
-        for record in try await senders.reload()
-        where senders.lifecycle.transition(record.health, .tick, now: now).health != record.health {
-            try await senders.apply(.tick, to: record.id)
-            ticked.append(record.id)
+        var touched: [String] = []
+        let leads = await leadership?.leads() ?? true
+        for record in try await senders.reload() {
+            if senders.lifecycle.transition(record.health, .tick, now: now).health != record.health {
+                try await senders.apply(.tick, to: record.id)
+                touched.append(record.id)
+            }
+            if leads, numberCheckDue(record, now: now) {
+                try await senders.check(record.id)
+                touched.append(record.id)
+            }
         }
-        return ticked
+        return touched
+    }
+
+    /// Whether `record` is a Cloud API number whose health was last read over `numberCheckInterval` ago and
+    /// that is not held back by an operator (paused, disabled).
+    func numberCheckDue(_ record: SenderRecord, now: Date) -> Bool {
+        guard record.kind == .cloudAPI, record.health.status != .disabled, record.health.pauseReason != .operator else { return false }
+        guard let checked = record.numberHealth.checkedAt else { return true }
+        return checked.adding(numberCheckInterval) <= now
     }
 }

@@ -105,6 +105,13 @@ public final class SenderService: Sendable {
     /// after, or nil when there is no such sender.
     @discardableResult
     public func apply(_ event: SenderEvent, to id: String) async throws -> (before: SenderRecord, after: SenderRecord)? {
+        try await record(SenderObservation(event: event), of: id)
+    }
+
+    /// Records what a health check or bridge action observed of sender `id` (its event through the lifecycle,
+    /// and Meta's report on a number) and carries out what the transition asks.
+    @discardableResult
+    public func record(_ observation: SenderObservation, of id: String) async throws -> (before: SenderRecord, after: SenderRecord)? {
         let now = clock.now()
         let lifecycle = lifecycle
         guard
@@ -112,12 +119,14 @@ public final class SenderService: Sendable {
                 id,
                 { record in
                     var next = record
-                    next.health = lifecycle.transition(record.health, event, now: now).health
-                    if next.health != record.health { next.updatedAt = now }
+                    if let event = observation.event { next.health = lifecycle.transition(record.health, event, now: now).health }
+                    if let number = observation.numberHealth { next.numberHealth = number }
+                    if next != record { next.updatedAt = now }
                     return next
                 })
         else { return nil }
         remember(after)
+        guard let event = observation.event else { return (before, after) }
         if before.health.status != after.health.status {
             logger.info(
                 "sender \(after.health.status.rawValue)",
@@ -125,6 +134,12 @@ public final class SenderService: Sendable {
         }
         await carryOut(lifecycle.transition(before.health, event, now: now).effects, before: before, after: after)
         return (before, after)
+    }
+
+    /// Checks sender `id`'s health now (a Cloud API number's health status) and records what was found.
+    public func check(_ id: String) async throws {
+        guard let record = try await sender(id) else { return }
+        await carryOut([.probe], before: record, after: record)
     }
 
     /// Pauses sender `id` after a sender-level error (such as 190, an expired token) reported for one of its
@@ -194,9 +209,9 @@ public final class SenderService: Sendable {
             case .startSession, .restartSession, .stopSession, .logoutSession, .probe:
                 guard let control else { continue }
                 let secrets = secrets(for: after.id) ?? SenderSecrets()
-                guard let event = await control.perform(effect, sender: after, secrets: secrets) else { continue }
+                guard let observation = await control.perform(effect, sender: after, secrets: secrets) else { continue }
                 do {
-                    try await apply(event, to: after.id)
+                    try await record(observation, of: after.id)
                 } catch {
                     logger.error("recording a sender event failed", metadata: ["sender": "\(after.id)", "error": "\(error)"])
                 }
