@@ -36,22 +36,49 @@ public final class MessageService: Sendable {
     /// The attempt budget for messages that do not set `max_attempts`.
     public var defaultMaxAttempts: Int { lifecycle.policy.retry.defaultMaxAttempts }
 
-    /// Builds the stored form of a validated request.
+    /// Builds the stored form of a validated request: pinned to the sender it names, or pooled (in the pool
+    /// it names, else the default pool) and routed to a sender of the pool by `accept`.
     public func newMessage(_ request: MessageRequest, requestHash: String?) -> NewMessage {
         NewMessage(
-            id: .generate(now: clock.now()), senderID: request.senderID ?? defaultSenderID, recipient: request.recipient,
+            id: .generate(now: clock.now()), senderID: request.senderID ?? "", recipient: request.recipient,
             type: request.type, payload: request.payload, maxAttempts: request.maxAttempts ?? defaultMaxAttempts,
-            idempotencyKey: request.idempotencyKey, requestHash: requestHash)
+            idempotencyKey: request.idempotencyKey, requestHash: requestHash,
+            pool: request.senderID == nil ? request.pool ?? SenderRecord.defaultPool : nil)
     }
 
     /// Stores `messages` in one transaction; returns after the commit. Throws `ValidationError` (and stores
     /// nothing) when a message names a media library asset that does not exist.
     public func accept(_ messages: [NewMessage]) async throws -> [EnqueueResult] {
+        let messages = try await route(messages)
         try await checkSenders(messages)
         try await checkMediaKeys(messages)
         let results = try await store.enqueue(messages, now: clock.now())
         if results.contains(where: { if case .created = $0 { true } else { false } }) { signal.notify() }
         return results
+    }
+
+    /// The messages with each pooled one assigned to a sender of its pool; throws when a pool has no sender
+    /// that could ever send a message's type.
+    private func route(_ messages: [NewMessage]) async throws -> [NewMessage] {
+        var routed = messages
+        for (index, message) in messages.enumerated() {
+            guard let pool = message.pool else { continue }
+            let prefix = messages.count > 1 ? "messages[\(index)]: " : ""
+            switch try await senders.route(pool: pool, type: message.type) {
+            case .success(let sender):
+                routed[index].senderID = sender.id
+            case .failure(.emptyPool(let pool)):
+                throw ValidationError(
+                    "no_sender_in_pool", "\(prefix)pool \(pool) has no senders; add one with POST /v1/senders {\"pool\": \"\(pool)\", …}",
+                    kind: .unusable)
+            case .failure(.unsupportedType(let pool, let type)):
+                throw ValidationError(
+                    "unsupported_by_pool",
+                    "\(prefix)no sender of pool \(pool) can send \(type) messages: web sessions send \(SenderKind.webSessionTypes.sorted().joined(separator: ", ")); add a cloud_api sender to the pool",
+                    kind: .unusable)
+            }
+        }
+        return routed
     }
 
     /// Every sender the messages name exists and can send their type.

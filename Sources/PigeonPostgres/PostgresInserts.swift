@@ -45,12 +45,12 @@ enum PostgresInserts {
                     + [
                         sql.bind(message.id.rawValue), sql.bind(message.senderID), sql.bind(message.recipient), sql.bind(message.type),
                         sql.bind(message.payload), "'queued'", sql.bind(message.maxAttempts), nowMillis, sql.bind(message.idempotencyKey),
-                        sql.bind(message.requestHash), nowMillis, nowMillis,
+                        sql.bind(message.requestHash), nowMillis, nowMillis, sql.bind(message.pool),
                     ].joined(separator: ", ") + ")"
             }
             sql.text = """
                 INSERT INTO messages (id, sender_id, recipient, type, payload, status, max_attempts, next_attempt_at,
-                  idempotency_key, request_hash, created_at, updated_at)
+                  idempotency_key, request_hash, created_at, updated_at, pool)
                 VALUES \(rows.joined(separator: ", "))
                 ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
                 RETURNING id, seq
@@ -69,7 +69,8 @@ enum PostgresInserts {
                 let record = MessageRecord(
                     id: message.id, seq: seq, senderID: message.senderID, recipient: message.recipient, type: message.type,
                     payload: message.payload, idempotencyKey: message.idempotencyKey,
-                    state: .new(maxAttempts: message.maxAttempts, now: created), createdAt: created, updatedAt: created, sentAt: nil)
+                    state: .new(maxAttempts: message.maxAttempts, now: created), createdAt: created, updatedAt: created, sentAt: nil,
+                    pool: message.pool)
                 results[index] = .created(record)
                 if let key = message.idempotencyKey { known[key] = (record, message.requestHash) }
             }

@@ -16,6 +16,7 @@ enum PostgresMigrations {
         ("v2_idempotency_key_partial_index", v2),
         ("v3_media_bytes", v3),
         ("v4_sender_records", v4),
+        ("v5_pools", v5),
     ]
 
     /// Applies every migration not applied yet; returns their identifiers.
@@ -296,5 +297,16 @@ enum PostgresMigrations {
         "DROP TABLE senders",
         "ALTER TABLE sender_records RENAME TO senders",
         "CREATE INDEX senders_not_sending ON senders (id) WHERE NOT sends",
+    ]
+
+    /// Pooled messages (`pool` set) may move between the senders of their pool; each attempt records the
+    /// sender it went out through.
+    static let v5 = [
+        "ALTER TABLE messages ADD COLUMN pool TEXT",
+        "ALTER TABLE attempts ADD COLUMN sender_id TEXT",
+        """
+        CREATE INDEX messages_pooled ON messages (pool, sender_id)
+          WHERE pool IS NOT NULL AND status IN ('queued','retry_scheduled')
+        """,
     ]
 }

@@ -10,7 +10,7 @@ enum PostgresRows {
         seq, id, sender_id, recipient, type, payload, status, attempts, counted_attempts, max_attempts,
         next_attempt_at, failure_reason, wamid, pair_level, media_retried, in_doubt_grace_used, lease_owner,
         lease_expires_at, last_error_code, last_error_class, last_error_title, last_error_details,
-        last_error_http_status, last_error_cause, idempotency_key, created_at, updated_at, sent_at
+        last_error_http_status, last_error_cause, idempotency_key, created_at, updated_at, sent_at, pool
         """
 
     /// `messageColumns` qualified by a table alias.
@@ -45,7 +45,7 @@ enum PostgresRows {
             id: MessageID(rawValue: try row.get("id")), seq: try row.get("seq"), senderID: try row.get("sender_id"),
             recipient: try row.get("recipient"), type: try row.get("type"), payload: try row.get("payload"),
             idempotencyKey: try row.get("idempotency_key"), state: state, createdAt: try row.date("created_at")!,
-            updatedAt: try row.date("updated_at")!, sentAt: try row.date("sent_at"))
+            updatedAt: try row.date("updated_at")!, sentAt: try row.date("sent_at"), pool: try row.get("pool"))
     }
 
     static func attempt(from row: PostgresRandomAccessRow) throws -> AttemptRecord {
@@ -58,7 +58,8 @@ enum PostgresRows {
         }
         return AttemptRecord(
             number: try row.get("number"), startedAt: try row.date("started_at")!, finishedAt: try row.date("finished_at"),
-            outcome: AttemptOutcome(rawValue: try row.get("outcome")) ?? .inDoubt, error: error, durationMs: try row.get("duration_ms"))
+            outcome: AttemptOutcome(rawValue: try row.get("outcome")) ?? .inDoubt, error: error, durationMs: try row.get("duration_ms"),
+            senderID: try row.get("sender_id"))
     }
 
     /// The messages `sql` (which selects `messageColumns`) returns.

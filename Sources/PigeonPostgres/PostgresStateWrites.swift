@@ -80,12 +80,12 @@ enum PostgresStateWrites {
                         sql.bind(attempt.seq), sql.bind(attempt.number), sql.bind(attempt.startedAt.millisecondsSince1970),
                         sql.bind(attempt.finishedAt.millisecondsSince1970), sql.bind(attempt.outcome.rawValue), sql.bind(error?.httpStatus),
                         sql.bind(error?.code), sql.bind(error?.errorClass.rawValue), sql.bind(error?.title), sql.bind(error?.details),
-                        sql.bind(error?.cause?.rawValue), sql.bind(attempt.durationMs),
+                        sql.bind(error?.cause?.rawValue), sql.bind(attempt.durationMs), sql.bind(attempt.senderID),
                     ].joined(separator: ", ") + ")"
             }
             sql.text = """
                 INSERT INTO attempts (message_seq, number, started_at, finished_at, outcome, http_status, error_code, error_class,
-                  error_title, error_details, error_cause, duration_ms)
+                  error_title, error_details, error_cause, duration_ms, sender_id)
                 VALUES \(rows.joined(separator: ", "))
                 ON CONFLICT (message_seq, number) DO UPDATE SET finished_at = excluded.finished_at, outcome = excluded.outcome,
                   http_status = excluded.http_status, error_code = excluded.error_code, error_class = excluded.error_class,

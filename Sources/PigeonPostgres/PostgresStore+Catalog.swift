@@ -16,7 +16,7 @@ extension PostgresStore: MessageCatalog {
         let logger = logger
         return try await read { connection in
             var sql = SQL()
-            sql.text = "SELECT seq, status, attempts, updated_at FROM messages WHERE id = \(sql.bind(id.rawValue))"
+            sql.text = "SELECT seq, status, attempts, updated_at, sender_id FROM messages WHERE id = \(sql.bind(id.rawValue))"
             guard let message = try await connection.rows(sql, logger: logger).first else { return [] }
             var history = SQL()
             history.text = "SELECT * FROM attempts WHERE message_seq = \(history.bind(try message.get("seq", as: Int64.self))) ORDER BY number"
@@ -27,7 +27,7 @@ extension PostgresStore: MessageCatalog {
                 attempts.append(
                     AttemptRecord(
                         number: number, startedAt: try message.date("updated_at")!, finishedAt: nil, outcome: .inFlight, error: nil,
-                        durationMs: nil))
+                        durationMs: nil, senderID: try message.get("sender_id")))
             }
             return attempts
         }

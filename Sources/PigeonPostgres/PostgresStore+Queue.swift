@@ -60,7 +60,7 @@ extension PostgresStore: MessageQueue {
                 done.map {
                     AttemptRow(
                         seq: $0.seq, number: $0.attempt, startedAt: $0.startedAt, outcome: $0.outcome, error: $0.error,
-                        finishedAt: $0.finishedAt, durationMs: $0.durationMs)
+                        finishedAt: $0.finishedAt, durationMs: $0.durationMs, senderID: $0.senderID)
                 }, logger: logger)
             try await PostgresStateWrites.recordMediaUse(
                 connection, done.compactMap { completion in completion.media.map { (completion, $0) } }, logger: logger)
@@ -103,7 +103,7 @@ extension PostgresStore: MessageQueue {
                 reclaimed.map { record, write in
                     AttemptRow(
                         seq: record.seq, number: record.state.attempts, startedAt: record.updatedAt, outcome: .inDoubt,
-                        error: write.new.lastError, finishedAt: now, durationMs: nil)
+                        error: write.new.lastError, finishedAt: now, durationMs: nil, senderID: record.senderID)
                 }, logger: logger)
             return reclaimed.count
         }

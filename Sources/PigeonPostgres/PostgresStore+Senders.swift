@@ -54,6 +54,33 @@ extension PostgresStore: SenderRegistry {
         }
     }
 
+    public func reassign(
+        pool: String, from senders: Set<String>, afterSeq: Int64, limit: Int,
+        to target: @escaping @Sendable (MessageRecord) -> String?
+    ) async throws -> (moved: Int, lastSeq: Int64?) {
+        guard !senders.isEmpty else { return (0, nil) }
+        let logger = logger
+        return try await write { connection in
+            var select = SQL()
+            select.text = """
+                SELECT \(PostgresRows.messageColumns) FROM messages
+                WHERE pool = \(select.bind(pool)) AND sender_id = ANY(\(select.bind(Array(senders)))::text[])
+                  AND status IN ('queued', 'retry_scheduled') AND seq > \(select.bind(afterSeq))
+                ORDER BY seq LIMIT \(select.bind(limit)) FOR UPDATE SKIP LOCKED
+                """
+            let records = try await PostgresRows.messages(connection, select, logger: logger)
+            let moves = records.compactMap { record in target(record).flatMap { $0 == record.senderID ? nil : (record.seq, $0) } }
+            guard !moves.isEmpty else { return (0, records.last?.seq) }
+            var update = SQL()
+            update.text = """
+                UPDATE messages SET sender_id = moves.sender
+                FROM unnest(\(update.bind(moves.map(\.0)))::bigint[], \(update.bind(moves.map(\.1)))::text[]) AS moves (seq, sender)
+                WHERE messages.seq = moves.seq AND messages.status IN ('queued', 'retry_scheduled') RETURNING messages.seq
+                """
+            return (try await connection.run(update, logger: logger), records.last?.seq)
+        }
+    }
+
     public func deleteSender(_ id: String) async throws -> SenderDeletion {
         let logger = logger
         return try await write { connection in

@@ -17,8 +17,8 @@ final class MessageInserter {
             try db.cachedStatement(
                 sql: """
                     INSERT INTO messages (id, sender_id, recipient, type, payload, status, max_attempts, next_attempt_at,
-                      idempotency_key, request_hash, created_at, updated_at)
-                    VALUES (?1, ?2, ?4, ?5, ?6, 'queued', ?7, ?3, ?8, ?9, ?3, ?3)
+                      idempotency_key, request_hash, created_at, updated_at, pool)
+                    VALUES (?1, ?2, ?4, ?5, ?6, 'queued', ?7, ?3, ?8, ?9, ?3, ?3, ?10)
                     """), in: db)
     }
 
@@ -33,13 +33,14 @@ final class MessageInserter {
         statement.bind(message.maxAttempts, at: 7)
         statement.bind(message.idempotencyKey, at: 8)
         statement.bind(message.requestHash, at: 9)
+        statement.bind(message.pool, at: 10)
         try statement.execute()
         counters.moved(from: nil, to: .queued)
         return MessageRecord(
             id: message.id, seq: statement.lastInsertedRowID, senderID: message.senderID, recipient: message.recipient,
             type: message.type, payload: message.payload, idempotencyKey: message.idempotencyKey,
             state: .new(maxAttempts: message.maxAttempts, now: created), createdAt: created, updatedAt: created,
-            sentAt: nil)
+            sentAt: nil, pool: message.pool)
     }
 
     /// Counts the inserted messages in `/v1/stats`.

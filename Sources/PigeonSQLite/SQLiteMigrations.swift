@@ -283,6 +283,17 @@ enum SQLiteMigrations {
                     CREATE INDEX senders_not_sending ON senders(id) WHERE sends = 0;
                     """)
         }
+        // Pooled messages (`pool` set) may move between the senders of their pool; each attempt records the
+        // sender it went out through.
+        migrator.registerMigration("v12_pools") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE messages ADD COLUMN pool TEXT;
+                    ALTER TABLE attempts ADD COLUMN sender_id TEXT;
+                    CREATE INDEX messages_pooled ON messages(pool, sender_id)
+                      WHERE pool IS NOT NULL AND status IN ('queued','retry_scheduled');
+                    """)
+        }
         return migrator
     }
 }

@@ -10,7 +10,7 @@ enum SQLiteRows {
         case seq, id, senderID, recipient, type, payload, status, attempts, countedAttempts, maxAttempts, nextAttemptAt
         case failureReason, wamid, pairLevel, mediaRetried, inDoubtGraceUsed, leaseOwner, leaseExpiresAt
         case lastErrorCode, lastErrorClass, lastErrorTitle, lastErrorDetails, lastErrorHTTPStatus, lastErrorCause
-        case idempotencyKey, createdAt, updatedAt, sentAt
+        case idempotencyKey, createdAt, updatedAt, sentAt, pool
 
         /// The SQL column name.
         var name: String {
@@ -83,7 +83,7 @@ enum SQLiteRows {
             idempotencyKey: row.optionalString(C.idempotencyKey.rawValue), state: state,
             createdAt: Date(millisecondsSince1970: row.int64(C.createdAt.rawValue)),
             updatedAt: Date(millisecondsSince1970: row.int64(C.updatedAt.rawValue)),
-            sentAt: date(row.optionalInt64(C.sentAt.rawValue)))
+            sentAt: date(row.optionalInt64(C.sentAt.rawValue)), pool: row.optionalString(C.pool.rawValue))
     }
 
     static func attempt(from row: Row) -> AttemptRecord {
@@ -97,7 +97,7 @@ enum SQLiteRows {
         return AttemptRecord(
             number: row["number"], startedAt: date(row["started_at"])!, finishedAt: date(row["finished_at"]),
             outcome: AttemptOutcome(rawValue: row["outcome"]) ?? .inDoubt, error: error,
-            durationMs: row["duration_ms"])
+            durationMs: row["duration_ms"], senderID: row["sender_id"])
     }
 }
 

@@ -146,12 +146,13 @@ enum SQLiteStateWrites {
             try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO attempts (started_at, message_seq, number, finished_at, outcome, http_status,
-                      error_code, error_class, error_title, error_details, duration_ms, error_cause)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      error_code, error_class, error_title, error_details, duration_ms, error_cause, sender_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """), in: db)
         var counters = CounterChanges()
         for attempt in attempts {
             insert.bind(attempt.startedAt.millisecondsSince1970, at: 1)
+            insert.bind(attempt.senderID, at: 13)
             try bindOutcome(of: attempt, to: insert)
             if try insert.execute() == 1 {
                 counters.attempted(startedAt: attempt.startedAt, number: attempt.number)

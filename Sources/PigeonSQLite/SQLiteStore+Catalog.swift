@@ -14,7 +14,7 @@ extension SQLiteStore: MessageCatalog {
         try await read { db in
             guard
                 let message = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT seq, status, attempts, updated_at FROM messages WHERE id = ?"),
+                    db.cachedStatement(sql: "SELECT seq, status, attempts, updated_at, sender_id FROM messages WHERE id = ?"),
                     arguments: [id.rawValue])
             else { return [] }
             var history = try Row.fetchAll(
@@ -26,7 +26,7 @@ extension SQLiteStore: MessageCatalog {
                 history.append(
                     AttemptRecord(
                         number: number, startedAt: SQLiteRows.date(message[3])!, finishedAt: nil, outcome: .inFlight,
-                        error: nil, durationMs: nil))
+                        error: nil, durationMs: nil, senderID: message[4]))
             }
             return history
         }

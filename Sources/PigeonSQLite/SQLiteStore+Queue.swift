@@ -65,7 +65,7 @@ extension SQLiteStore: MessageQueue {
                 done.map {
                     AttemptRow(
                         seq: $0.seq, number: $0.attempt, startedAt: $0.startedAt, outcome: $0.outcome, error: $0.error,
-                        finishedAt: $0.finishedAt, durationMs: $0.durationMs)
+                        finishedAt: $0.finishedAt, durationMs: $0.durationMs, senderID: $0.senderID)
                 })
             try SQLiteStateWrites.recordMediaUse(db, done.compactMap { completion in completion.media.map { (completion, $0) } })
             return Set(done.map(\.messageID))
@@ -104,7 +104,7 @@ extension SQLiteStore: MessageQueue {
                 reclaimed.map { record, write in
                     AttemptRow(
                         seq: record.seq, number: record.state.attempts, startedAt: record.updatedAt, outcome: .inDoubt,
-                        error: write.new.lastError, finishedAt: now, durationMs: nil)
+                        error: write.new.lastError, finishedAt: now, durationMs: nil, senderID: record.senderID)
                 })
             return reclaimed.count
         }

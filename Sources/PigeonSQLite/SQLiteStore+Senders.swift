@@ -30,6 +30,34 @@ extension SQLiteStore: SenderRegistry {
         }
     }
 
+    public func reassign(
+        pool: String, from senders: Set<String>, afterSeq: Int64, limit: Int,
+        to target: @escaping @Sendable (MessageRecord) -> String?
+    ) async throws -> (moved: Int, lastSeq: Int64?) {
+        guard !senders.isEmpty else { return (0, nil) }
+        return try await write { db in
+            let marks = Array(repeating: "?", count: senders.count).joined(separator: ", ")
+            var arguments: StatementArguments = [pool]
+            arguments += StatementArguments(Array(senders))
+            arguments += [afterSeq, limit]
+            let records = try SQLiteRows.messages(
+                db,
+                sql: """
+                    SELECT \(SQLiteRows.messageColumns) FROM messages INDEXED BY messages_pooled
+                    WHERE pool = ? AND sender_id IN (\(marks)) AND status IN ('queued', 'retry_scheduled') AND seq > ?
+                    ORDER BY seq LIMIT ?
+                    """, arguments: arguments)
+            let update = try db.cachedStatement(sql: "UPDATE messages SET sender_id = ? WHERE seq = ? AND status = ? AND sender_id = ?")
+            var moved = 0
+            for record in records {
+                guard let next = target(record), next != record.senderID else { continue }
+                try update.execute(arguments: [next, record.seq, record.state.status.rawValue, record.senderID])
+                moved += db.changesCount
+            }
+            return (moved, records.last?.seq)
+        }
+    }
+
     public func deleteSender(_ id: String) async throws -> SenderDeletion {
         try await write { db in
             let waiting = try Int.fetchOne(

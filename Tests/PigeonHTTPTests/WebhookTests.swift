@@ -171,7 +171,8 @@ import Testing
                 [
                     AttemptCompletion(
                         messageID: record.id, seq: record.seq, owner: "other", claimed: record.state, state: sent, outcome: .sent,
-                        error: nil, startedAt: h.clock.now(), finishedAt: h.clock.now(), durationMs: 3)
+                        error: nil, startedAt: h.clock.now(), finishedAt: h.clock.now(), durationMs: 3,
+                        senderID: record.senderID)
                 ],
                 now: h.clock.now())
             #expect(try await h.processWebhooks() == 0, "a pending event was tried again before its backoff")

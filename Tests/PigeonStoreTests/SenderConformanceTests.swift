@@ -74,3 +74,32 @@ import Testing
         }
     }
 }
+
+extension SenderConformanceTests {
+    @Test(arguments: StoreKind.available) func reassignMovesOnlyWaitingPooledMessagesOfTheGivenSenders(_ kind: StoreKind) async throws {
+        try await TemporaryDatabase.run(kind) { database in
+            let store = try await database.open()
+            func pooled(_ sender: String, pool: String = "p") -> NewMessage {
+                var message = newMessage(sender: sender)
+                message.pool = pool
+                return message
+            }
+            let results = try await store.enqueue(
+                [pooled("A"), pooled("A"), pooled("A"), newMessage(sender: "A"), pooled("A", pool: "q"), pooled("C")], now: t0)
+            let ids = results.compactMap(\.record?.id)
+            _ = try await store.claim(limit: 1, owner: "w", now: t0, leaseUntil: t0.addingTimeInterval(30), excludedSenders: ["C"])
+            let (moved, last) = try await store.reassign(pool: "p", from: ["A", "C"], afterSeq: 0, limit: 10) { record in
+                record.senderID == "A" ? "B" : nil
+            }
+            #expect(moved == 2, "the message in flight, the pinned one or another pool's moved, or a pooled one did not")
+            #expect(last != nil)
+            var senders: [String] = []
+            for id in ids { senders.append(try await store.message(id)!.senderID) }
+            #expect(senders == ["A", "B", "B", "A", "A", "C"])
+            #expect(try await store.message(ids[1])?.pool == "p")
+            #expect(try await store.message(ids[3])?.pool == nil)
+            let (none, _) = try await store.reassign(pool: "p", from: ["B"], afterSeq: last!, limit: 10) { _ in "A" }
+            #expect(none == 0, "messages before afterSeq were examined")
+        }
+    }
+}

@@ -17,7 +17,7 @@ import Testing
             [
                 AttemptCompletion(
                     messageID: id, seq: claimed.seq, owner: "w", claimed: claimed.state, state: sent, outcome: .sent, error: nil,
-                    startedAt: t0, finishedAt: t0, durationMs: 1)
+                    startedAt: t0, finishedAt: t0, durationMs: 1, senderID: claimed.senderID)
             ], now: t0)
         return try await store.message(id)!
     }
@@ -132,7 +132,8 @@ import Testing
                 [
                     AttemptCompletion(
                         messageID: id, seq: claimed.seq, owner: "w", claimed: claimed.state, state: sent, outcome: .sent, error: nil,
-                        startedAt: t0, finishedAt: t0, durationMs: 1, media: MediaUse(ids: ["intro": "m1"], afterMediaError: true))
+                        startedAt: t0, finishedAt: t0, durationMs: 1, media: MediaUse(ids: ["intro": "m1"], afterMediaError: true),
+                        senderID: claimed.senderID)
                 ], now: t0)
             #expect(try await store.mediaUsed(messageSeq: claimed.seq, before: 2) == ["intro": "m1"])
             #expect(try await store.mediaStats().retriesAfterMediaError == 1)

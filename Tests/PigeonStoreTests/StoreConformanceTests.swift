@@ -140,7 +140,7 @@ import Testing
             let sent = lifecycle.transition(record.state, .accepted(wamid: "wamid.1"), now: t0).state!
             let stale = AttemptCompletion(
                 messageID: record.id, seq: record.seq, owner: "someone-else", claimed: record.state, state: sent,
-                outcome: .sent, error: nil, startedAt: t0, finishedAt: t0, durationMs: 5)
+                outcome: .sent, error: nil, startedAt: t0, finishedAt: t0, durationMs: 5, senderID: record.senderID)
             #expect(try await store.complete([stale], now: t0).isEmpty)
             #expect(try await store.attempts(of: record.id).map(\.outcome) == [.inFlight])
             var mine = stale
@@ -226,7 +226,7 @@ import Testing
                 [
                     AttemptCompletion(
                         messageID: claimed[0].id, seq: claimed[0].seq, owner: "w", claimed: claimed[0].state, state: sent,
-                        outcome: .sent, error: nil, startedAt: t0, finishedAt: t0, durationMs: 1)
+                        outcome: .sent, error: nil, startedAt: t0, finishedAt: t0, durationMs: 1, senderID: claimed[0].senderID)
                 ], now: t0)
             _ = try await store.update(ids[5], now: t0) { lifecycle.transition($0, .cancel, now: t0) }
             _ = try await store.delete(ids[4]) { _ in true }

@@ -26,11 +26,14 @@ public struct AttemptRecord: Sendable, Hashable {
     public var error: Classification?
     /// How long the call took, in milliseconds.
     public var durationMs: Int?
+    /// The sender it went out through (nil for attempts stored by an earlier version).
+    public var senderID: String?
 
     public init(
         number: Int, startedAt: Date, finishedAt: Date?, outcome: AttemptOutcome, error: Classification?,
-        durationMs: Int?
+        durationMs: Int?, senderID: String? = nil
     ) {
+        self.senderID = senderID
         self.number = number
         self.startedAt = startedAt
         self.finishedAt = finishedAt

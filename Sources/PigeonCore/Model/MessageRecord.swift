@@ -6,8 +6,10 @@ public struct MessageRecord: Sendable, Hashable {
     public var id: MessageID
     /// Insertion order; the pagination cursor.
     public var seq: Int64
-    /// The sender (Meta phone number id) it goes out through.
+    /// The sender it goes out through now.
     public var senderID: String
+    /// The pool of a pooled message (it may move to another sender of the pool); nil when pinned.
+    public var pool: String?
     /// The recipient, as given.
     public var recipient: String
     /// Meta's message `type` (`text`, `template`, `image` …).
@@ -27,8 +29,9 @@ public struct MessageRecord: Sendable, Hashable {
 
     public init(
         id: MessageID, seq: Int64, senderID: String, recipient: String, type: String, payload: String,
-        idempotencyKey: String?, state: MessageState, createdAt: Date, updatedAt: Date, sentAt: Date?
+        idempotencyKey: String?, state: MessageState, createdAt: Date, updatedAt: Date, sentAt: Date?, pool: String? = nil
     ) {
+        self.pool = pool
         self.id = id
         self.seq = seq
         self.senderID = senderID

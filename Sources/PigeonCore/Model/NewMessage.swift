@@ -2,8 +2,11 @@
 public struct NewMessage: Sendable, Hashable {
     /// The id it will have.
     public var id: MessageID
-    /// The sender it goes out through.
+    /// The sender it goes out through (for a pooled message, the one routing chose for now).
     public var senderID: String
+    /// The pool of a pooled message, which may move to another sender of the pool; nil when the message is
+    /// pinned to `senderID`.
+    public var pool: String?
     /// The recipient (`to`).
     public var recipient: String
     /// Meta's message type.
@@ -19,8 +22,9 @@ public struct NewMessage: Sendable, Hashable {
 
     public init(
         id: MessageID, senderID: String, recipient: String, type: String, payload: String, maxAttempts: Int,
-        idempotencyKey: String? = nil, requestHash: String? = nil
+        idempotencyKey: String? = nil, requestHash: String? = nil, pool: String? = nil
     ) {
+        self.pool = pool
         self.id = id
         self.senderID = senderID
         self.recipient = recipient

@@ -247,16 +247,17 @@ public enum SenderRequestValidator {
         return text
     }
 
-    /// An id, pool or session name: letters, digits, `_`, `-`, `.` (or digits only), 1 to 64 characters.
+    /// An id, pool or session name: ASCII letters, digits, `_` and `-` (or digits only), 1 to 64 characters,
+    /// as `sender_id` and `pool` of a message take them (`MessageValidator.isSenderID`).
     private static func name(_ value: Any, field: String, digitsOnly: Bool) throws(ValidationError) -> String {
         let valid: (Character) -> Bool =
-            digitsOnly ? { $0.isASCII && $0.isNumber } : { $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }
+            digitsOnly ? { $0.isASCII && $0.isNumber } : { $0.isASCII && ($0.isLetter || $0.isNumber || "_-".contains($0)) }
         guard let text = value as? String, (1...maxNameLength).contains(text.unicodeScalars.count), text.allSatisfy(valid) else {
             throw ValidationError(
                 "invalid_\(field.replacingOccurrences(of: "bridge.", with: ""))",
                 digitsOnly
                     ? "\(field) must be Meta's numeric id: 1 to \(maxNameLength) digits"
-                    : "\(field) must be 1 to \(maxNameLength) letters, digits, \"_\", \"-\" or \".\"")
+                    : "\(field) must be 1 to \(maxNameLength) letters, digits, \"_\" or \"-\"")
         }
         return text
     }

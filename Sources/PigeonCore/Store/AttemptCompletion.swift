@@ -24,11 +24,15 @@ public struct AttemptCompletion: Sendable, Hashable {
     public var durationMs: Int
     /// The media library ids the attempt sent, if its message names assets.
     public var media: MediaUse?
+    /// The sender the attempt went out through.
+    public var senderID: String
 
     public init(
         messageID: MessageID, seq: Int64, owner: String, claimed: MessageState, state: MessageState,
-        outcome: AttemptOutcome, error: Classification?, startedAt: Date, finishedAt: Date, durationMs: Int, media: MediaUse? = nil
+        outcome: AttemptOutcome, error: Classification?, startedAt: Date, finishedAt: Date, durationMs: Int, media: MediaUse? = nil,
+        senderID: String
     ) {
+        self.senderID = senderID
         self.media = media
         self.messageID = messageID
         self.seq = seq

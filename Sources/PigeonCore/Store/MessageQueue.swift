@@ -86,6 +86,13 @@ public protocol SenderRegistry: Sendable {
     func updateSender(
         _ id: String, _ change: @escaping @Sendable (SenderRecord) throws -> SenderRecord
     ) async throws -> (before: SenderRecord, after: SenderRecord)?
+    /// Moves waiting (`queued`, `retry_scheduled`) messages of `pool` assigned to one of `senders`, in `seq`
+    /// order after `afterSeq`, at most `limit` of them examined: each goes to the sender `target` names
+    /// (nil leaves it). Returns how many moved and the last `seq` examined (nil when none was).
+    func reassign(
+        pool: String, from senders: Set<String>, afterSeq: Int64, limit: Int,
+        to target: @escaping @Sendable (MessageRecord) -> String?
+    ) async throws -> (moved: Int, lastSeq: Int64?)
     /// Deletes sender `id` unless messages not yet sent (`queued`, `retry_scheduled`, `sending`) are pinned
     /// to it, which it counts and refuses with.
     func deleteSender(_ id: String) async throws -> SenderDeletion

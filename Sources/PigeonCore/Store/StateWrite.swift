@@ -25,10 +25,14 @@ public struct AttemptRow: Sendable {
     public var error: Classification?
     public var finishedAt: Date
     public var durationMs: Int?
+    /// The sender the attempt went out through.
+    public var senderID: String
 
     public init(
-        seq: Int64, number: Int, startedAt: Date, outcome: AttemptOutcome, error: Classification?, finishedAt: Date, durationMs: Int?
+        seq: Int64, number: Int, startedAt: Date, outcome: AttemptOutcome, error: Classification?, finishedAt: Date, durationMs: Int?,
+        senderID: String
     ) {
+        self.senderID = senderID
         self.seq = seq
         self.number = number
         self.startedAt = startedAt

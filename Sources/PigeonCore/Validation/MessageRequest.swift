@@ -11,12 +11,16 @@ public struct MessageRequest: Sendable, Hashable {
     public var idempotencyKey: String?
     /// The attempt budget asked for, if any.
     public var maxAttempts: Int?
-    /// The sender asked for, if any (a Meta phone number id).
+    /// The sender asked for, if any: the message is pinned to it.
     public var senderID: String?
+    /// The pool asked for, if any (without a sender or a pool, the default pool).
+    public var pool: String?
 
     public init(
-        recipient: String, type: String, payload: String, idempotencyKey: String?, maxAttempts: Int?, senderID: String?
+        recipient: String, type: String, payload: String, idempotencyKey: String?, maxAttempts: Int?, senderID: String?,
+        pool: String? = nil
     ) {
+        self.pool = pool
         self.recipient = recipient
         self.type = type
         self.payload = payload
@@ -28,5 +32,6 @@ public struct MessageRequest: Sendable, Hashable {
     /// The text compared when an idempotency key is replayed: everything that decides what is sent.
     public var fingerprint: String {
         "\(payload)|max_attempts=\(maxAttempts.map(String.init) ?? "default")|sender=\(senderID ?? "default")"
+            + (pool.map { "|pool=\($0)" } ?? "")
     }
 }

@@ -43,6 +43,11 @@ public struct MessageValidator: Sendable {
         let idempotencyKey = try takeIdempotencyKey(&body, path: path)
         let maxAttempts = try takeMaxAttempts(&body, path: path)
         let senderID = try takeSenderID(&body, path: path)
+        let pool = try takePool(&body, path: path)
+        if senderID != nil && pool != nil {
+            throw ValidationError(
+                "sender_and_pool", "\(path)give sender_id (to pin the message to one sender) or pool (to let any sender of it send), not both")
+        }
 
         guard let to = body["to"] else {
             throw ValidationError(
@@ -87,7 +92,7 @@ public struct MessageValidator: Sendable {
         }
         return MessageRequest(
             recipient: recipient, type: type, payload: payload, idempotencyKey: idempotencyKey, maxAttempts: maxAttempts,
-            senderID: senderID)
+            senderID: senderID, pool: pool)
     }
 
     private func checkContent(type: String, content: Any, path: String) throws(ValidationError) {
@@ -175,6 +180,14 @@ public struct MessageValidator: Sendable {
             throw ValidationError("invalid_sender_id", "\(path)sender_id must be a Meta phone number id (letters, digits, - or _)")
         }
         return sender
+    }
+
+    private func takePool(_ body: inout [String: Any], path: String) throws(ValidationError) -> String? {
+        guard let value = body.removeValue(forKey: "pool"), !(value is NSNull) else { return nil }
+        guard let pool = value as? String, Self.isSenderID(pool) else {
+            throw ValidationError("invalid_pool", "\(path)pool must be a pool name: 1 to 64 letters, digits, - or _")
+        }
+        return pool
     }
 
     /// True for a Meta phone number id as Pigeon takes it: 1–64 ASCII letters, digits, `-` or `_`.

@@ -89,7 +89,8 @@ extension Dispatcher {
         let completion = AttemptCompletion(
             messageID: record.id, seq: record.seq, owner: configuration.workerID,
             claimed: record.state, state: state, outcome: outcome, error: classification,
-            startedAt: record.updatedAt, finishedAt: now, durationMs: Int(elapsed / .milliseconds(1)), media: media)
+            startedAt: record.updatedAt, finishedAt: now, durationMs: Int(elapsed / .milliseconds(1)), media: media,
+            senderID: record.senderID)
         pending.withLock {
             $0.append(PendingCompletion(record: record, completion: completion, effects: effects, classification: classification))
         }

@@ -6,7 +6,9 @@ import ServiceLifecycle
 /// Keeps the senders moving with time: every `interval` it reads every sender from the store (so changes
 /// made by other instances reach this one's send path) and ticks each one whose lifecycle has something
 /// due (a reconnect attempt, the end of a restriction, a stability period reached). The tick is applied in
-/// the store's transaction, so of several instances only one carries out a due reconnect. The instance
+/// the store's transaction, so of several instances only one carries out a due reconnect. Each pass also
+/// moves pooled messages still waiting on a sender that does not send (one in doubt, once its in-doubt
+/// period ends; one another instance could not move). The instance
 /// that leads also checks each Cloud API number's health every `numberCheckInterval` (Meta rate-limits
 /// these reads), which is how a number paused by an expired token resumes once its token works again.
 public struct SenderMonitor: Service {
@@ -45,7 +47,11 @@ public struct SenderMonitor: Service {
     public func runOnce(now: Date) async throws -> [String] {
         var touched: [String] = []
         let leads = await leadership?.leads() ?? true
-        for record in try await senders.reload() {
+        let all = try await senders.reload()
+        for pool in Set(all.map(\.pool)) where !PoolRouting.stalled(pool: pool, in: all).isEmpty {
+            try await senders.reroute(pool)
+        }
+        for record in all {
             if senders.lifecycle.transition(record.health, .tick, now: now).health != record.health {
                 try await senders.apply(.tick, to: record.id)
                 touched.append(record.id)

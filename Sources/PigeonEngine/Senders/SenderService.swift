@@ -24,6 +24,10 @@ public final class SenderService: Sendable {
         var secrets: SenderSecrets
     }
     private let snapshot = Mutex<[String: Entry]>([:])
+    /// Round-robin position for pooled messages.
+    private let turns = Atomic<Int>(0)
+    /// How many waiting messages one reroute transaction examines.
+    static let rerouteBatch = 500
 
     public init(
         store: any SenderRegistry & MessageAdministration, lifecycle: SenderLifecycle, messages: Lifecycle, sealer: any SecretSealing,
@@ -160,6 +164,7 @@ public final class SenderService: Sendable {
     /// `force`, those not in flight are cancelled first. Returns what happened and how many were cancelled.
     public func delete(_ id: String, force: Bool) async throws -> (SenderDeletion, cancelled: Int) {
         var cancelled = 0
+        if let existing = try await sender(id) { try await reroute(existing.pool, leaving: id) }
         if force, try await sender(id) != nil {
             let (messages, now) = (messages, clock.now())
             for status in [MessageStatus.queued, .retryScheduled] {
@@ -194,18 +199,66 @@ public final class SenderService: Sendable {
         _ = try await create(draft)
     }
 
+    // MARK: Pools
+
+    /// The sender a new pooled message of `type` goes to (`PoolRouting.choose`), from the snapshot.
+    public func route(pool: String, type: String) async throws -> Result<SenderRecord, PoolRouting.Refusal> {
+        var senders = all
+        if !senders.contains(where: { $0.pool == pool }) { senders = try await reload() }
+        return PoolRouting.choose(pool: pool, type: type, in: senders, turn: turns.add(1, ordering: .relaxed).oldValue)
+    }
+
+    /// Moves the waiting pooled messages of `pool` off its senders that do not send, to those that do
+    /// (`PoolRouting`); returns how many moved. With `leaving`, that sender's are moved too, to any other
+    /// sender of the pool that can send their type (before it is deleted).
+    @discardableResult
+    public func reroute(_ pool: String, leaving: String? = nil) async throws -> Int {
+        let senders = try await reload()
+        var from = PoolRouting.stalled(pool: pool, in: senders)
+        var targets = senders
+        if let leaving {
+            from.insert(leaving)
+            targets = senders.filter { $0.id != leaving }.map { sender in
+                var sender = sender
+                if sender.health.status != .disabled { sender.health.status = .connected }
+                return sender
+            }
+        }
+        guard !from.isEmpty else { return 0 }
+        let now = clock.now()
+        let candidates = targets
+        var moved = 0
+        var after: Int64 = 0
+        while true {
+            let (batch, last) = try await store.reassign(pool: pool, from: from, afterSeq: after, limit: Self.rerouteBatch) { record in
+                PoolRouting.target(for: record, in: candidates, turn: self.turns.add(1, ordering: .relaxed).oldValue, now: now)
+            }
+            moved += batch
+            guard let last else { break }
+            after = last
+        }
+        if moved > 0 {
+            logger.notice("pooled messages moved to other senders", metadata: ["pool": "\(pool)", "moved": "\(moved)"])
+            signal.notify()
+        }
+        return moved
+    }
+
     // MARK: Effects
 
     /// Carries out `effects` in order; what a bridge action leads to is fed back to the lifecycle before the
     /// next, so a caller sees the sender as its actions left it.
     private func carryOut(_ effects: [SenderEffect], before: SenderRecord?, after: SenderRecord) async {
-        if after.sends && before?.sends != true { signal.notify() }
+        if after.sends && before?.sends != true {
+            signal.notify()
+            await rerouteLogged(after.pool)
+        }
         for effect in effects {
             switch effect {
             case .alert(let text):
                 logger.error("sender needs attention: \(text)", metadata: ["sender": "\(after.id)"])
             case .reroute:
-                signal.notify()
+                await rerouteLogged(after.pool)
             case .startSession, .restartSession, .stopSession, .logoutSession, .probe:
                 guard let control else { continue }
                 let secrets = secrets(for: after.id) ?? SenderSecrets()
@@ -216,6 +269,14 @@ public final class SenderService: Sendable {
                     logger.error("recording a sender event failed", metadata: ["sender": "\(after.id)", "error": "\(error)"])
                 }
             }
+        }
+    }
+
+    private func rerouteLogged(_ pool: String) async {
+        do {
+            try await reroute(pool)
+        } catch {
+            logger.error("moving pooled messages failed; the sender monitor tries again", metadata: ["pool": "\(pool)", "error": "\(error)"])
         }
     }
 

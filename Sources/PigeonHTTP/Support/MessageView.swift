@@ -20,6 +20,7 @@ enum MessageView {
             "to": record.recipient,
             "type": record.type,
             "sender_id": record.senderID,
+            "pool": JSONBody.value(record.pool),
             "attempts": state.attempts,
             "counted_attempts": state.countedAttempts,
             "max_attempts": state.maxAttempts,
@@ -59,6 +60,7 @@ enum MessageView {
             "error_details": JSONBody.value(attempt.error?.details),
             "error_cause": JSONBody.value(attempt.error?.cause?.rawValue),
             "duration_ms": JSONBody.value(attempt.durationMs),
+            "sender_id": JSONBody.value(attempt.senderID),
         ]
     }
 
