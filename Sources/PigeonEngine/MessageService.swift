@@ -212,6 +212,7 @@ public final class MessageService: Sendable {
         return EngineStats(
             delivery: try await store.stats(windowStart: now.adding(.zero - window)),
             senders: try await senders.reload(),
+            sentToday: try await senders.sentToday(),
             throttledSenders: pacer.holds(now: now),
             intake: try await store.intakeStats(),
             media: try await store.mediaStats())
@@ -224,6 +225,8 @@ public struct EngineStats: Sendable {
     public var delivery: DeliveryStats
     /// Every sender, by id.
     public var senders: [SenderRecord]
+    /// Attempts each sender started today in its time zone.
+    public var sentToday: [String: Int]
     /// Senders held by this process's pacer after throttling, with the time each is released.
     public var throttledSenders: [String: Date]
     /// What waits in the webhook and forwarding pipeline.

@@ -286,7 +286,7 @@ enum PostgresMigrations {
         """,
         """
         INSERT INTO sender_records
-        SELECT id, 'cloud_api', 'default', 'paused', FALSE, '{"rateLimit":80,"timeZone":"UTC","typing":false}', '{}', ''::bytea,
+        SELECT id, 'cloud_api', 'default', 'paused', FALSE, '{"timeZone":"UTC","typing":false}', '{}', ''::bytea,
           json_build_object('status', 'paused', 'consecutiveFailures', 0, 'reconnectAttempts', 0,
             'lastFailureAt', paused_at, 'lastFailureReason', pause_reason,
             'pauseReason', json_build_object('senderError',
@@ -300,13 +300,22 @@ enum PostgresMigrations {
     ]
 
     /// Pooled messages (`pool` set) may move between the senders of their pool; each attempt records the
-    /// sender it went out through.
+    /// sender it went out through; paced senders keep their rate, pause and day count (PaceState).
     static let v5 = [
         "ALTER TABLE messages ADD COLUMN pool TEXT",
         "ALTER TABLE attempts ADD COLUMN sender_id TEXT",
         """
         CREATE INDEX messages_pooled ON messages (pool, sender_id)
           WHERE pool IS NOT NULL AND status IN ('queued','retry_scheduled')
+        """,
+        """
+        CREATE TABLE sender_pace (
+          sender_id TEXT PRIMARY KEY,
+          rate_due_us BIGINT,
+          pause_until BIGINT,
+          day TEXT,
+          day_count INTEGER NOT NULL DEFAULT 0
+        )
         """,
     ]
 }

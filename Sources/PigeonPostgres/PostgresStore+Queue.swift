@@ -8,7 +8,7 @@ extension PostgresStore: MessageQueue {
     }
 
     public func claim(
-        limit: Int, owner: String, now: Date, leaseUntil: Date, excludedSenders: Set<String>
+        limit: Int, owner: String, now: Date, leaseUntil: Date, excludedSenders: Set<String>, pacing: SenderPacing
     )
         async throws -> [MessageRecord]
     {
@@ -16,7 +16,7 @@ extension PostgresStore: MessageQueue {
         return try await write { connection in
             var sql = SQL()
             let nowMillis = sql.bind(now.millisecondsSince1970)
-            let excluded = sql.bind(Array(excludedSenders))
+            let excluded = sql.bind(Array(excludedSenders.union(pacing.limits.keys)))
             sql.text = """
                 SELECT \(PostgresRows.messageColumns) FROM messages
                 WHERE seq IN (
@@ -28,7 +28,11 @@ extension PostgresStore: MessageQueue {
                   FOR UPDATE SKIP LOCKED)
                 ORDER BY next_attempt_at, seq
                 """
-            let records = try await PostgresRows.messages(connection, sql, logger: logger)
+            var records = try await PostgresRows.messages(connection, sql, logger: logger)
+            for sender in pacing.limits.keys.sorted() where records.count < limit && !excludedSenders.contains(sender) {
+                records += try await Self.claimPaced(
+                    sender, limit: limit - records.count, now: now, pacing: pacing, connection, logger: logger)
+            }
             var writes: [StateWrite] = []
             for record in records {
                 guard let state = Lifecycle.claim(record.state, owner: owner, leaseUntil: leaseUntil, now: now).state
@@ -45,6 +49,36 @@ extension PostgresStore: MessageQueue {
                 return record
             }
         }
+    }
+
+    /// Locks paced `sender`'s pace row (instances claim for one paced sender one at a time), selects up to its
+    /// allowance of its due messages and records them in its pace state.
+    private static func claimPaced(
+        _ sender: String, limit: Int, now: Date, pacing: SenderPacing, _ connection: PostgresConnection, logger: Logger
+    ) async throws -> [MessageRecord] {
+        let state = try await PostgresPace.lock(sender, connection, logger: logger)
+        let take = min(limit, pacing.allowance(sender, state, now: now))
+        guard take > 0 else { return [] }
+        var sql = SQL()
+        sql.text = """
+            SELECT \(PostgresRows.messageColumns) FROM messages
+            WHERE seq IN (
+              SELECT seq FROM messages
+              WHERE sender_id = \(sql.bind(sender)) AND status IN ('queued', 'retry_scheduled')
+                AND next_attempt_at <= \(sql.bind(now.millisecondsSince1970))
+                AND NOT EXISTS (SELECT 1 FROM senders s WHERE s.id = messages.sender_id AND NOT s.sends)
+              ORDER BY next_attempt_at, seq LIMIT \(sql.bind(take))
+              FOR UPDATE SKIP LOCKED)
+            ORDER BY next_attempt_at, seq
+            """
+        let records = try await PostgresRows.messages(connection, sql, logger: logger)
+        try await PostgresPace.write(sender, pacing.consume(sender, state, count: records.count, now: now), connection, logger: logger)
+        return records
+    }
+
+    public func paceStates() async throws -> [String: PaceState] {
+        let logger = logger
+        return try await read { connection in try await PostgresPace.all(connection, logger: logger) }
     }
 
     public func complete(_ completions: [AttemptCompletion], now: Date) async throws -> Set<MessageID> {

@@ -29,10 +29,21 @@ enum DueMessages {
         return try senders(db).filter { !paused.contains($0) && !excluded.contains($0) }
     }
 
-    /// Up to `limit` messages due at `now`, earliest first, from senders that send now and are not excluded.
-    static func claimable(_ db: Database, now: Date, limit: Int, excluding excluded: Set<String>) throws -> [MessageRecord] {
+    /// Up to `limit` messages due at `now`, earliest first, from senders that send now and are not excluded,
+    /// each paced sender's no more than its allowance; with the pace state read for each paced sender.
+    static func claimable(
+        _ db: Database, now: Date, limit: Int, excluding excluded: Set<String>, pacing: SenderPacing
+    ) throws -> ([MessageRecord], [String: PaceState]) {
         var due: [MessageRecord] = []
+        var paces: [String: PaceState] = [:]
         for sender in try activeSenders(db, excluding: excluded) {
+            var take = limit
+            if pacing.limits[sender] != nil {
+                let state = try SQLitePace.read(db, sender)
+                paces[sender] = state
+                take = min(take, pacing.allowance(sender, state, now: now))
+                if take == 0 { continue }
+            }
             due += try SQLiteRows.messages(
                 db,
                 sql: """
@@ -40,10 +51,11 @@ enum DueMessages {
                     WHERE sender_id = ? AND status IN ('queued', 'retry_scheduled') AND next_attempt_at <= ?
                     ORDER BY next_attempt_at LIMIT ?
                     """,
-                arguments: [sender, now.millisecondsSince1970, limit])
+                arguments: [sender, now.millisecondsSince1970, take])
         }
-        guard due.count > limit else { return due }
-        return Array(due.sorted { ($0.state.nextAttemptAt ?? .distantPast, $0.seq) < ($1.state.nextAttemptAt ?? .distantPast, $1.seq) }.prefix(limit))
+        guard due.count > limit else { return (due, paces) }
+        let earliest = due.sorted { ($0.state.nextAttemptAt ?? .distantPast, $0.seq) < ($1.state.nextAttemptAt ?? .distantPast, $1.seq) }
+        return (Array(earliest.prefix(limit)), paces)
     }
 
     /// When the earliest message of a sender that sends now falls due.

@@ -271,7 +271,7 @@ enum SQLiteMigrations {
                       updated_at INTEGER NOT NULL
                     );
                     INSERT INTO sender_records
-                    SELECT id, 'cloud_api', 'default', 'paused', 0, '{"rateLimit":80,"timeZone":"UTC","typing":false}', '{}', X'',
+                    SELECT id, 'cloud_api', 'default', 'paused', 0, '{"timeZone":"UTC","typing":false}', '{}', X'',
                       json_object('status', 'paused', 'consecutiveFailures', 0, 'reconnectAttempts', 0,
                         'lastFailureAt', paused_at, 'lastFailureReason', pause_reason,
                         'pauseReason', json_object('senderError',
@@ -284,7 +284,7 @@ enum SQLiteMigrations {
                     """)
         }
         // Pooled messages (`pool` set) may move between the senders of their pool; each attempt records the
-        // sender it went out through.
+        // sender it went out through; paced senders keep their rate, pause and day count (PaceState).
         migrator.registerMigration("v12_pools") { db in
             try db.execute(
                 sql: """
@@ -292,6 +292,13 @@ enum SQLiteMigrations {
                     ALTER TABLE attempts ADD COLUMN sender_id TEXT;
                     CREATE INDEX messages_pooled ON messages(pool, sender_id)
                       WHERE pool IS NOT NULL AND status IN ('queued','retry_scheduled');
+                    CREATE TABLE sender_pace (
+                      sender_id TEXT PRIMARY KEY,
+                      rate_due_us INTEGER,
+                      pause_until INTEGER,
+                      day TEXT,
+                      day_count INTEGER NOT NULL DEFAULT 0
+                    ) WITHOUT ROWID;
                     """)
         }
         return migrator

@@ -29,12 +29,12 @@ extension SQLiteStore: MessageQueue {
     }
 
     public func claim(
-        limit: Int, owner: String, now: Date, leaseUntil: Date, excludedSenders: Set<String>
+        limit: Int, owner: String, now: Date, leaseUntil: Date, excludedSenders: Set<String>, pacing: SenderPacing
     )
         async throws -> [MessageRecord]
     {
         try await write { db in
-            let records = try DueMessages.claimable(db, now: now, limit: limit, excluding: excludedSenders)
+            let (records, paces) = try DueMessages.claimable(db, now: now, limit: limit, excluding: excludedSenders, pacing: pacing)
             var writes: [StateWrite] = []
             writes.reserveCapacity(records.count)
             for record in records {
@@ -51,8 +51,18 @@ extension SQLiteStore: MessageQueue {
                 record.updatedAt = now
                 claimed.append(record)
             }
+            if !paces.isEmpty {
+                let counts = Dictionary(grouping: claimed, by: \.senderID).mapValues(\.count)
+                for (sender, state) in paces {
+                    try SQLitePace.write(db, sender, pacing.consume(sender, state, count: counts[sender] ?? 0, now: now))
+                }
+            }
             return claimed
         }
+    }
+
+    public func paceStates() async throws -> [String: PaceState] {
+        try await read { db in try SQLitePace.all(db) }
     }
 
     public func complete(_ completions: [AttemptCompletion], now: Date) async throws -> Set<MessageID> {

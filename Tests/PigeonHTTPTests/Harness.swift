@@ -148,6 +148,21 @@ final class Harness: Sendable {
         if let failure { throw failure }
     }
 
+    /// A second Pigeon on this harness's database, as another process has: its own store connections, worker
+    /// name and HTTP client (shut the client down when done), the same clock and sealing key.
+    func otherPigeon(workerID: String = "other-worker") async throws -> (Engine, CloudAPIClient) {
+        let client = try CloudAPIClient(configuration: .init(baseURL: simulatorURL, accessToken: "test-token"))
+        var config = ServerConfiguration()
+        config.metaAccessToken = "test-token"
+        config.metaPhoneNumberID = Harness.sender
+        let store = try await database.open()
+        let other = try await EngineFactory.buildEngine(
+            config, store: store,
+            parts: .init(transport: client, mediaBytes: database.mediaBytes(store), clock: clock, workerID: workerID, sealer: sealer),
+            logger: RunningServer.quietLogger)
+        return (other, client)
+    }
+
     /// Calls the Pigeon API (or, with `base`, another server).
     func call(
         _ method: HTTPMethod, _ path: String, json body: String? = nil, headers: [String: String] = [:],

@@ -316,25 +316,10 @@ import WhatsAppCloud
         }
     }
 
-    /// A second Pigeon on the harness's database: its own store connections, worker name and HTTP client.
-    func otherPigeon(_ h: Harness) async throws -> (Engine, CloudAPIClient) {
-        let client = try CloudAPIClient(configuration: .init(baseURL: h.simulatorURL, accessToken: "test-token"))
-        var config = ServerConfiguration()
-        config.metaAccessToken = "test-token"
-        config.metaPhoneNumberID = Harness.sender
-        let store = try await h.database.open()
-        let other = try await EngineFactory.buildEngine(
-            config, store: store,
-            parts: .init(
-                transport: client, mediaBytes: h.database.mediaBytes(store), clock: h.clock, workerID: "other-worker", sealer: h.sealer),
-            logger: RunningServer.quietLogger)
-        return (other, client)
-    }
-
     @Test(arguments: StoreKind.available) func sendsReuseARecentIdForASecondThenSeeAnotherProcesssChange(_ kind: StoreKind) async throws {
         try await Harness.run(kind) { h in
             let first = try await registerVideo(h)
-            let (other, client) = try await otherPigeon(h)
+            let (other, client) = try await h.otherPigeon()
             // The other Pigeon uploads the asset again: this one still sends the id it uploaded a moment ago...
             let fresh = try await other.media!.upload(key: "onboarding-video-hi", senderID: Harness.sender, reason: .manual).get()
             try await client.shutdown()
@@ -359,7 +344,7 @@ import WhatsAppCloud
         try await Harness.run(kind) { h in
             let first = try await registerVideo(h)
             // A second Pigeon on the same file: its own store connection, worker name and HTTP client.
-            let (other, client) = try await otherPigeon(h)
+            let (other, client) = try await h.otherPigeon()
             let mine = try #require(h.engine.media)
             let theirs = try #require(other.media)
             async let a = mine.upload(key: "onboarding-video-hi", senderID: Harness.sender, reason: .mediaError, replacing: first)

@@ -103,3 +103,28 @@ extension SenderConformanceTests {
         }
     }
 }
+
+extension SenderConformanceTests {
+    @Test(arguments: StoreKind.available) func claimsTakeNoMoreThanAPacedSendersAllowanceAcrossOpenings(_ kind: StoreKind) async throws {
+        try await TemporaryDatabase.run(kind) { database in
+            let first = try await database.open()
+            let second = try await database.open()
+            _ = try await first.enqueue((0..<40).map { _ in newMessage(sender: "capped") } + (0..<5).map { _ in newMessage(sender: "free") }, now: t0)
+            let pacing = SenderPacing(limits: ["capped": SenderLimits(rateLimit: 40, dailyCap: 15)])
+            func claim(_ store: any PigeonStore, at now: Date) async throws -> [MessageRecord] {
+                try await store.claim(limit: 100, owner: "w", now: now, leaseUntil: now.addingTimeInterval(30), excludedSenders: [], pacing: pacing)
+            }
+            let burst = try await claim(first, at: t0)
+            #expect(burst.filter { $0.senderID == "capped" }.count == 10, "a quarter second of 40 msg/s is 10")
+            #expect(burst.filter { $0.senderID == "free" }.count == 5, "an unpaced sender was held back")
+            #expect(try await claim(second, at: t0).isEmpty, "another opening did not share the pace")
+            #expect(try await claim(second, at: t0.addingTimeInterval(0.1)).count == 4)
+            async let a = claim(first, at: t0.addingTimeInterval(10))
+            async let b = claim(second, at: t0.addingTimeInterval(10))
+            let later = try await a.count + b.count
+            #expect(later == 1, "two openings together went over the daily cap of 15: \(later) more after 14")
+            #expect(try await first.paceStates()["capped"]?.dayCount == 15)
+            #expect(try await claim(first, at: t0.addingTimeInterval(86400)).count == 10, "the cap did not reset the next day")
+        }
+    }
+}

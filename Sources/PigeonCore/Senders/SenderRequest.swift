@@ -26,7 +26,8 @@ public struct SenderDraft: Sendable {
 /// A change to a sender as `PATCH /v1/senders/{id}` asks for it, validated; `nil` fields stay as they are.
 public struct SenderPatch: Sendable {
     public var pool: String?
-    public var rateLimit: Double?
+    /// `.some(nil)` removes the rate ceiling.
+    public var rateLimit: Double??
     /// `.some(nil)` removes the cap.
     public var dailyCap: Int??
     public var timeZone: String?
@@ -133,12 +134,15 @@ public enum SenderRequestValidator {
         }
         var patch = SenderPatch()
         if let pool = body["pool"] { patch.pool = try name(pool, field: "pool", digitsOnly: false) }
-        if let rate = body["rate_limit"] {
+        if let rate = body["rate_limit"], rate is NSNull {
+            patch.rateLimit = .some(nil)
+        } else if let rate = body["rate_limit"] {
             guard let number = rate as? NSNumber, !CanonicalJSON.isBoolean(number), number.doubleValue > 0,
                 number.doubleValue <= SenderLimits.maxRateLimit
             else {
                 throw ValidationError(
-                    "invalid_rate_limit", "rate_limit must be a number of messages per second above 0 and at most \(Int(SenderLimits.maxRateLimit))")
+                    "invalid_rate_limit",
+                    "rate_limit must be a number of messages per second above 0 and at most \(Int(SenderLimits.maxRateLimit)), or null for none")
             }
             patch.rateLimit = number.doubleValue
         }

@@ -5,13 +5,18 @@ public protocol MessageQueue: Sendable {
     /// Stores new messages (all in one transaction) and returns one result per input, in order.
     func enqueue(_ messages: [NewMessage], now: Date) async throws -> [EnqueueResult]
 
-    /// Claims up to `limit` due messages for `owner`, skipping senders that do not send now (`SenderRecord.sends`) and `excludedSenders`: each
-    /// returned message is `sending` with its attempt counted and leased, durably, before it is returned.
-    /// Its `updatedAt` is the claim time (the attempt's start).
+    /// Claims up to `limit` due messages for `owner`, skipping senders that do not send now (`SenderRecord.sends`)
+    /// and `excludedSenders`, and taking of each sender `pacing` limits no more than its allowance (recording
+    /// what it took in the sender's `PaceState`, in the same transaction, so processes sharing the database
+    /// share the limits): each returned message is `sending` with its attempt counted and leased, durably,
+    /// before it is returned. Its `updatedAt` is the claim time (the attempt's start).
     func claim(
-        limit: Int, owner: String, now: Date, leaseUntil: Date, excludedSenders: Set<String>
+        limit: Int, owner: String, now: Date, leaseUntil: Date, excludedSenders: Set<String>, pacing: SenderPacing
     ) async throws
         -> [MessageRecord]
+
+    /// Each paced sender's `PaceState`, by sender id.
+    func paceStates() async throws -> [String: PaceState]
 
     /// Records attempt outcomes (the new state and the attempt's history row). A completion applies only while
     /// its owner still holds the message's lease; returns the ids that applied.
@@ -28,6 +33,17 @@ public protocol MessageQueue: Sendable {
 
     /// The earliest `next_attempt_at` among claimable messages of senders that send now, if any.
     func nextDueTime() async throws -> Date?
+}
+
+extension MessageQueue {
+    /// Claims without pacing any sender.
+    public func claim(
+        limit: Int, owner: String, now: Date, leaseUntil: Date, excludedSenders: Set<String>
+    ) async throws -> [MessageRecord] {
+        try await claim(
+            limit: limit, owner: owner, now: now, leaseUntil: leaseUntil, excludedSenders: excludedSenders,
+            pacing: SenderPacing(limits: [:]))
+    }
 }
 
 /// Reading messages for the API.

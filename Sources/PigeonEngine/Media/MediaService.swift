@@ -238,16 +238,31 @@ public final class MediaService: Sendable {
     ) async
         -> Result<String, MediaUploadFailure>
     {
+        await upload(key: key, senderID: senderID, reason: reason, replacing: replacing, againIfStale: true)
+    }
+
+    private func upload(
+        key: String, senderID: String, reason: MediaRefreshReason, replacing: String?, againIfStale: Bool
+    ) async
+        -> Result<String, MediaUploadFailure>
+    {
         let flightKey = Self.slot(key, senderID)
-        let task = flights.withLock { flights -> Task<Result<String, MediaUploadFailure>, Never> in
-            if let running = flights[flightKey] { return running }
+        let (task, joined) = flights.withLock { flights -> (Task<Result<String, MediaUploadFailure>, Never>, Bool) in
+            if let running = flights[flightKey] { return (running, true) }
             let task = Task { await self.uploadOnce(key: key, senderID: senderID, reason: reason, replacing: replacing) }
             flights[flightKey] = task
-            return task
+            return (task, false)
         }
         let result = await task.value
         flights.withLock { flights in
             if flights[flightKey] == task { flights[flightKey] = nil }
+        }
+        // A flight joined late may have checked the asset's bytes before they were registered again: its id is
+        // then already stale, and this caller uploads the bytes it registered.
+        if joined, againIfStale, case .success(let id) = result, let asset = try? await store.asset(key),
+            asset.usableMediaID(for: senderID) != id
+        {
+            return await upload(key: key, senderID: senderID, reason: reason, replacing: replacing, againIfStale: false)
         }
         return result
     }

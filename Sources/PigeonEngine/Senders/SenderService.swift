@@ -9,7 +9,7 @@ import Synchronization
 /// for changes made here).
 public final class SenderService: Sendable {
     /// The store.
-    public let store: any SenderRegistry & MessageAdministration
+    public let store: any SenderRegistry & MessageAdministration & MessageQueue
     /// The sender rules in use.
     public let lifecycle: SenderLifecycle
     let messages: Lifecycle
@@ -30,7 +30,7 @@ public final class SenderService: Sendable {
     static let rerouteBatch = 500
 
     public init(
-        store: any SenderRegistry & MessageAdministration, lifecycle: SenderLifecycle, messages: Lifecycle, sealer: any SecretSealing,
+        store: any SenderRegistry & MessageAdministration & MessageQueue, lifecycle: SenderLifecycle, messages: Lifecycle, sealer: any SecretSealing,
         clock: any PigeonClock, signal: WakeSignal, control: (any SenderControl)?, logger: Logger
     ) {
         self.store = store
@@ -70,6 +70,19 @@ public final class SenderService: Sendable {
 
     /// The access token to send through sender `id` with, if it has one (the send path's lookup).
     public func accessToken(for id: String) -> String? { snapshot.withLock { $0[id]?.secrets.accessToken } }
+
+    /// The limits of every paced sender as of the last snapshot, for claims.
+    public func pacing(random: @escaping @Sendable () -> Double) -> SenderPacing {
+        SenderPacing(limits: snapshot.withLock { $0.mapValues(\.record.limits) }, random: random)
+    }
+
+    /// How many attempts each sender started today (in its time zone), counted against its daily cap.
+    public func sentToday() async throws -> [String: Int] {
+        let (states, now) = (try await store.paceStates(), clock.now())
+        return snapshot.withLock { snapshot in
+            snapshot.mapValues { SenderPacing.sentToday(states[$0.record.id], now: now, timeZone: $0.record.limits.timeZone) }
+        }
+    }
 
     /// The credentials of sender `id`, opened.
     public func secrets(for id: String) -> SenderSecrets? { snapshot.withLock { $0[id]?.secrets } }
@@ -152,7 +165,7 @@ public final class SenderService: Sendable {
         let event = SenderEvent.senderError(code: error.code ?? 0, title: error.title)
         if try await apply(event, to: id) != nil { return }
         let draft = SenderDraft(
-            id: id, kind: .cloudAPI, pool: SenderRecord.defaultPool, limits: .defaults(for: .cloudAPI), settings: SenderSettings(),
+            id: id, kind: .cloudAPI, pool: SenderRecord.defaultPool, limits: .unpaced, settings: SenderSettings(),
             secrets: SenderSecrets(), enabled: true)
         var (record, _) = SenderChange.create(draft, sealedSecrets: [], now: clock.now())
         record.health = lifecycle.transition(record.health, event, now: clock.now()).health
@@ -194,7 +207,7 @@ public final class SenderService: Sendable {
             return
         }
         let draft = SenderDraft(
-            id: id, kind: .cloudAPI, pool: SenderRecord.defaultPool, limits: .defaults(for: .cloudAPI), settings: SenderSettings(),
+            id: id, kind: .cloudAPI, pool: SenderRecord.defaultPool, limits: .unpaced, settings: SenderSettings(),
             secrets: SenderSecrets(accessToken: accessToken), enabled: true)
         _ = try await create(draft)
     }

@@ -15,9 +15,12 @@ struct SenderRoutes {
         router.post("/v1/senders") { request, _ in try await create(request) }
         router.get("/v1/senders") { _, _ in
             let records = try await senders.reload()
-            return JSONBody.response(["senders": records.map { SenderView.sender($0, secrets: senders.secrets(for: $0.id)) }])
+            let today = try await senders.sentToday()
+            return JSONBody.response([
+                "senders": records.map { SenderView.sender($0, secrets: senders.secrets(for: $0.id), sentToday: today[$0.id] ?? 0) }
+            ])
         }
-        router.get("/v1/senders/:id") { _, context in try view(try await existing(context)) }
+        router.get("/v1/senders/:id") { _, context in try await view(try await existing(context)) }
         router.patch("/v1/senders/:id") { request, context in try await update(request, context) }
         router.delete("/v1/senders/:id") { request, context in try await delete(request, context) }
         router.post("/v1/senders/:id/resume") { _, context in
@@ -64,7 +67,7 @@ struct SenderRoutes {
         guard let record = try await senders.create(draft) else {
             throw APIError(.conflict, "sender_exists", "a sender with the id \(draft.id) exists; change it with PATCH /v1/senders/\(draft.id)")
         }
-        var response = try view(senders.cached(record.id) ?? record)
+        var response = try await view(senders.cached(record.id) ?? record)
         response.status = .created
         response.headers[.location] = "/v1/senders/\(record.id)"
         return response
@@ -75,7 +78,7 @@ struct SenderRoutes {
         let patch = try SenderRequestValidator.patch(
             json: try await RequestBody.json(request, limit: Self.maxBodyBytes), kind: sender.kind)
         guard let updated = try await senders.update(sender.id, patch) else { throw Self.notFound(sender.id) }
-        return try view(senders.cached(updated.id) ?? updated)
+        return try await view(senders.cached(updated.id) ?? updated)
     }
 
     private func delete(_ request: Request, _ context: PigeonRequestContext) async throws -> Response {
@@ -102,7 +105,7 @@ struct SenderRoutes {
 
     private func act(_ event: SenderEvent, on sender: SenderRecord) async throws -> Response {
         guard let (_, after) = try await senders.apply(event, to: sender.id) else { throw Self.notFound(sender.id) }
-        return try view(senders.cached(after.id) ?? after)
+        return try await view(senders.cached(after.id) ?? after)
     }
 
     private func existing(_ context: PigeonRequestContext) async throws -> SenderRecord {
@@ -111,8 +114,9 @@ struct SenderRoutes {
         return sender
     }
 
-    private func view(_ record: SenderRecord) throws -> Response {
-        JSONBody.response(SenderView.sender(record, secrets: senders.secrets(for: record.id)))
+    private func view(_ record: SenderRecord) async throws -> Response {
+        let today = try await senders.sentToday()
+        return JSONBody.response(SenderView.sender(record, secrets: senders.secrets(for: record.id), sentToday: today[record.id] ?? 0))
     }
 
     static func notFound(_ id: String) -> APIError {

@@ -40,6 +40,7 @@ struct SystemRoutes {
                 [
                     "id": sender.id, "kind": sender.kind.rawValue, "pool": sender.pool, "status": sender.health.status.rawValue,
                     "consecutive_failures": sender.health.consecutiveFailures, "reconnect_attempts": sender.health.reconnectAttempts,
+                    "sent_today": stats.sentToday[sender.id] ?? 0, "daily_cap": JSONBody.value(sender.limits.dailyCap),
                 ] as [String: Any]
             },
             "paused_senders": stats.senders.filter { $0.health.status == .paused }.map { sender in

@@ -3,7 +3,7 @@ import PigeonCore
 
 /// A sender as the API shows it: everything but its credentials (only whether each is set).
 enum SenderView {
-    static func sender(_ record: SenderRecord, secrets: SenderSecrets?) -> [String: Any] {
+    static func sender(_ record: SenderRecord, secrets: SenderSecrets?, sentToday: Int) -> [String: Any] {
         let health = record.health
         let limits = record.limits
         var view: [String: Any] = [
@@ -12,7 +12,8 @@ enum SenderView {
             "last_failure_at": JSONBody.date(health.lastFailureAt), "last_failure_reason": JSONBody.value(health.lastFailureReason),
             "reconnect_attempts": health.reconnectAttempts, "next_reconnect_at": JSONBody.date(health.nextReconnectAt),
             "restricted_until": JSONBody.date(health.restrictedUntil), "pause_reason": pauseReason(health.pauseReason),
-            "rate_limit": limits.rateLimit, "daily_cap": JSONBody.value(limits.dailyCap), "time_zone": limits.timeZone,
+            "rate_limit": JSONBody.value(limits.rateLimit), "daily_cap": JSONBody.value(limits.dailyCap), "sent_today": sentToday,
+            "time_zone": limits.timeZone,
             "created_at": JSONBody.date(record.createdAt), "updated_at": JSONBody.date(record.updatedAt),
         ]
         switch record.kind {
