@@ -10,6 +10,10 @@
 #                                                     # pauses the sender (code 190), so everything stays queued
 #   MODE=webhooks ERR_PCT=0 MESSAGES=20000 scripts/bench.sh  # then three signed status webhooks per sent
 #                                                     # message (sent, delivered, read), one per POST
+#   SENDERS=10 scripts/bench.sh                      # ten Cloud API numbers in the default pool (the configured
+#                                                     # one and nine added by POST /v1/senders, no rate limit)
+#   SENDER_RATE_LIMIT=80 ERR_PCT=0 MESSAGES=2400 BATCH=10 scripts/bench.sh
+#                                                     # the configured number capped at 80 msg/s (PATCH): 30 s
 #   PG_URL=postgres://user@127.0.0.1:5432/db INSTANCES=2 scripts/bench.sh
 #                                                     # on PostgreSQL (an empty database: the script empties
 #                                                     # it), INSTANCES pigeon serve processes on ports PORT,
@@ -79,13 +83,20 @@ URLS=()
 for i in $(seq 0 $((INSTANCES - 1))); do
   PIGEON_PORT="$((PORT + i))" PIGEON_API_KEY="$KEY" PIGEON_META_APP_SECRET="$SECRET" PIGEON_DATABASE_URL="$DB" \
   PIGEON_META_BASE_URL="$UPSTREAM" PIGEON_META_ACCESS_TOKEN=bench-token PIGEON_META_PHONE_NUMBER_ID=123456789 \
-  PIGEON_RETRY_SCHEDULE="${RETRY_SCHEDULE:-100ms,200ms,400ms,800ms,1600ms}" PIGEON_LOG_LEVEL=error \
+  PIGEON_RETRY_SCHEDULE="${RETRY_SCHEDULE:-100ms,200ms,400ms,800ms,1600ms}" PIGEON_LOG_LEVEL="${LOG_LEVEL:-error}" \
     "$BIN" serve >"$WORK/pigeon-$i.log" 2>&1 &
   PIDS+=($!)
   URLS+=("http://127.0.0.1:$((PORT + i))")
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$((PORT + i))/healthz" >/dev/null && break; sleep 0.1; done
 done
 PIGEON_PID="${PIDS[0]}"
+api() { curl -sf -o /dev/null -X "$1" "http://127.0.0.1:$PORT$2" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d "$3"; }
+if [[ -n "${SENDER_RATE_LIMIT:-}" ]]; then
+  api PATCH /v1/senders/123456789 "{\"rate_limit\": $SENDER_RATE_LIMIT}"
+fi
+for i in $(seq 2 "${SENDERS:-1}"); do
+  api POST /v1/senders "{\"kind\": \"cloud_api\", \"id\": \"12345678$((9 + i))\", \"access_token\": \"bench-token\", \"rate_limit\": null}"
+done
 URL_LIST="$(IFS=,; echo "${URLS[*]}")"
 ( while kill -0 "$PIGEON_PID" 2>/dev/null; do ps -o rss= -p "$PIGEON_PID" >>"$WORK/rss.txt" || true; sleep 1; done ) &
 SAMPLER_PID=$!
@@ -95,7 +106,7 @@ busy() { awk '/^cpu / { print ($2 + $3 + $4 + $7 + $8) / 100 }' /proc/stat; }
 BUSY_START=$(busy)
 STORE="sqlite synchronous=FULL"
 [[ -n "$PG_URL" ]] && STORE="postgresql $(psql -X -t -A "$PG_URL" -c 'SHOW server_version') synchronous_commit=$(psql -X -t -A "$PG_URL" -c 'SHOW synchronous_commit'), $INSTANCES instance(s)"
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $STORE; mode ${MODE:-throughput}; upstream errors ${ERR_PCT:-10}%"
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $STORE; mode ${MODE:-throughput}; upstream errors ${ERR_PCT:-10}%; senders ${SENDERS:-1}; rate limit ${SENDER_RATE_LIMIT:-none}"
 if [[ "${MODE:-throughput}" == backlog ]]; then
   "$BIN" bench --url "$URL_LIST" --api-key "$KEY" --messages "$MESSAGES" --batch "$BATCH" \
     --concurrency "$CONCURRENCY" --rate "$RATE" --accept-only

@@ -61,10 +61,11 @@ public final class MessageService: Sendable {
     /// that could ever send a message's type.
     private func route(_ messages: [NewMessage]) async throws -> [NewMessage] {
         var routed = messages
-        for (index, message) in messages.enumerated() {
-            guard let pool = message.pool else { continue }
+        let pooled = messages.indices.filter { messages[$0].pool != nil }
+        let choices = try await senders.route(pooled.map { (messages[$0].pool!, messages[$0].type) })
+        for (index, choice) in zip(pooled, choices) {
             let prefix = messages.count > 1 ? "messages[\(index)]: " : ""
-            switch try await senders.route(pool: pool, type: message.type) {
+            switch choice {
             case .success(let sender):
                 routed[index].senderID = sender.id
             case .failure(.emptyPool(let pool)):

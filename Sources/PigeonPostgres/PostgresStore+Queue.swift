@@ -15,7 +15,7 @@ extension PostgresStore: MessageQueue {
         let logger = logger
         return try await write { connection in
             var sql = SQL()
-            let nowMillis = sql.bind(now.millisecondsSince1970)
+            let nowMillis = sql.bind(now.millisecondsFloor)
             let excluded = sql.bind(Array(excludedSenders.union(pacing.limits.keys)))
             sql.text = """
                 SELECT \(PostgresRows.messageColumns) FROM messages
@@ -33,15 +33,17 @@ extension PostgresStore: MessageQueue {
                 records += try await Self.claimPaced(
                     sender, limit: limit - records.count, now: now, pacing: pacing, connection, logger: logger)
             }
-            var writes: [StateWrite] = []
+            // Each record with its own write: a record the lifecycle refuses is skipped as a pair, never shifting
+            // the others' states onto the wrong messages.
+            var pairs: [(record: MessageRecord, write: StateWrite)] = []
             for record in records {
                 guard let state = Lifecycle.claim(record.state, owner: owner, leaseUntil: leaseUntil, now: now).state
                 else { continue }
-                writes.append(StateWrite(seq: record.seq, old: record.state, new: state))
+                pairs.append((record, StateWrite(seq: record.seq, old: record.state, new: state)))
             }
-            let applied = try await PostgresStateWrites.write(connection, writes, now: now, logger: logger)
+            let applied = try await PostgresStateWrites.write(connection, pairs.map(\.write), now: now, logger: logger)
             let claimedAt = Date(millisecondsSince1970: now.millisecondsSince1970)
-            return zip(records, writes).compactMap { record, write in
+            return pairs.compactMap { record, write in
                 guard applied.contains(write.seq) else { return nil }
                 var record = record
                 record.state = write.new
@@ -65,7 +67,7 @@ extension PostgresStore: MessageQueue {
             WHERE seq IN (
               SELECT seq FROM messages
               WHERE sender_id = \(sql.bind(sender)) AND status IN ('queued', 'retry_scheduled')
-                AND next_attempt_at <= \(sql.bind(now.millisecondsSince1970))
+                AND next_attempt_at <= \(sql.bind(now.millisecondsFloor))
                 AND NOT EXISTS (SELECT 1 FROM senders s WHERE s.id = messages.sender_id AND NOT s.sends)
               ORDER BY next_attempt_at, seq LIMIT \(sql.bind(take))
               FOR UPDATE SKIP LOCKED)

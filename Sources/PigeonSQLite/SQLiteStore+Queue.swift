@@ -35,17 +35,19 @@ extension SQLiteStore: MessageQueue {
     {
         try await write { db in
             let (records, paces) = try DueMessages.claimable(db, now: now, limit: limit, excluding: excludedSenders, pacing: pacing)
-            var writes: [StateWrite] = []
-            writes.reserveCapacity(records.count)
+            // Each record with its own write: a record the lifecycle refuses is skipped as a pair, never shifting
+            // the others' states onto the wrong messages.
+            var pairs: [(record: MessageRecord, write: StateWrite)] = []
+            pairs.reserveCapacity(records.count)
             for record in records {
                 guard let state = Lifecycle.claim(record.state, owner: owner, leaseUntil: leaseUntil, now: now).state
                 else { continue }
-                writes.append(StateWrite(seq: record.seq, old: record.state, new: state))
+                pairs.append((record, StateWrite(seq: record.seq, old: record.state, new: state)))
             }
-            let applied = try SQLiteStateWrites.write(db, writes, now: now)
+            let applied = try SQLiteStateWrites.write(db, pairs.map(\.write), now: now)
             var claimed: [MessageRecord] = []
             claimed.reserveCapacity(applied.count)
-            for (record, write) in zip(records, writes) where applied.contains(write.seq) {
+            for (record, write) in pairs where applied.contains(write.seq) {
                 var record = record
                 record.state = write.new
                 record.updatedAt = now

@@ -61,7 +61,8 @@ public final class CloudAPIClient: MessageTransport {
     public func send(_ message: OutboundMessage, completion: @escaping @Sendable (SendOutcome) -> Void) {
         var headers = HTTPHeaders()
         headers.reserveCapacity(4)
-        headers.add(name: "Authorization", value: message.accessToken.map { "Bearer \($0)" } ?? authorization)
+        let token = message.accessToken
+        headers.add(name: "Authorization", value: token == nil || token == configuration.accessToken ? authorization : "Bearer \(token!)")
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "X-Msg-Id", value: message.id.rawValue)
         let request = HTTP1Request(

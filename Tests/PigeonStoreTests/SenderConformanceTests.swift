@@ -128,3 +128,27 @@ extension SenderConformanceTests {
         }
     }
 }
+
+extension SenderConformanceTests {
+    /// A message due a fraction of a millisecond after the claim's time, listed before another sender's due
+    /// message, once shifted the claimed states onto the wrong messages: the returned message was still queued
+    /// and was sent twice.
+    @Test(arguments: StoreKind.available) func aClaimReturnsExactlyTheMessagesItMovedToSending(_ kind: StoreKind) async throws {
+        try await TemporaryDatabase.run(kind) { database in
+            let store = try await database.open()
+            let base = Date(millisecondsSince1970: 1_800_000_000_000)
+            _ = try await store.enqueue([newMessage(sender: "a", now: base.addingTimeInterval(0.001))], now: base.addingTimeInterval(0.001))
+            _ = try await store.enqueue([newMessage(sender: "b", now: base)], now: base)
+            let now = base.addingTimeInterval(0.0006)
+            let claimed = try await store.claim(limit: 10, owner: "w", now: now, leaseUntil: now.addingTimeInterval(30), excludedSenders: [])
+            for record in claimed {
+                let stored = try #require(try await store.message(record.id))
+                #expect(
+                    stored.state.status == .sending && stored.state.leaseOwner == "w", "\(record.senderID)'s message was returned but not claimed")
+                #expect(stored.state.attempts == record.state.attempts && stored.state.status == record.state.status)
+                #expect(stored.state.nextAttemptAt?.millisecondsSince1970 == record.state.nextAttemptAt?.millisecondsSince1970)
+            }
+            #expect(claimed.map(\.senderID) == ["b"])
+        }
+    }
+}

@@ -21,18 +21,20 @@ public enum PoolRouting {
         senders.filter { $0.pool == pool && $0.kind.sends(type: type) }.sorted { $0.id < $1.id }
     }
 
-    /// The sender a new message of `type` in `pool` goes to: the `turn`-th (round robin) of those that send
-    /// now, else of those that may later (it waits there, and moves when another sender of the pool sends).
-    public static func choose(pool: String, type: String, in senders: [SenderRecord], turn: Int) -> Result<SenderRecord, Refusal> {
+    /// The senders a new message of `type` in `pool` is spread over (round robin): those that send now, else
+    /// those that may later (it waits there, and moves when another sender of the pool sends).
+    public static func choices(pool: String, type: String, in senders: [SenderRecord]) -> Result<[SenderRecord], Refusal> {
         let able = candidates(pool: pool, type: type, in: senders)
         guard !able.isEmpty else {
             return .failure(senders.contains { $0.pool == pool } ? .unsupportedType(pool: pool, type: type) : .emptyPool(pool))
         }
         let sending = able.filter(\.sends)
-        let choices = sending.isEmpty ? able.filter { $0.health.status != .disabled } : sending
-        let pick = choices.isEmpty ? able : choices
-        return .success(pick[abs(turn) % pick.count])
+        let waiting = sending.isEmpty ? able.filter { $0.health.status != .disabled } : sending
+        return .success(waiting.isEmpty ? able : waiting)
     }
+
+    /// The `turn`-th of `choices`.
+    public static func pick(_ choices: [SenderRecord], turn: Int) -> SenderRecord { choices[abs(turn) % choices.count] }
 
     /// Whether waiting pooled message `record` may leave its sender at `now`: not while its last attempt
     /// is in doubt and its in-doubt period has not ended.

@@ -214,11 +214,20 @@ public final class SenderService: Sendable {
 
     // MARK: Pools
 
-    /// The sender a new pooled message of `type` goes to (`PoolRouting.choose`), from the snapshot.
-    public func route(pool: String, type: String) async throws -> Result<SenderRecord, PoolRouting.Refusal> {
+    /// The sender each new pooled message goes to (`PoolRouting.choices`, in turn), given its pool and type, from the
+    /// snapshot (read again when it does not know a pool).
+    public func route(_ messages: [(pool: String, type: String)]) async throws -> [Result<SenderRecord, PoolRouting.Refusal>] {
+        guard !messages.isEmpty else { return [] }
         var senders = all
-        if !senders.contains(where: { $0.pool == pool }) { senders = try await reload() }
-        return PoolRouting.choose(pool: pool, type: type, in: senders, turn: turns.add(1, ordering: .relaxed).oldValue)
+        if messages.contains(where: { message in !senders.contains { $0.pool == message.pool } }) { senders = try await reload() }
+        let first = turns.add(messages.count, ordering: .relaxed).oldValue
+        var choices: [String: Result<[SenderRecord], PoolRouting.Refusal>] = [:]
+        return messages.enumerated().map { index, message in
+            let key = message.pool + "\u{0}" + message.type
+            let options = choices[key] ?? PoolRouting.choices(pool: message.pool, type: message.type, in: senders)
+            choices[key] = options
+            return options.map { PoolRouting.pick($0, turn: first + index) }
+        }
     }
 
     /// Moves the waiting pooled messages of `pool` off its senders that do not send, to those that do
