@@ -63,6 +63,16 @@ let package = Package(
             ]
         ),
         .target(
+            name: "WebBridge",
+            dependencies: [
+                "PigeonCore", "PigeonEngine",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "PigeonHTTP",
             dependencies: [
                 "PigeonCore", "PigeonEngine",
@@ -90,6 +100,7 @@ let package = Package(
             name: "PigeonServer",
             dependencies: [
                 "PigeonCore", "PigeonSQLite", "PigeonPostgres", "WhatsAppCloud", "PigeonEngine", "PigeonHTTP", "MetaSimulator",
+                "WebBridge",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

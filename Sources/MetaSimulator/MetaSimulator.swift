@@ -13,8 +13,13 @@ import Logging
 /// - `POST /_sim/tokens/revoke` (`{"token"}`) expires a token: requests carrying it get error 190;
 /// - `POST /_sim/numbers/{phone_number_id}` (`SimulatedNumber` as JSON) sets what its health check reports;
 /// - `POST /_sim/reset` clears rules, requests, revoked tokens and number health.
+///
+/// It also plays a WAHA bridge (`BridgeSimulator`): `/api/sessions/{session}` and its actions, scripted under
+/// `/_sim/waha/sessions/{session}`.
 public struct MetaSimulator: Sendable {
     let state = SimulatorState()
+    /// The WAHA bridge it also plays.
+    let bridge = BridgeSimulator()
     /// Shared by every webhook this simulator sends.
     let webhookGate = WebhookGate(limit: MetaSimulator.webhooksInFlight)
     let logger: Logger
@@ -75,6 +80,7 @@ public struct MetaSimulator: Sendable {
             ])
         }
         SimulatorControl(state: state).register(on: router)
+        bridge.register(on: router)
         return router
     }
 

@@ -36,6 +36,8 @@ public final class Engine: Sendable {
         public var senderLifecycle: SenderLifecycle
         /// Carries out bridge and health-check actions; nil when there is none.
         public var senderControl: (any SenderControl)?
+        /// How often web sessions are checked at their bridge.
+        public var sessionCheckInterval: SessionCheckInterval
 
         public init(
             policy: DeliveryPolicy = DeliveryPolicy(), errorTable: ErrorTable = .meta,
@@ -46,8 +48,9 @@ public final class Engine: Sendable {
             media: (files: any MediaBytes, uploader: any MediaUploader)? = nil,
             mediaRefresh: MediaRefreshJob.Configuration = .init(), mediaFetcher: (any MediaFetcher)? = nil, defaultSenderID: String,
             sealer: any SecretSealing = SecretSealer.random(), senderLifecycle: SenderLifecycle = SenderLifecycle(),
-            senderControl: (any SenderControl)? = nil
+            senderControl: (any SenderControl)? = nil, sessionCheckInterval: SessionCheckInterval = .default
         ) {
+            self.sessionCheckInterval = sessionCheckInterval
             self.sealer = sealer
             self.senderLifecycle = senderLifecycle
             self.senderControl = senderControl
@@ -109,7 +112,9 @@ public final class Engine: Sendable {
             store: store, lifecycle: options.senderLifecycle, messages: lifecycle, sealer: options.sealer, clock: clock, signal: signal,
             control: options.senderControl, logger: logger)
         self.senders = senders
-        senderMonitor = SenderMonitor(senders: senders, clock: clock, leadership: leadership, logger: logger)
+        senderMonitor = SenderMonitor(
+            senders: senders, clock: clock, sessionCheckInterval: options.sessionCheckInterval, leadership: leadership, random: random,
+            logger: logger)
         service = MessageService(
             store: store, senders: senders, lifecycle: lifecycle, clock: clock, signal: signal, pacer: pacer, waiters: waiters,
             defaultSenderID: options.defaultSenderID)

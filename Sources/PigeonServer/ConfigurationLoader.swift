@@ -83,6 +83,13 @@ extension ServerConfiguration {
         if let text = env["PIGEON_SESSION_STABLE_AFTER"] {
             config.sessionStableAfter = try duration("PIGEON_SESSION_STABLE_AFTER", text)
         }
+        if let text = env["PIGEON_SESSION_HEALTH_INTERVAL"] {
+            do {
+                config.sessionHealthInterval = try SessionCheckInterval.parse(text)
+            } catch {
+                throw ConfigurationError("PIGEON_SESSION_HEALTH_INTERVAL", "\(error); write a range such as 25s-40s, or one duration such as 30s")
+            }
+        }
         if let key = env["PIGEON_SECRET_KEY"] {
             do {
                 _ = try SecretKeySource.parse(key)

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PigeonCore
 import PigeonEngine
+import WebBridge
 import WhatsAppCloud
 
 /// The one composition root: the engine `pigeon serve` runs and the tests drive, built from a configuration
@@ -44,6 +45,18 @@ public enum EngineFactory {
         }
     }
 
+    /// The controls of both kinds of senders: Cloud API numbers are checked through `transport` when it is the
+    /// Cloud API client; web sessions through their WAHA bridge.
+    static func senderControls(transport: any MessageTransport, errorTable: ErrorTable, clock: any PigeonClock) -> SenderControls {
+        var controls: [SenderKind: any SenderControl] = [.webSession: WebSessionControl()]
+        if let client = transport as? CloudAPIClient {
+            controls[.cloudAPI] = CloudNumberControl(classifier: ErrorClassifier(table: errorTable), clock: clock) {
+                await client.checkNumber($0, accessToken: $1, now: $2)
+            }
+        }
+        return SenderControls(controls)
+    }
+
     /// The engine for `config` on `store`, with the Cloud API number of `PIGEON_META_PHONE_NUMBER_ID` (or the
     /// sandbox's) stored as a sender in the default pool and every sender read.
     public static func buildEngine(
@@ -67,11 +80,8 @@ public enum EngineFactory {
             mediaFetcher: HTTPMediaFetcher(allowsPlainHTTP: config.isSandbox || config.mediaPlainHTTP),
             defaultSenderID: config.defaultSenderID, sealer: parts.sealer,
             senderLifecycle: SenderLifecycle(reconnectSchedule: config.reconnectSchedule, stableAfter: config.sessionStableAfter),
-            senderControl: (parts.transport as? CloudAPIClient).map { client in
-                CloudNumberControl(classifier: ErrorClassifier(table: errorTable), clock: parts.clock) {
-                    await client.checkNumber($0, accessToken: $1, now: $2)
-                }
-            })
+            senderControl: senderControls(transport: parts.transport, errorTable: errorTable, clock: parts.clock),
+            sessionCheckInterval: config.sessionHealthInterval)
         let engine = Engine(store: store, transport: parts.transport, clock: parts.clock, options: options, logger: logger, random: parts.random)
         try await engine.senders.ensureCloudSender(config.defaultSenderID, accessToken: config.metaAccessToken)
         try await engine.senders.reload()

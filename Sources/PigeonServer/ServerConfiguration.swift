@@ -83,6 +83,9 @@ public struct ServerConfiguration: Sendable {
     /// `PIGEON_SESSION_STABLE_AFTER` (default 2m): how long a session must work before its count of
     /// logged-out drops returns to zero.
     public var sessionStableAfter: Duration = SenderLifecycle.defaultStableAfter
+    /// `PIGEON_SESSION_HEALTH_INTERVAL` (default `25s-40s`): how often each web session's status is read from
+    /// its bridge (a random time in the range, or one duration).
+    public var sessionHealthInterval: SessionCheckInterval = .default
     /// Whether media may be registered from plain http URLs (the sandbox always allows it; tests set it).
     public var mediaPlainHTTP = false
 

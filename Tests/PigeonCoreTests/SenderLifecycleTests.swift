@@ -75,6 +75,9 @@ import Testing
         }
         #expect(attemptTimes == [60, 120, 180, 240, 300])
         #expect(health.status == .needsAttention)
+        let waiting = lifecycle.transition(connected, .dropped(reason: "bridge unreachable"), now: at(0)).health
+        let checkedAgain = lifecycle.transition(waiting, .dropped(reason: "still down"), now: at(41)).health
+        #expect(checkedAgain.nextReconnectAt == at(60), "a health check that found the session still down moved the reconnect")
         #expect(health.nextReconnectAt == nil)
         #expect(lifecycle.transition(health, .tick, now: at(100_000)).effects.isEmpty, "it kept reconnecting")
     }

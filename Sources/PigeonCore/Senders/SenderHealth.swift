@@ -21,6 +21,8 @@ public struct SenderHealth: Sendable, Hashable, Codable {
     public var restrictedUntil: Date?
     /// Why it is paused (while `paused`).
     public var pauseReason: SenderPauseReason?
+    /// When its health is checked next (a web session's status at its bridge).
+    public var nextCheckAt: Date?
 
     public init(
         status: SenderStatus = .connecting, consecutiveFailures: Int = 0, lastFailureAt: Date? = nil, lastFailureReason: String? = nil,

@@ -94,7 +94,8 @@ public struct SenderLifecycle: Sendable {
                 effects.append(.restartSession)
             }
         case .dropped(let reason):
-            guard !operatorPaused, ![.needsPairing, .needsAttention, .paused].contains(health.status) else { break }
+            // Already reconnecting: a check that finds the session still down keeps the schedule.
+            guard !operatorPaused, ![.needsPairing, .needsAttention, .paused, .disconnected].contains(health.status) else { break }
             failure(reason)
             let attempts = health.status == .connecting ? health.reconnectAttempts : 0
             if attempts >= reconnectSchedule.count {

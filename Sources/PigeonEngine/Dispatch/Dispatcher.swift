@@ -132,7 +132,8 @@ public final class Dispatcher: Service {
     public func claim(limit: Int, now: Date) async throws -> [MessageRecord] {
         let claimed = try await store.claim(
             limit: limit, owner: configuration.workerID, now: now, leaseUntil: now.adding(configuration.leaseTimeout),
-            excludedSenders: pacer.heldSenders(now: now), pacing: senders.pacing(random: random))
+            excludedSenders: pacer.heldSenders(now: now).union(senders.ids(notOf: configuration.transportKinds)),
+            pacing: senders.pacing(random: random))
         if !claimed.isEmpty {
             inFlight.withLock { inFlight in
                 for record in claimed { inFlight[record.id] = now }

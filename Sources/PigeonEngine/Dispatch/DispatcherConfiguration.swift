@@ -1,3 +1,5 @@
+import PigeonCore
+
 /// Settings of the `Dispatcher`, with named defaults.
 public struct DispatcherConfiguration: Sendable {
     /// This worker's lease owner name; unique per process.
@@ -10,6 +12,9 @@ public struct DispatcherConfiguration: Sendable {
     public var leaseTimeout: Duration
     /// Longest idle wait before looking for due work again, for work enqueued by other processes (default 1 s).
     public var idlePoll: Duration
+    /// The kinds of senders the transport sends for; messages of other senders wait (default: Cloud API
+    /// numbers: web sessions' sends through their bridge are not built yet).
+    public var transportKinds: Set<SenderKind>
 
     /// Default claim batch.
     public static let defaultBatchSize = 256
@@ -24,8 +29,9 @@ public struct DispatcherConfiguration: Sendable {
         workerID: String, batchSize: Int = DispatcherConfiguration.defaultBatchSize,
         maxInFlight: Int = DispatcherConfiguration.defaultMaxInFlight,
         leaseTimeout: Duration = DispatcherConfiguration.defaultLeaseTimeout,
-        idlePoll: Duration = DispatcherConfiguration.defaultIdlePoll
+        idlePoll: Duration = DispatcherConfiguration.defaultIdlePoll, transportKinds: Set<SenderKind> = [.cloudAPI]
     ) {
+        self.transportKinds = transportKinds
         self.workerID = workerID
         self.batchSize = batchSize
         self.maxInFlight = maxInFlight

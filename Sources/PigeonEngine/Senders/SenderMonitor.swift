@@ -10,7 +10,9 @@ import ServiceLifecycle
 /// moves pooled messages still waiting on a sender that does not send (one in doubt, once its in-doubt
 /// period ends; one another instance could not move). The instance
 /// that leads also checks each Cloud API number's health every `numberCheckInterval` (Meta rate-limits
-/// these reads), which is how a number paused by an expired token resumes once its token works again.
+/// these reads), which is how a number paused by an expired token resumes once its token works again, and
+/// each web session's status at its bridge every 25–40 s (`PIGEON_SESSION_HEALTH_INTERVAL`), which is how a
+/// session that dropped is noticed and restarted, or logged out on its third logged-out drop in a row.
 public struct SenderMonitor: Service {
     /// How often it looks (default 1 s).
     public static let defaultInterval: Duration = .seconds(1)
@@ -21,13 +23,19 @@ public struct SenderMonitor: Service {
     let clock: any PigeonClock
     let interval: Duration
     let numberCheckInterval: Duration
+    let sessionCheckInterval: SessionCheckInterval
     let leadership: Leadership?
+    let random: @Sendable () -> Double
     let logger: Logger
 
     public init(
         senders: SenderService, clock: any PigeonClock, interval: Duration = SenderMonitor.defaultInterval,
-        numberCheckInterval: Duration = SenderMonitor.defaultNumberCheckInterval, leadership: Leadership?, logger: Logger
+        numberCheckInterval: Duration = SenderMonitor.defaultNumberCheckInterval,
+        sessionCheckInterval: SessionCheckInterval = .default, leadership: Leadership?,
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, logger: Logger
     ) {
+        self.sessionCheckInterval = sessionCheckInterval
+        self.random = random
         self.senders = senders
         self.clock = clock
         self.interval = interval
@@ -60,8 +68,19 @@ public struct SenderMonitor: Service {
                 try await senders.check(record.id)
                 touched.append(record.id)
             }
+            if leads, sessionCheckDue(record, now: now) {
+                try await senders.check(record.id, next: sessionCheckInterval.next(after: now, random: random()))
+                touched.append(record.id)
+            }
         }
         return touched
+    }
+
+    /// Whether `record` is a web session whose next check is due, and that is not held back by an operator or
+    /// disabled.
+    func sessionCheckDue(_ record: SenderRecord, now: Date) -> Bool {
+        guard record.kind == .webSession, record.health.status != .disabled, record.health.pauseReason != .operator else { return false }
+        return record.health.nextCheckAt.map { $0 <= now } ?? true
     }
 
     /// Whether `record` is a Cloud API number whose health was last read over `numberCheckInterval` ago and

@@ -68,6 +68,11 @@ public final class SenderService: Sendable {
     /// Every sender as of the last snapshot, by id.
     public var all: [SenderRecord] { snapshot.withLock { $0.values.map(\.record) }.sorted { $0.id < $1.id } }
 
+    /// The senders whose kind is not in `kinds`, as of the last snapshot.
+    public func ids(notOf kinds: Set<SenderKind>) -> Set<String> {
+        snapshot.withLock { snapshot in Set(snapshot.values.filter { !kinds.contains($0.record.kind) }.map(\.record.id)) }
+    }
+
     /// The access token to send through sender `id` with, if it has one (the send path's lookup).
     public func accessToken(for id: String) -> String? { snapshot.withLock { $0[id]?.secrets.accessToken } }
 
@@ -153,9 +158,19 @@ public final class SenderService: Sendable {
         return (before, after)
     }
 
-    /// Checks sender `id`'s health now (a Cloud API number's health status) and records what was found.
-    public func check(_ id: String) async throws {
-        guard let record = try await sender(id) else { return }
+    /// Checks sender `id`'s health now (a Cloud API number's health status, a web session's status at its
+    /// bridge) and records what was found; with `next`, first records when the check after this one is due.
+    public func check(_ id: String, next: Date? = nil) async throws {
+        var record = try await sender(id)
+        if let next {
+            record = try await store.updateSender(id) { record in
+                var record = record
+                record.health.nextCheckAt = next
+                return record
+            }?.after
+        }
+        guard let record else { return }
+        remember(record)
         await carryOut([.probe], before: record, after: record)
     }
 
