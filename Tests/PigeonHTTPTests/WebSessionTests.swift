@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import PigeonCore
 import PigeonTestSupport
@@ -141,6 +142,43 @@ extension WebSessionTests {
             #expect(reply.status == 202)
             #expect(try await h.dispatch() == 0, "a web session's message went to the Cloud API")
             #expect(h.simulator.received.isEmpty)
+        }
+    }
+}
+
+extension WebSessionTests {
+    /// Posts a WAHA event to `/webhooks/waha`, signed with `secret` (nil: no signature header).
+    func wahaEvent(_ h: Harness, _ body: String, secret: String?) async throws -> JSONClient.Reply {
+        var headers: [String: String] = [:]
+        if let secret {
+            let mac = HMAC<SHA512>.authenticationCode(for: Data(body.utf8), using: SymmetricKey(data: Data(secret.utf8)))
+            headers["X-Webhook-Hmac"] = mac.map { String(format: "%02x", $0) }.joined()
+        }
+        return try await h.call(.POST, "/webhooks/waha", json: body, headers: headers, auth: nil)
+    }
+
+    @Test(arguments: StoreKind.available) func aSignedSessionStatusEventIsActedOnAndAForgedOneChangesNothing(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
+            try await addSession(h)
+            try await script(h, #"{"status": "FAILED"}"#)
+            let failed =
+                #"{"id": "evt_1", "timestamp": 1800000000000, "event": "session.status", "session": "support-1", "payload": {"name": "support-1", "status": "FAILED"}}"#
+            let unsigned = try await wahaEvent(h, failed, secret: nil)
+            #expect(unsigned.status == 401 && unsigned.error == "missing_signature")
+            let forged = try await wahaEvent(h, failed, secret: "not-the-secret")
+            #expect(forged.status == 403 && forged.error == "invalid_signature")
+            #expect(try await sender(h)["consecutive_failures"] as? Int == 0, "a forged event changed the sender")
+            #expect(try await bridge(h)["restarts"] as? Int == 0)
+
+            let other = failed.replacingOccurrences(of: #""session": "support-1""#, with: #""session": "someone-else""#)
+            #expect(try await wahaEvent(h, other, secret: "whsec").status == 200)
+            #expect(try await sender(h)["consecutive_failures"] as? Int == 0, "another session's event was applied")
+
+            let signed = try await wahaEvent(h, failed, secret: "whsec")
+            #expect(signed.status == 200, "\(signed.text)")
+            let view = try await sender(h)
+            #expect(view["consecutive_failures"] as? Int == 1 && view["status"] as? String == "connected", "\(view.text)")
+            #expect(try await bridge(h)["restarts"] as? Int == 1, "the drop reported by webhook did not restart the session")
         }
     }
 }

@@ -92,7 +92,7 @@ final class SignatureCheck: @unchecked Sendable {
     func valid(header: String, body: Data) -> Bool {
         let prefix = "sha256=".utf8
         let utf8 = header.utf8
-        guard utf8.starts(with: prefix), let presented = Self.bytes(hex: utf8.dropFirst(prefix.count)) else { return false }
+        guard utf8.starts(with: prefix), let presented = Self.bytes(hex: utf8.dropFirst(prefix.count), count: 32) else { return false }
         var hmac = keyed
         hmac.update(data: body)
         return Self.equal(Array(hmac.finalize()), presented)
@@ -106,11 +106,11 @@ final class SignatureCheck: @unchecked Sendable {
         return difference == 0
     }
 
-    /// The 32 bytes that 64 hex digits spell; nil for anything else.
-    private static func bytes(hex: Substring.UTF8View) -> [UInt8]? {
-        guard hex.count == 64 else { return nil }
+    /// The `count` bytes that `2 × count` hex digits spell; nil for anything else.
+    static func bytes(hex: Substring.UTF8View, count: Int) -> [UInt8]? {
+        guard hex.count == 2 * count else { return nil }
         var result: [UInt8] = []
-        result.reserveCapacity(32)
+        result.reserveCapacity(count)
         var high: UInt8?
         for character in hex {
             guard let nibble = nibble(character) else { return nil }
