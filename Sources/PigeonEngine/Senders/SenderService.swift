@@ -283,13 +283,18 @@ public final class SenderService: Sendable {
 
     // MARK: Effects
 
+    /// How long a caller waits for the bridge or Meta to carry out a sender's actions (an API request, a
+    /// health check); slower actions go on in the background and record what they find when they end.
+    static let controlWait: Duration = .seconds(2)
+
     /// Carries out `effects` in order; what a bridge action leads to is fed back to the lifecycle before the
-    /// next, so a caller sees the sender as its actions left it.
+    /// next, so a caller sees the sender as its actions left it (unless they take longer than `controlWait`).
     private func carryOut(_ effects: [SenderEffect], before: SenderRecord?, after: SenderRecord) async {
         if after.sends && before?.sends != true {
             signal.notify()
             await rerouteLogged(after.pool)
         }
+        var actions: [SenderEffect] = []
         for effect in effects {
             switch effect {
             case .alert(let text):
@@ -297,15 +302,26 @@ public final class SenderService: Sendable {
             case .reroute:
                 await rerouteLogged(after.pool)
             case .startSession, .restartSession, .stopSession, .logoutSession, .probe:
-                guard let control else { continue }
-                let secrets = secrets(for: after.id) ?? SenderSecrets()
-                guard let observation = await control.perform(effect, sender: after, secrets: secrets) else { continue }
+                actions.append(effect)
+            }
+        }
+        guard let control, !actions.isEmpty else { return }
+        let secrets = secrets(for: after.id) ?? SenderSecrets()
+        let work = Task {
+            for action in actions {
+                guard let observation = await control.perform(action, sender: after, secrets: secrets) else { continue }
                 do {
-                    try await record(observation, of: after.id)
+                    try await self.record(observation, of: after.id)
                 } catch {
-                    logger.error("recording a sender event failed", metadata: ["sender": "\(after.id)", "error": "\(error)"])
+                    self.logger.error("recording a sender event failed", metadata: ["sender": "\(after.id)", "error": "\(error)"])
                 }
             }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await work.value }
+            group.addTask { try? await Task.sleep(for: Self.controlWait) }
+            await group.next()
+            group.cancelAll()
         }
     }
 
