@@ -317,12 +317,7 @@ public final class SenderService: Sendable {
                 }
             }
         }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await work.value }
-            group.addTask { try? await Task.sleep(for: Self.controlWait) }
-            await group.next()
-            group.cancelAll()
-        }
+        await Waiting.forTask(work, atMost: Self.controlWait)
     }
 
     private func rerouteLogged(_ pool: String) async {
