@@ -18,6 +18,7 @@ STORES="${STORES:-sqlite postgres}"
 WORK="$(mktemp -d /tmp/pigeon-contract.XXXXXX)"
 chmod 755 "$WORK"   # the PostgreSQL server runs as the postgres user and writes below it
 KEY="contract-key-0123456789abcdef"
+SECRET_KEY="$(head -c 32 /dev/urandom | base64)"   # seals sender credentials; never written into the checkout
 SCHEMA="$ROOT/Sources/PigeonHTTP/Resources/openapi.yaml"
 
 if [[ ! -x .build/schemathesis/bin/schemathesis ]]; then
@@ -72,7 +73,7 @@ for store in $STORES; do
   esac
   PORT=$(free_port)
   PIGEON_PORT="$PORT" PIGEON_API_KEY="$KEY" PIGEON_DATABASE_URL="$DB" PIGEON_MEDIA_DIR="$WORK/media-$store" \
-    PIGEON_META_APP_SECRET=contract-app-secret PIGEON_LOG_LEVEL=warning "$PIGEON_BIN" serve >"$WORK/pigeon-$store.log" 2>&1 &
+    PIGEON_META_APP_SECRET=contract-app-secret PIGEON_SECRET_KEY="$SECRET_KEY" PIGEON_LOG_LEVEL=warning "$PIGEON_BIN" serve >"$WORK/pigeon-$store.log" 2>&1 &
   PIDS+=($!)
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
   echo "store $store: schemathesis --checks all against http://127.0.0.1:$PORT"

@@ -34,6 +34,7 @@ RATE="${RATE:-0}"
 PG_URL="${PG_URL:-}"
 INSTANCES="${INSTANCES:-1}"
 KEY="bench-key-0123456789abcdef"
+SECRET_KEY="$(head -c 32 /dev/urandom | base64)"   # one sealing key for every instance of the run
 SECRET="bench-app-secret"
 
 if [[ ! -x "$SHARED/start.sh" ]]; then
@@ -81,7 +82,7 @@ if [[ -n "$PG_URL" ]]; then
 fi
 URLS=()
 for i in $(seq 0 $((INSTANCES - 1))); do
-  PIGEON_PORT="$((PORT + i))" PIGEON_API_KEY="$KEY" PIGEON_META_APP_SECRET="$SECRET" PIGEON_DATABASE_URL="$DB" \
+  PIGEON_PORT="$((PORT + i))" PIGEON_API_KEY="$KEY" PIGEON_META_APP_SECRET="$SECRET" PIGEON_DATABASE_URL="$DB" PIGEON_SECRET_KEY="$SECRET_KEY" \
   PIGEON_META_BASE_URL="$UPSTREAM" PIGEON_META_ACCESS_TOKEN=bench-token PIGEON_META_PHONE_NUMBER_ID=123456789 \
   PIGEON_RETRY_SCHEDULE="${RETRY_SCHEDULE:-100ms,200ms,400ms,800ms,1600ms}" PIGEON_LOG_LEVEL="${LOG_LEVEL:-error}" \
     "$BIN" serve >"$WORK/pigeon-$i.log" 2>&1 &

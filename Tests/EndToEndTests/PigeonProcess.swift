@@ -34,6 +34,8 @@ final class PigeonProcess {
         env.merge(environment) { $1 }
         process.environment = env
         try FileManager.default.createDirectory(at: logURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+        // Files a server makes relative to its working directory (a generated secret key) stay with the test.
+        process.currentDirectoryURL = logURL.deletingLastPathComponent()
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
         log.seekToEndOfFile()
