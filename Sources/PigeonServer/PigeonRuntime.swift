@@ -41,8 +41,9 @@ public enum PigeonRuntime {
         guard config.isSandbox else {
             let client = try CloudAPIClient(configuration: cloudConfiguration(config, baseURL: config.metaBaseURL, token: config.metaAccessToken!))
             logger.info("sending through Meta's Cloud API", metadata: ["base_url": "\(config.metaBaseURL)", "sender": "\(config.defaultSenderID)"])
-            try await runAPI(config, store: opened, transport: client, errorTable: errorTable, apiKey: apiKey, logger: logger)
-            try await client.shutdown()
+            try await shuttingDown(client) {
+                try await runAPI(config, store: opened, transport: client, errorTable: errorTable, apiKey: apiKey, logger: logger)
+            }
             return
         }
         // The sandbox's simulator reports statuses by webhook, signed with the configured app secret or, when
@@ -66,12 +67,25 @@ public enum PigeonRuntime {
                 metadata: ["simulator": "\(baseURL)", "sender": "\(config.defaultSenderID)"])
             let client = try CloudAPIClient(configuration: cloudConfiguration(config, baseURL: baseURL, token: "sandbox"))
             let webhookHost = ["0.0.0.0", "::"].contains(config.host) ? "127.0.0.1" : config.host
-            try await runAPI(config, store: opened, transport: client, errorTable: errorTable, apiKey: apiKey, logger: logger) { port in
-                meta.sendWebhooks(SimulatorWebhooks(url: "http://\(webhookHost):\(port)/webhooks/meta", secret: secret))
+            try await shuttingDown(client) {
+                try await runAPI(config, store: opened, transport: client, errorTable: errorTable, apiKey: apiKey, logger: logger) { port in
+                    meta.sendWebhooks(SimulatorWebhooks(url: "http://\(webhookHost):\(port)/webhooks/meta", secret: secret))
+                }
             }
-            try await client.shutdown()
             await sandbox.triggerGracefulShutdown()
         }
+    }
+
+    /// Runs `body`, then shuts `client` down, also when `body` throws (a client dropped without a shutdown
+    /// stops the process, which would hide the error, such as a wrong PIGEON_SECRET_KEY).
+    static func shuttingDown(_ client: CloudAPIClient, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
     }
 
     static func cloudConfiguration(_ config: ServerConfiguration, baseURL: String, token: String) -> CloudAPIConfiguration {

@@ -77,6 +77,7 @@ import Testing
         (#"{"to": "+15550001111", "text": {"body": "hi"}, "max_attempts": "3"}"#, "invalid_max_attempts"),
         (#"{"to": "+15550001111", "text": {"body": "hi"}, "max_attempts": true}"#, "invalid_max_attempts"),
         (#"{"to": "+15550001111", "text": {"body": "hi"}, "idempotency_key": ""}"#, "invalid_idempotency_key"),
+        (#"{"to": "+15550001111", "text": {"body": "hi"}, "idempotency_key": "a\u0000b"}"#, "invalid_idempotency_key"),
         (#"{"to": "+15550001111", "text": {"body": "hi"}, "messaging_product": "sms"}"#, "invalid_messaging_product"),
         (#"{"to": "+15550001111", "text": {"body": "hi"}, "recipient_type": "everyone"}"#, "invalid_recipient_type"),
         (#"{"to": "+15550001111", "text": {"body": "hi"}, "sender_id": "a b"}"#, "invalid_sender_id"),

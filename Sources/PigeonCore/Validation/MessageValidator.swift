@@ -157,9 +157,12 @@ public struct MessageValidator: Sendable {
 
     private func takeIdempotencyKey(_ body: inout [String: Any], path: String) throws(ValidationError) -> String? {
         guard let value = body.removeValue(forKey: "idempotency_key"), !(value is NSNull) else { return nil }
-        guard let key = value as? String, !key.isEmpty, key.count <= Self.maxIdempotencyKeyLength else {
+        // No NUL: PostgreSQL's text cannot hold one (the store would fail instead of answering).
+        guard let key = value as? String, !key.isEmpty, key.count <= Self.maxIdempotencyKeyLength, !key.unicodeScalars.contains("\u{0}")
+        else {
             throw ValidationError(
-                "invalid_idempotency_key", "\(path)idempotency_key must be a string of 1 to \(Self.maxIdempotencyKeyLength) characters")
+                "invalid_idempotency_key",
+                "\(path)idempotency_key must be a string of 1 to \(Self.maxIdempotencyKeyLength) characters, without NUL characters")
         }
         return key
     }
