@@ -67,6 +67,7 @@ import Testing
                 (#"{"kind": "cloud_api", "id": "300"}"#, 400, "missing_access_token"),
                 (#"{"kind": "cloud_api", "id": "300", "access_token": "has space"}"#, 400, "invalid_secret"),
                 (#"{"kind": "cloud_api", "id": "300", "access_token": "t", "rate_limit": 5000}"#, 400, "invalid_rate_limit"),
+                (#"{"kind": "cloud_api", "id": "300", "access_token": "t", "rate_limit": 5e-324}"#, 400, "invalid_rate_limit"),
                 (#"{"kind": "cloud_api", "id": "300", "access_token": "t", "daily_cap": 0}"#, 400, "invalid_daily_cap"),
                 (#"{"kind": "cloud_api", "id": "300", "access_token": "t", "time_zone": "Mars/Base"}"#, 422, "unknown_time_zone"),
                 (#"{"kind": "cloud_api", "id": "300", "access_token": "t", "colour": "red"}"#, 400, "unknown_field"),

@@ -28,6 +28,8 @@ public struct SenderLimits: Sendable, Hashable, Codable {
 
     /// The fastest rate a sender may be given (Meta's upgraded throughput).
     public static let maxRateLimit: Double = 1000
+    /// The slowest rate a sender may be given (3.6 messages an hour); slower is a daily cap's job.
+    public static let minRateLimit: Double = 0.001
     /// The largest daily cap accepted.
     public static let maxDailyCap = 10_000_000
 

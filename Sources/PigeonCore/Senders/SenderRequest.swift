@@ -137,12 +137,12 @@ public enum SenderRequestValidator {
         if let rate = body["rate_limit"], rate is NSNull {
             patch.rateLimit = .some(nil)
         } else if let rate = body["rate_limit"] {
-            guard let number = rate as? NSNumber, !CanonicalJSON.isBoolean(number), number.doubleValue > 0,
+            guard let number = rate as? NSNumber, !CanonicalJSON.isBoolean(number), number.doubleValue >= SenderLimits.minRateLimit,
                 number.doubleValue <= SenderLimits.maxRateLimit
             else {
                 throw ValidationError(
                     "invalid_rate_limit",
-                    "rate_limit must be a number of messages per second above 0 and at most \(Int(SenderLimits.maxRateLimit)), or null for none")
+                    "rate_limit must be a number of messages per second from 0.001 to \(Int(SenderLimits.maxRateLimit)), or null for none")
             }
             patch.rateLimit = number.doubleValue
         }
