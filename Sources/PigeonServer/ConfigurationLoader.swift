@@ -67,18 +67,10 @@ extension ServerConfiguration {
         }
         if let text = env["PIGEON_META_TIMEOUT"] { config.metaTimeout = try duration("PIGEON_META_TIMEOUT", text) }
         if let text = env["PIGEON_RETRY_SCHEDULE"] {
-            do {
-                config.retrySchedule = try RetryPolicy.parseSchedule(text)
-            } catch {
-                throw ConfigurationError("PIGEON_RETRY_SCHEDULE", "\(error); write a comma-separated list such as 500ms,5s,5m,1h")
-            }
+            config.retrySchedule = try schedule("PIGEON_RETRY_SCHEDULE", text, example: "500ms,5s,5m,1h")
         }
         if let text = env["PIGEON_RECONNECT_SCHEDULE"] {
-            do {
-                config.reconnectSchedule = try RetryPolicy.parseSchedule(text)
-            } catch {
-                throw ConfigurationError("PIGEON_RECONNECT_SCHEDULE", "\(error); write a comma-separated list such as 1m,2m,3m,4m,5m")
-            }
+            config.reconnectSchedule = try schedule("PIGEON_RECONNECT_SCHEDULE", text, example: "1m,2m,3m,4m,5m")
         }
         if let text = env["PIGEON_SESSION_STABLE_AFTER"] {
             config.sessionStableAfter = try duration("PIGEON_SESSION_STABLE_AFTER", text)
@@ -154,6 +146,15 @@ extension ServerConfiguration {
             config.forwardURL = url
         }
         return config
+    }
+
+    /// A comma-separated list of durations in variable `name`; the error names the variable and `example`.
+    private static func schedule(_ name: String, _ text: String, example: String) throws(ConfigurationError) -> [Duration] {
+        do {
+            return try RetryPolicy.parseSchedule(text)
+        } catch {
+            throw ConfigurationError(name, "\(error); write a comma-separated list such as \(example)")
+        }
     }
 
     static func duration(_ variable: String, _ text: String) throws(ConfigurationError) -> Duration {
