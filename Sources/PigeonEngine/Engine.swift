@@ -38,6 +38,11 @@ public final class Engine: Sendable {
         public var senderControl: (any SenderControl)?
         /// How often web sessions are checked at their bridge.
         public var sessionCheckInterval: SessionCheckInterval
+        /// Sends web sessions' messages through their bridges; nil leaves them waiting.
+        public var webTransport: (any MessageTransport)?
+        /// How long API requests and the sender monitor wait for a bridge's or Meta's answer to a sender
+        /// action (`SenderService.actionWait`).
+        public var senderActionWait: Duration
 
         public init(
             policy: DeliveryPolicy = DeliveryPolicy(), errorTable: ErrorTable = .meta,
@@ -48,8 +53,11 @@ public final class Engine: Sendable {
             media: (files: any MediaBytes, uploader: any MediaUploader)? = nil,
             mediaRefresh: MediaRefreshJob.Configuration = .init(), mediaFetcher: (any MediaFetcher)? = nil, defaultSenderID: String,
             sealer: any SecretSealing = SecretSealer.random(), senderLifecycle: SenderLifecycle = SenderLifecycle(),
-            senderControl: (any SenderControl)? = nil, sessionCheckInterval: SessionCheckInterval = .default
+            senderControl: (any SenderControl)? = nil, sessionCheckInterval: SessionCheckInterval = .default,
+            webTransport: (any MessageTransport)? = nil, senderActionWait: Duration = SenderService.defaultActionWait
         ) {
+            self.senderActionWait = senderActionWait
+            self.webTransport = webTransport
             self.sessionCheckInterval = sessionCheckInterval
             self.sealer = sealer
             self.senderLifecycle = senderLifecycle
@@ -102,7 +110,7 @@ public final class Engine: Sendable {
         let lifecycle = Lifecycle(policy: options.policy)
         let signal = WakeSignal()
         let pacer = SenderPacer()
-        let classifier = ErrorClassifier(table: options.errorTable)
+        let classifier = ErrorClassifier(table: options.errorTable.adding(ErrorTable.webAckCodes))
         let webhookSignal = WakeSignal()
         let waiters = OutcomeWaiters()
         let leadership = Leadership(election: store, workerID: options.dispatcher.workerID, logger: logger)
@@ -110,7 +118,7 @@ public final class Engine: Sendable {
         workListener = (store as? any WorkNotifications).map { WorkListener(notifications: $0, signal: signal) }
         let senders = SenderService(
             store: store, lifecycle: options.senderLifecycle, messages: lifecycle, sealer: options.sealer, clock: clock, signal: signal,
-            control: options.senderControl, logger: logger)
+            control: options.senderControl, logger: logger, actionWait: options.senderActionWait)
         self.senders = senders
         senderMonitor = SenderMonitor(
             senders: senders, clock: clock, sessionCheckInterval: options.sessionCheckInterval, leadership: leadership, random: random,
@@ -132,10 +140,18 @@ public final class Engine: Sendable {
             MediaRefreshJob(
                 store: store, media: $0, clock: clock, configuration: options.mediaRefresh, leadership: leadership, logger: logger)
         }
+        var dispatching = options.dispatcher
+        let sending: any MessageTransport
+        if let web = options.webTransport {
+            sending = SenderRoutedTransport(cloud: transport, web: web)
+            dispatching.transportKinds.insert(.webSession)
+        } else {
+            sending = transport
+        }
         dispatcher = Dispatcher(
-            store: store, senders: senders, transport: transport, lifecycle: lifecycle,
+            store: store, senders: senders, transport: sending, lifecycle: lifecycle,
             classifier: classifier, pacer: pacer, clock: clock, signal: signal,
-            configuration: options.dispatcher, logger: logger, waiters: waiters, media: media, mediaErrors: mediaErrors,
+            configuration: dispatching, logger: logger, waiters: waiters, media: media, mediaErrors: mediaErrors,
             random: random)
         reaper = LeaseReaper(
             store: store, lifecycle: lifecycle, clock: clock, signal: signal, configuration: options.reaper, leadership: leadership,

@@ -62,7 +62,8 @@ public final class MessageService: Sendable {
     private func route(_ messages: [NewMessage]) async throws -> [NewMessage] {
         var routed = messages
         let pooled = messages.indices.filter { messages[$0].pool != nil }
-        let choices = try await senders.route(pooled.map { (messages[$0].pool!, messages[$0].type) })
+        let choices = try await senders.route(
+            pooled.map { (messages[$0].pool!, MessageNeeds(type: messages[$0].type, payload: messages[$0].payload)) })
         for (index, choice) in zip(pooled, choices) {
             let prefix = messages.count > 1 ? "messages[\(index)]: " : ""
             switch choice {
@@ -75,7 +76,7 @@ public final class MessageService: Sendable {
             case .failure(.unsupportedType(let pool, let type)):
                 throw ValidationError(
                     "unsupported_by_pool",
-                    "\(prefix)no sender of pool \(pool) can send \(type) messages: web sessions send \(SenderKind.webSessionTypes.sorted().joined(separator: ", ")); add a cloud_api sender to the pool",
+                    "\(prefix)no sender of pool \(pool) can send this \(type) message: web sessions send \(Self.webSessionScope); add a cloud_api sender to the pool",
                     kind: .unusable)
             }
         }
@@ -97,14 +98,18 @@ public final class MessageService: Sendable {
                 known[message.senderID] = sender
             }
             let sender = known[message.senderID]!
-            guard sender.kind.sends(type: message.type) else {
+            guard sender.kind.serves(MessageNeeds(type: message.type, payload: message.payload)) else {
                 throw ValidationError(
                     "unsupported_by_sender",
-                    "\(prefix)sender \(sender.id) is a \(sender.kind.rawValue), which cannot send \(message.type) messages; it sends \(SenderKind.webSessionTypes.sorted().joined(separator: ", ")). Send it through a cloud_api sender",
+                    "\(prefix)sender \(sender.id) is a \(sender.kind.rawValue), which cannot send this \(message.type) message; it sends \(Self.webSessionScope). Send it through a cloud_api sender",
                     kind: .unusable)
             }
         }
     }
+
+    /// What web sessions send, for error messages.
+    static let webSessionScope =
+        "\(SenderKind.webSessionTypes.sorted().joined(separator: ", ")) messages, media given by link (not by id or media_key)"
 
     /// Every media library asset the messages name exists, and is of a type Meta takes where it is used.
     private func checkMediaKeys(_ messages: [NewMessage]) async throws {

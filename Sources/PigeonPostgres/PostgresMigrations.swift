@@ -17,6 +17,7 @@ enum PostgresMigrations {
         ("v3_media_bytes", v3),
         ("v4_sender_records", v4),
         ("v5_pools", v5),
+        ("v6_sender_contacts", v6),
     ]
 
     /// Applies every migration not applied yet; returns their identifiers.
@@ -317,5 +318,16 @@ enum PostgresMigrations {
           day_count INTEGER NOT NULL DEFAULT 0
         )
         """,
+    ]
+
+    static let v6 = [
+        """
+        CREATE TABLE sender_contacts (
+          sender_id TEXT NOT NULL,
+          contact TEXT NOT NULL,
+          first_at BIGINT NOT NULL,
+          PRIMARY KEY (sender_id, contact)
+        )
+        """
     ]
 }

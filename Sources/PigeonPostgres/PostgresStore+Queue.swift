@@ -83,6 +83,15 @@ extension PostgresStore: MessageQueue {
         return try await read { connection in try await PostgresPace.all(connection, logger: logger) }
     }
 
+    public func refundPace(_ sender: String, pacing: SenderPacing, now: Date) async throws {
+        guard pacing.limits[sender] != nil else { return }
+        let logger = logger
+        try await write { connection in
+            let state = try await PostgresPace.lock(sender, connection, logger: logger)
+            try await PostgresPace.write(sender, pacing.refund(sender, state, now: now), connection, logger: logger)
+        }
+    }
+
     public func complete(_ completions: [AttemptCompletion], now: Date) async throws -> Set<MessageID> {
         guard !completions.isEmpty else { return [] }
         let logger = logger

@@ -95,7 +95,41 @@ extension PostgresStore: SenderRegistry {
             var delete = SQL()
             delete.text = "DELETE FROM senders WHERE id = \(delete.bind(id))"
             try await connection.run(delete, logger: logger)
+            var contacts = SQL()
+            contacts.text = "DELETE FROM sender_contacts WHERE sender_id = \(contacts.bind(id))"
+            try await connection.run(contacts, logger: logger)
             return .deleted
+        }
+    }
+
+    public func recordContacts(_ contacts: [SenderContact], now: Date) async throws {
+        let unique = Array(Set(contacts))
+        guard !unique.isEmpty else { return }
+        let logger = logger
+        try await write { connection in
+            var insert = SQL()
+            let at = insert.bind(now.millisecondsSince1970)
+            let senders = insert.bind(unique.map(\.senderID))
+            let keys = insert.bind(unique.map(\.contact))
+            insert.text = """
+                INSERT INTO sender_contacts (sender_id, contact, first_at)
+                SELECT s, c, \(at) FROM UNNEST(\(senders)::text[], \(keys)::text[]) AS t(s, c)
+                ON CONFLICT DO NOTHING
+                """
+            try await connection.run(insert, logger: logger)
+        }
+    }
+
+    public func knownContacts(of id: String, among contacts: [String]) async throws -> Set<String> {
+        guard !contacts.isEmpty else { return [] }
+        let logger = logger
+        return try await read { connection in
+            var sql = SQL()
+            sql.text = """
+                SELECT contact FROM sender_contacts
+                WHERE sender_id = \(sql.bind(id)) AND contact = ANY(\(sql.bind(contacts))::text[])
+                """
+            return Set(try await connection.rows(sql, logger: logger).map { try $0.get("contact", as: String.self) })
         }
     }
 

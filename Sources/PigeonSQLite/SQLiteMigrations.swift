@@ -301,6 +301,17 @@ enum SQLiteMigrations {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v13_sender_contacts") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE sender_contacts (
+                      sender_id TEXT NOT NULL,
+                      contact TEXT NOT NULL,
+                      first_at INTEGER NOT NULL,
+                      PRIMARY KEY (sender_id, contact)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

@@ -67,6 +67,11 @@ extension SQLiteStore: MessageQueue {
         try await read { db in try SQLitePace.all(db) }
     }
 
+    public func refundPace(_ sender: String, pacing: SenderPacing, now: Date) async throws {
+        guard pacing.limits[sender] != nil else { return }
+        try await write { db in try SQLitePace.write(db, sender, pacing.refund(sender, try SQLitePace.read(db, sender), now: now)) }
+    }
+
     public func complete(_ completions: [AttemptCompletion], now: Date) async throws -> Set<MessageID> {
         try await write { db in
             let applied = try SQLiteStateWrites.write(

@@ -73,7 +73,32 @@ extension SQLiteStore: SenderRegistry {
                 return try Self.sender(id, db) == nil ? .notFound : .hasUnsentMessages(unsent)
             }
             try db.execute(sql: "DELETE FROM senders WHERE id = ?", arguments: [id])
-            return db.changesCount > 0 ? .deleted : .notFound
+            let deleted = db.changesCount > 0
+            try db.execute(sql: "DELETE FROM sender_contacts WHERE sender_id = ?", arguments: [id])
+            return deleted ? .deleted : .notFound
+        }
+    }
+
+    public func recordContacts(_ contacts: [SenderContact], now: Date) async throws {
+        guard !contacts.isEmpty else { return }
+        try await write { db in
+            let insert = try db.cachedStatement(
+                sql: "INSERT INTO sender_contacts (sender_id, contact, first_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+            for contact in Set(contacts) {
+                try insert.execute(arguments: [contact.senderID, contact.contact, now.millisecondsSince1970])
+            }
+        }
+    }
+
+    public func knownContacts(of id: String, among contacts: [String]) async throws -> Set<String> {
+        guard !contacts.isEmpty else { return [] }
+        return try await read { db in
+            let marks = Array(repeating: "?", count: contacts.count).joined(separator: ", ")
+            var arguments: StatementArguments = [id]
+            arguments += StatementArguments(contacts)
+            return Set(
+                try String.fetchAll(
+                    db, sql: "SELECT contact FROM sender_contacts WHERE sender_id = ? AND contact IN (\(marks))", arguments: arguments))
         }
     }
 

@@ -26,14 +26,21 @@ public enum EngineFactory {
         public var random: @Sendable () -> Double
         /// Seals sender credentials (`PigeonRuntime.sealer` in `serve`).
         public var sealer: any SecretSealing
+        /// Sends web sessions' messages (WAHA by default).
+        public var webTransport: any MessageTransport
+        /// How long API requests and the sender monitor wait for a sender action (`SenderService.actionWait`).
+        public var senderActionWait: Duration
 
         public init(
             transport: any MessageTransport, mediaBytes: (any MediaBytes)?, forwarder: (any ForwardTransport)? = nil,
             clock: any PigeonClock = SystemClock(), workerID: String = Engine.makeWorkerID(),
             mediaRefresh: MediaRefreshJob.Configuration? = nil,
             random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-            sealer: any SecretSealing = SecretSealer.random()
+            sealer: any SecretSealing = SecretSealer.random(), webTransport: any MessageTransport = WAHATransport(),
+            senderActionWait: Duration = SenderService.defaultActionWait
         ) {
+            self.senderActionWait = senderActionWait
+            self.webTransport = webTransport
             self.sealer = sealer
             self.transport = transport
             self.mediaBytes = mediaBytes
@@ -81,7 +88,7 @@ public enum EngineFactory {
             defaultSenderID: config.defaultSenderID, sealer: parts.sealer,
             senderLifecycle: SenderLifecycle(reconnectSchedule: config.reconnectSchedule, stableAfter: config.sessionStableAfter),
             senderControl: senderControls(transport: parts.transport, errorTable: errorTable, clock: parts.clock),
-            sessionCheckInterval: config.sessionHealthInterval)
+            sessionCheckInterval: config.sessionHealthInterval, webTransport: parts.webTransport, senderActionWait: parts.senderActionWait)
         let engine = Engine(store: store, transport: parts.transport, clock: parts.clock, options: options, logger: logger, random: parts.random)
         try await engine.senders.ensureCloudSender(config.defaultSenderID, accessToken: config.metaAccessToken)
         try await engine.senders.reload()

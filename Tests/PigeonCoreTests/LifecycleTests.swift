@@ -23,6 +23,7 @@ import Testing
                 .reportedFailure(Self.error(.media), jitter: 0.5, refreshesMedia: true),
             ]
             + [.mediaRefreshFailed(Self.error(.media)), .operatorRetry(maxAttempts: nil), .cancel]
+            + [.held(until: now.adding(.seconds(3600)), Self.error(.restricted))]
     }
 
     /// The rule table, written independently of the implementation: is `event` allowed from `status`,
@@ -30,7 +31,7 @@ import Testing
     func expectation(_ status: MessageStatus, _ event: LifecycleEvent) -> String {
         switch event {
         case .claim: MessageStatus.claimable.contains(status) ? "moved" : "rejected"
-        case .accepted, .failed, .leaseExpired, .mediaRefreshFailed: status == .sending ? "moved" : "rejected"
+        case .accepted, .failed, .leaseExpired, .mediaRefreshFailed, .held: status == .sending ? "moved" : "rejected"
         case .reported(let reported, _): (reported.deliveryRank! > (status.deliveryRank ?? 0)) ? "moved" : "unchanged"
         case .reportedFailure:
             switch status {
@@ -136,6 +137,25 @@ import Testing
         #expect(state.countedAttempts == 2)
         #expect(state.nextAttemptAt == now.adding(DeliveryPolicy.defaultThrottleRequeueDelay))
         #expect(effects == [.slowSender(Self.error(.throttled, code: 130429))])
+    }
+
+    @Test func aRestrictionWaitsWithoutSpendingTheBudgetAndRestrictsTheSender() {
+        let error = Self.error(.restricted, code: 463)
+        let result = lifecycle.transition(sending(counted: 2, max: 3), .failed(error, jitter: 0), now: now)
+        guard case .moved(let state, let effects) = result else {
+            Issue.record("a restriction did not move the message")
+            return
+        }
+        #expect(state.status == .retryScheduled && state.countedAttempts == 2)
+        #expect(state.nextAttemptAt == now.adding(DeliveryPolicy.defaultRestrictedRequeueDelay))
+        #expect(effects == [.restrictSender(error)])
+    }
+
+    @Test func aHeldMessageWaitsUntilItsTimeWithoutSpendingTheBudget() {
+        let until = now.adding(.seconds(5000))
+        let held = lifecycle.transition(sending(counted: 1, max: 3), .held(until: until, Self.error(.restricted, code: nil)), now: now)
+        #expect(held.state?.status == .retryScheduled && held.state?.countedAttempts == 1 && held.state?.nextAttemptAt == until)
+        #expect(held.state?.leaseOwner == nil)
     }
 
     @Test func pairLimitsBackOffFourToTheX() {

@@ -115,17 +115,20 @@ final class Harness: Sendable {
         config.leaseTimeout = options.leaseTimeout
         config.mediaPlainHTTP = options.plainHTTPMedia
         let sealer = SecretSealer.random()
+        // Requests wait for the simulated bridge's answers, and the drop-in endpoint for a first attempt's
+        // outcome, however loaded the machine (2 s each in production).
         let engine = try await EngineFactory.buildEngine(
             config, store: store,
             parts: .init(
                 transport: client, mediaBytes: mediaBytes, forwarder: forwarder, clock: clock,
-                workerID: "test-worker", mediaRefresh: options.mediaRefresh, random: { 0.5 }, sealer: sealer),
+                workerID: "test-worker", mediaRefresh: options.mediaRefresh, random: { 0.5 }, sealer: sealer,
+                senderActionWait: .seconds(60)),
             logger: logger)
         let apiServer = await RunningServer(logger: logger) { onRunning in
             Application(
                 router: PigeonAPI.router(
                     engine: engine, apiKey: apiKey, webhookVerifyToken: options.webhookSecrets ? webhookVerifyToken : nil,
-                    metaAppSecret: options.webhookSecrets ? appSecret : nil, graphProxy: client),
+                    metaAppSecret: options.webhookSecrets ? appSecret : nil, inlineSendTimeout: .seconds(30), graphProxy: client),
                 server: PigeonAPI.server,
                 configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                 onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: logger)
@@ -158,7 +161,9 @@ final class Harness: Sendable {
         let store = try await database.open()
         let other = try await EngineFactory.buildEngine(
             config, store: store,
-            parts: .init(transport: client, mediaBytes: database.mediaBytes(store), clock: clock, workerID: workerID, sealer: sealer),
+            parts: .init(
+                transport: client, mediaBytes: database.mediaBytes(store), clock: clock, workerID: workerID, sealer: sealer,
+                senderActionWait: .seconds(60)),
             logger: RunningServer.quietLogger)
         return (other, client)
     }

@@ -135,18 +135,6 @@ import Testing
 }
 
 extension WebSessionTests {
-    @Test(arguments: StoreKind.available) func aConnectedSessionsMessagesWaitUntilItsSendsAreBuilt(_ kind: StoreKind) async throws {
-        try await Harness.run(kind) { h in
-            try await addSession(h)
-            let reply = try await h.call(.POST, "/v1/messages", json: #"{"to": "+15550001111", "text": {"body": "hi"}, "pool": "web"}"#)
-            #expect(reply.status == 202)
-            #expect(try await h.dispatch() == 0, "a web session's message went to the Cloud API")
-            #expect(h.simulator.received.isEmpty)
-        }
-    }
-}
-
-extension WebSessionTests {
     /// Posts a WAHA event to `/webhooks/waha`, signed with `secret` (nil: no signature header).
     func wahaEvent(_ h: Harness, _ body: String, secret: String?) async throws -> JSONClient.Reply {
         var headers: [String: String] = [:]

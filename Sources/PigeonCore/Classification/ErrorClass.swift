@@ -12,6 +12,11 @@ public enum ErrorClass: String, Sendable, Codable, CaseIterable, Hashable {
     case permanent
     /// The sender itself is broken (token, permissions, account): pause the sender, keep the message queued.
     case senderLevel = "sender_level"
+    /// WhatsApp restricts the sender from reaching new contacts (a web session's 463, "reachout timelock"):
+    /// the sender is marked restricted and the message waits for the restriction to end on the same sender
+    /// (never retried during it, which would worsen it; never failed over, which would invite the same on
+    /// the next number); budget untouched.
+    case restricted
     /// The request may or may not have reached Meta: resend once after a quiet period.
     case inDoubt = "in_doubt"
 }

@@ -28,6 +28,9 @@ public struct ErrorClassifier: Sendable {
         case .httpError(let status, let body):
             return PigeonCause.httpErrorWithoutBody.classification(
                 details: body.isEmpty ? nil : String(body.prefix(500)), httpStatus: status)
+        case .bridgeError(let status, let body):
+            return ErrorTable.wahaCause(status: status, body: body).classification(
+                details: body.isEmpty ? nil : String(body.prefix(500)), httpStatus: status)
         case .notDelivered(let reason):
             return PigeonCause.networkError.classification(details: reason)
         case .inDoubt(let reason):

@@ -16,5 +16,17 @@ extension ErrorTable {
         .mediaRefreshUploadFailed: ErrorRule(.media, "Uploading media again failed"),
         .mediaUnsupported: ErrorRule(.permanent, "Media library not supported by this transport"),
         .mediaDeleted: ErrorRule(.permanent, "Media asset deleted"),
+        // Held by the dispatcher: the sender may not reach this recipient now; not an attempt that failed.
+        .senderRestricted: ErrorRule(.restricted, "Sender restricted from new contacts"),
+        .newContactQuotaUsed: ErrorRule(.restricted, "New-contact quota used up"),
+        // A WhatsApp Web bridge (see `ErrorTable.waha` for which answer is which cause). A session that is not
+        // ready, a refused key or a missing session is the sender's problem: it reconnects, its pooled messages
+        // move, nothing is counted.
+        .bridgeSessionNotReady: ErrorRule(.senderLevel, "Session not ready at the bridge"),
+        .bridgeUnauthorized: ErrorRule(.senderLevel, "Bridge refused the API key"),
+        .bridgeSessionNotFound: ErrorRule(.senderLevel, "Session not found at the bridge"),
+        .bridgeRestricted: ErrorRule(.restricted, "Account restricted from new contacts (463)"),
+        .bridgeRejected: ErrorRule(.permanent, "Bridge refused the message"),
+        .bridgeServerError: ErrorRule(.transient, "Bridge server error"),
     ]
 }

@@ -1,5 +1,5 @@
 /// Pigeon's own failure causes: failures no Meta error code describes (the network, a missing answer, the
-/// media library). Each has a stable code (`pigeon.…`, shown in the API as `cause`), and its class and title
+/// media library, a WhatsApp Web bridge's HTTP errors). Each has a stable code (`pigeon.…`, shown in the API as `cause`), and its class and title
 /// come from `ErrorTable.pigeon`, so no other file decides how such a failure is classified.
 public enum PigeonCause: String, Sendable, Hashable, Codable, CaseIterable {
     /// The connection to Meta never opened or broke before the request was written.
@@ -22,6 +22,22 @@ public enum PigeonCause: String, Sendable, Hashable, Codable, CaseIterable {
     case mediaUploadFailed = "pigeon.media_upload_failed"
     /// Uploading an asset again after Meta rejected its media id failed.
     case mediaRefreshUploadFailed = "pigeon.media_refresh_upload_failed"
+    /// The sender is restricted from reaching new contacts and this recipient is one: held until it ends.
+    case senderRestricted = "pigeon.sender_restricted"
+    /// The sender's quota of new contacts for this cycle is used up (`messageCapping`): held until the cycle ends.
+    case newContactQuotaUsed = "pigeon.new_contact_quota_used"
+    /// WAHA: the session is not `WORKING` ("Session status is not as expected", 422).
+    case bridgeSessionNotReady = "waha.session_not_ready"
+    /// WAHA: the API key was refused (401, 403).
+    case bridgeUnauthorized = "waha.unauthorized"
+    /// WAHA: no such session on the bridge (404).
+    case bridgeSessionNotFound = "waha.session_not_found"
+    /// WAHA: WhatsApp refused the message with 463, the account is restricted from reaching new contacts.
+    case bridgeRestricted = "waha.account_restricted"
+    /// WAHA: the bridge refused the request itself (another 4xx): sending it again cannot help.
+    case bridgeRejected = "waha.rejected"
+    /// WAHA: the bridge failed (5xx without a 463).
+    case bridgeServerError = "waha.server_error"
 
     /// The classification of a failure with this cause.
     public func classification(details: String?, httpStatus: Int? = nil) -> Classification {

@@ -8,6 +8,8 @@ import Foundation
 ///    ^                 │ failed: transient/media/in doubt (budget left), throttled, pair-limited
 ///    │                 │   (a media error on a message naming library assets: re-upload, retry at once)
 ///    │                 ├──────────────> retry_scheduled ──claim──> sending
+///    │                 │ failed: restricted (463: sender restricted, waits for its end, not counted);
+///    │                 │   held (the sender may not reach this recipient now): waits, not counted
 ///    │                 │ failed: sender-level (sender paused, not counted)
 ///    └─────────────────┤
 ///                      │ failed: permanent, or budget exhausted
@@ -46,6 +48,13 @@ public struct Lifecycle: Sendable {
             next.lastError = classification
             next.countedAttempts += 1
             return deadLetter(next, .mediaRefreshFailed)
+        case .held(let until, let classification):
+            guard state.status == .sending else { return notSending(state, event) }
+            var next = state.released()
+            next.lastError = classification
+            next.status = .retryScheduled
+            next.nextAttemptAt = max(until, now)
+            return .moved(next, effects: [])
         case .leaseExpired(let jitter):
             guard state.status == .sending else { return notSending(state, event) }
             let classification = PigeonCause.leaseExpired.classification(
@@ -138,6 +147,10 @@ public struct Lifecycle: Sendable {
             next.nextAttemptAt = now.adding(PairBackoff.delay(level: next.pairLevel))
             next.pairLevel += 1
             return .moved(next, effects: [])
+        case .restricted:
+            next.status = .retryScheduled
+            next.nextAttemptAt = now.adding(policy.restrictedRequeueDelay)
+            return .moved(next, effects: [.restrictSender(error)])
         case .senderLevel:
             next.status = .queued
             next.nextAttemptAt = now

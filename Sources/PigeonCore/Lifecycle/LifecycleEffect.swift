@@ -6,4 +6,6 @@ public enum LifecycleEffect: Sendable, Hashable {
     case pauseSender(Classification)
     /// Meta throttled the sender: slow it down.
     case slowSender(Classification)
+    /// WhatsApp restricts the sender from reaching new contacts: mark it restricted.
+    case restrictSender(Classification)
 }

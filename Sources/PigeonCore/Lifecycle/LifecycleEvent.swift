@@ -10,6 +10,9 @@ public enum LifecycleEvent: Sendable, Hashable {
     /// message names media library assets, so a media error is answered by uploading them again and
     /// retrying at once, and a second one dead-letters it with `media_refresh_failed`.
     case failed(Classification, jitter: Double, refreshesMedia: Bool = false)
+    /// The dispatcher did not send the claimed message because its sender may not reach the recipient now
+    /// (restricted, or its new-contact quota used up): it waits until `until`, budget untouched.
+    case held(until: Date, Classification)
     /// The lease ran out before the worker recorded an outcome (it died): the attempt is in doubt.
     case leaseExpired(jitter: Double)
     /// A status reported by Meta (webhook): `sent`, `delivered` or `read`.
@@ -31,6 +34,7 @@ public enum LifecycleEvent: Sendable, Hashable {
         case .claim: "claim"
         case .accepted: "accepted"
         case .failed: "failed"
+        case .held: "held"
         case .leaseExpired: "lease_expired"
         case .reported: "reported"
         case .reportedFailure: "reported_failure"

@@ -7,6 +7,10 @@ public enum BridgeSessionStatus: String, Sendable, Hashable, Codable, CaseIterab
     case scanQRCode = "SCAN_QR_CODE"
     case working = "WORKING"
     case failed = "FAILED"
+    /// WhatsApp asks for a passkey (WebAuthn) to finish linking: only a browser on web.whatsapp.com can give it.
+    case passkeyRequired = "PASSKEY_REQUIRED"
+    /// WhatsApp asks to confirm a passkey with a code on the phone.
+    case passkeyConfirmationRequired = "PASSKEY_CONFIRMATION_REQUIRED"
 
     /// What the status means for the sender's lifecycle (nil while it is starting: nothing is known yet).
     /// `FAILED` is a logged-out drop, the one that counts toward deleting the session's credentials (WAHA:
@@ -16,9 +20,41 @@ public enum BridgeSessionStatus: String, Sendable, Hashable, Codable, CaseIterab
         switch self {
         case .working: .working
         case .failed: .loggedOut(reason: "the bridge reports the session FAILED (logged out, or the phone unlinked it)")
-        case .scanQRCode: .awaitingPairing
+        case .scanQRCode, .passkeyRequired, .passkeyConfirmationRequired: .awaitingPairing
         case .stopped: .dropped(reason: "the bridge reports the session STOPPED")
         case .starting: nil
+        }
+    }
+
+    /// What pairing waits for in this status (nil when it waits for nothing).
+    public var pairingStep: PairingStep? {
+        switch self {
+        case .scanQRCode: .qrCode
+        case .passkeyRequired: .passkey
+        case .passkeyConfirmationRequired: .passkeyConfirmation
+        default: nil
+        }
+    }
+}
+
+/// What pairing a web session waits for, and what the operator must do.
+public enum PairingStep: String, Sendable, Hashable, Codable {
+    /// Scan the QR code (`GET /v1/senders/{id}/qr`) or enter a pairing code (`POST /v1/senders/{id}/pairing-code`).
+    case qrCode = "qr_code"
+    /// WhatsApp asks for a passkey: it can only be given in a browser.
+    case passkey
+    /// WhatsApp asks to confirm the passkey on the phone.
+    case passkeyConfirmation = "passkey_confirmation"
+
+    /// What the operator must do, in words.
+    public var instructions: String {
+        switch self {
+        case .qrCode:
+            "scan the QR code from GET /v1/senders/{id}/qr in WhatsApp on the phone (Linked devices), or ask for a pairing code with POST /v1/senders/{id}/pairing-code"
+        case .passkey:
+            "WhatsApp asks for a passkey to finish linking, which only a browser on https://web.whatsapp.com can give: open the session in the WAHA dashboard in a browser and complete the passkey step there"
+        case .passkeyConfirmation:
+            "WhatsApp asks to confirm the passkey: confirm the code shown in the WAHA dashboard on the phone"
         }
     }
 }

@@ -12,21 +12,21 @@ public enum PoolRouting {
     public enum Refusal: Error, Sendable, Hashable {
         /// The pool has no senders.
         case emptyPool(String)
-        /// No sender of the pool can ever send this type (a template needs a Cloud API number).
+        /// No sender of the pool can ever send this message (a template, or media by id, needs a Cloud API number).
         case unsupportedType(pool: String, type: String)
     }
 
-    /// The senders of `pool` that can ever send `type`, by id.
-    public static func candidates(pool: String, type: String, in senders: [SenderRecord]) -> [SenderRecord] {
-        senders.filter { $0.pool == pool && $0.kind.sends(type: type) }.sorted { $0.id < $1.id }
+    /// The senders of `pool` that can ever send a message that `needs` this, by id.
+    public static func candidates(pool: String, needs: MessageNeeds, in senders: [SenderRecord]) -> [SenderRecord] {
+        senders.filter { $0.pool == pool && $0.kind.serves(needs) }.sorted { $0.id < $1.id }
     }
 
-    /// The senders a new message of `type` in `pool` is spread over (round robin): those that send now, else
-    /// those that may later (it waits there, and moves when another sender of the pool sends).
-    public static func choices(pool: String, type: String, in senders: [SenderRecord]) -> Result<[SenderRecord], Refusal> {
-        let able = candidates(pool: pool, type: type, in: senders)
+    /// The senders a new message that `needs` this in `pool` is spread over (round robin): those that send
+    /// now, else those that may later (it waits there, and moves when another sender of the pool sends).
+    public static func choices(pool: String, needs: MessageNeeds, in senders: [SenderRecord]) -> Result<[SenderRecord], Refusal> {
+        let able = candidates(pool: pool, needs: needs, in: senders)
         guard !able.isEmpty else {
-            return .failure(senders.contains { $0.pool == pool } ? .unsupportedType(pool: pool, type: type) : .emptyPool(pool))
+            return .failure(senders.contains { $0.pool == pool } ? .unsupportedType(pool: pool, type: needs.type) : .emptyPool(pool))
         }
         let sending = able.filter(\.sends)
         let waiting = sending.isEmpty ? able.filter { $0.health.status != .disabled } : sending
@@ -45,10 +45,11 @@ public enum PoolRouting {
     }
 
     /// Where waiting message `record` goes at `now`: the `turn`-th sender of its pool that sends now and can
-    /// send its type, other than its own; nil when it stays.
+    /// send it, other than its own; nil when it stays.
     public static func target(for record: MessageRecord, in senders: [SenderRecord], turn: Int, now: Date) -> String? {
         guard let pool = record.pool, mayMove(record, now: now) else { return nil }
-        let targets = candidates(pool: pool, type: record.type, in: senders).filter { $0.sends && $0.id != record.senderID }
+        let needs = MessageNeeds(type: record.type, payload: record.payload)
+        let targets = candidates(pool: pool, needs: needs, in: senders).filter { $0.sends && $0.id != record.senderID }
         guard !targets.isEmpty else { return nil }
         return targets[abs(turn) % targets.count].id
     }

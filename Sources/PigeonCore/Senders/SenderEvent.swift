@@ -12,8 +12,9 @@ public enum SenderEvent: Sendable, Hashable {
     case dropped(reason: String)
     /// The session has no credentials and shows a QR code (WAHA `SCAN_QR_CODE`).
     case awaitingPairing
-    /// WhatsApp blocks new contacts until `until` (a 463, or `reachoutTimelock.isActive`).
-    case restricted(until: Date)
+    /// WhatsApp blocks new contacts until `until` (a 463, or `reachoutTimelock.isActive`); nil when it did
+    /// not say (a 463 without an end: the current restriction, or `SenderLifecycle.defaultRestriction`).
+    case restricted(until: Date?)
     /// A send failed with a sender-level Meta error (the sender is paused, not its messages failed).
     case senderError(code: Int, title: String)
     /// The number or account is banned or blocked for good.

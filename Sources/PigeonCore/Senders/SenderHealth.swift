@@ -23,6 +23,16 @@ public struct SenderHealth: Sendable, Hashable, Codable {
     public var pauseReason: SenderPauseReason?
     /// When its health is checked next (a web session's status at its bridge).
     public var nextCheckAt: Date?
+    /// How many new contacts it may still message in the current cycle (WAHA `me.messageCapping`); nil for
+    /// no limit.
+    public var newContactQuota: Int?
+    /// When the current new-contact cycle ends (and the quota renews).
+    public var quotaCycleEnd: Date?
+    /// What pairing it waits for (while `needs_pairing`).
+    public var pairingStep: PairingStep?
+    /// Reconnects asked of its bridge since it was created (restarts after a logged-out drop and scheduled
+    /// reconnect attempts), for `/v1/stats`.
+    public var reconnects: Int?
 
     public init(
         status: SenderStatus = .connecting, consecutiveFailures: Int = 0, lastFailureAt: Date? = nil, lastFailureReason: String? = nil,

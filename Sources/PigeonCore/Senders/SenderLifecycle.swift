@@ -25,6 +25,9 @@ public struct SenderLifecycle: Sendable {
     public var stableAfter: Duration
     /// The logged-out drop in a row that deletes the session's credentials (the ones before keep them).
     public var logoutAtFailure: Int
+    /// How long a restriction lasts when WhatsApp does not say (a 463 answered without an end time): the
+    /// session's health check corrects it when the bridge reports `reachoutTimelock` (default 1 hour).
+    public var defaultRestriction: Duration
 
     /// The default reconnect schedule: 1, 2, 3, 4 and 5 minutes.
     public static let defaultReconnectSchedule: [Duration] = (1...5).map { .seconds($0 * 60) }
@@ -33,8 +36,9 @@ public struct SenderLifecycle: Sendable {
 
     public init(
         reconnectSchedule: [Duration] = SenderLifecycle.defaultReconnectSchedule, stableAfter: Duration = SenderLifecycle.defaultStableAfter,
-        logoutAtFailure: Int = 3
+        logoutAtFailure: Int = 3, defaultRestriction: Duration = .seconds(3600)
     ) {
+        self.defaultRestriction = defaultRestriction
         self.reconnectSchedule = reconnectSchedule
         self.stableAfter = stableAfter
         self.logoutAtFailure = logoutAtFailure
@@ -91,6 +95,7 @@ public struct SenderLifecycle: Sendable {
                 ]
             } else {
                 leave(to: .connecting)
+                next.reconnects = (health.reconnects ?? 0) + 1
                 effects.append(.restartSession)
             }
         case .dropped(let reason):
@@ -110,7 +115,9 @@ public struct SenderLifecycle: Sendable {
             guard !operatorPaused else { break }
             leave(to: .needsPairing)
         case .restricted(let until):
-            next.restrictedUntil = max(health.restrictedUntil ?? until, until)
+            let current = health.restrictedUntil.flatMap { $0 > now ? $0 : nil }
+            let end = until ?? current ?? now.adding(defaultRestriction)
+            next.restrictedUntil = max(current ?? end, end)
             guard [.connected, .connecting, .restricted].contains(health.status) else { break }
             next.status = .restricted
             next.workingSince = health.workingSince ?? now
@@ -164,6 +171,7 @@ public struct SenderLifecycle: Sendable {
         if health.status == .disconnected, let due = health.nextReconnectAt, due <= now {
             next.status = .connecting
             next.reconnectAttempts += 1
+            next.reconnects = (health.reconnects ?? 0) + 1
             next.nextReconnectAt = nil
             effects.append(.startSession)
         }

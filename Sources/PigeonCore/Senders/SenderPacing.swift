@@ -83,6 +83,17 @@ public struct SenderPacing: Sendable {
         return next
     }
 
+    /// `state` after one message `sender` started was not sent after all: the day's count, the rate's slot
+    /// and the pause are given back, so a held message costs the sender nothing.
+    public func refund(_ sender: String, _ state: PaceState, now: Date) -> PaceState {
+        guard let limits = limits[sender] else { return state }
+        var next = state
+        if let rate = limits.rateLimit, let due = state.rateDueAt { next.rateDueAt = due.addingTimeInterval(-1 / rate) }
+        if state.day == Self.day(now, in: limits.timeZone) { next.dayCount = max(0, state.dayCount - 1) }
+        if limits.delay != nil { next.pauseUntil = nil }
+        return next
+    }
+
     /// When `sender` may start a message again after `state` left it none at `now`, if that is known: the
     /// rate's next slot, the end of the pause, or the start of the next day in its time zone.
     public func nextAllowed(_ sender: String, _ state: PaceState, now: Date) -> Date? {

@@ -17,6 +17,9 @@ public protocol MessageQueue: Sendable {
 
     /// Each paced sender's `PaceState`, by sender id.
     func paceStates() async throws -> [String: PaceState]
+    /// Gives back what a claim took from `sender`'s pace for one message that was not sent after all (held
+    /// for a new contact while the sender is restricted): `pacing.refund`, in one transaction.
+    func refundPace(_ sender: String, pacing: SenderPacing, now: Date) async throws
 
     /// Records attempt outcomes (the new state and the attempt's history row). A completion applies only while
     /// its owner still holds the message's lease; returns the ids that applied.
@@ -110,8 +113,24 @@ public protocol SenderRegistry: Sendable {
         to target: @escaping @Sendable (MessageRecord) -> String?
     ) async throws -> (moved: Int, lastSeq: Int64?)
     /// Deletes sender `id` unless messages not yet sent (`queued`, `retry_scheduled`, `sending`) are pinned
-    /// to it, which it counts and refuses with.
+    /// to it, which it counts and refuses with; its chat history goes with it.
     func deleteSender(_ id: String) async throws -> SenderDeletion
+    /// Remembers that each sender has a chat with each contact (it received a message from them, or
+    /// delivered one to them); contacts already known are left as they are. Keys as `ContactReach.contactKey`.
+    func recordContacts(_ contacts: [SenderContact], now: Date) async throws
+    /// Which of `contacts` sender `id` has a chat with.
+    func knownContacts(of id: String, among contacts: [String]) async throws -> Set<String>
+}
+
+/// A sender and a contact it has a chat with (the contact's `ContactReach.contactKey`).
+public struct SenderContact: Sendable, Hashable {
+    public var senderID: String
+    public var contact: String
+
+    public init(senderID: String, contact: String) {
+        self.senderID = senderID
+        self.contact = contact
+    }
 }
 
 /// What `deleteSender` did.

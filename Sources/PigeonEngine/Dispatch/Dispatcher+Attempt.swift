@@ -46,9 +46,43 @@ extension Dispatcher {
         }
     }
 
+    /// Sends unless the sender may not reach the recipient now (`ContactReach`: restricted, or its
+    /// new-contact quota used up, and the recipient is a new contact), in which case the message is held.
     private func send(_ record: MessageRecord, payload: String, media: MediaUse?, started: ContinuousClock.Instant) {
+        guard let sender = senders.cached(record.senderID), ContactReach.limits(sender, now: clock.now()) else {
+            transmit(record, payload: payload, media: media, started: started)
+            return
+        }
+        Task {
+            let contact = ContactReach.contactKey(record.recipient)
+            let known: Bool
+            do {
+                known = try await senders.store.knownContacts(of: sender.id, among: [contact]).contains(contact)
+            } catch {
+                let classification = PigeonCause.senderRestricted.classification(details: "the sender's chats could not be read: \(error)")
+                finish(record, event: .held(until: clock.now().adding(.seconds(60)), classification), classification: classification, elapsed: .zero)
+                return
+            }
+            let now = clock.now()
+            if let (until, cause) = ContactReach.hold(sender, knownContact: known, newContactsSent: senders.newContactsSent(sender.id), now: now) {
+                let classification = cause.classification(details: "a new contact for this sender; it waits until \(until)")
+                do {
+                    try await store.refundPace(sender.id, pacing: senders.pacing(random: random), now: now)
+                } catch {
+                    logger.warning("giving back a held message's pace failed", metadata: Self.metadata(record).merging(["error": "\(error)"]) { $1 })
+                }
+                finish(record, event: .held(until: until, classification), classification: classification, elapsed: .zero)
+                return
+            }
+            if !known { senders.countNewContact(sender.id) }
+            transmit(record, payload: payload, media: media, started: started)
+        }
+    }
+
+    private func transmit(_ record: MessageRecord, payload: String, media: MediaUse?, started: ContinuousClock.Instant) {
         let message = OutboundMessage(
-            id: record.id, senderID: record.senderID, payload: payload, accessToken: senders.accessToken(for: record.senderID))
+            id: record.id, senderID: record.senderID, payload: payload, accessToken: senders.accessToken(for: record.senderID),
+            bridge: senders.bridge(for: record.senderID))
         transport.send(message) { outcome in
             self.handle(outcome, of: record, media: media, elapsed: ContinuousClock.now - started)
         }
@@ -166,7 +200,7 @@ extension Dispatcher {
         switch outcome {
         case .accepted: .sent
         case .inDoubt: .inDoubt
-        case .graphError, .httpError, .notDelivered: .error
+        case .graphError, .httpError, .bridgeError, .notDelivered: .error
         }
     }
 }

@@ -13,7 +13,7 @@ public struct DispatcherConfiguration: Sendable {
     /// Longest idle wait before looking for due work again, for work enqueued by other processes (default 1 s).
     public var idlePoll: Duration
     /// The kinds of senders the transport sends for; messages of other senders wait (default: Cloud API
-    /// numbers: web sessions' sends through their bridge are not built yet).
+    /// numbers; the engine adds web sessions when it has a web transport).
     public var transportKinds: Set<SenderKind>
 
     /// Default claim batch.

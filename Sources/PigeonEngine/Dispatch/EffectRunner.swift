@@ -3,7 +3,7 @@ import Logging
 import PigeonCore
 
 /// Carries out the effects a lifecycle transition asks for, for the dispatcher and the webhook processor
-/// alike: pausing a sender through its lifecycle, or holding it in the pacer.
+/// alike: pausing or restricting a sender through its lifecycle, or holding it in the pacer.
 struct EffectRunner: Sendable {
     let senders: SenderService
     let pacer: SenderPacer
@@ -16,10 +16,16 @@ struct EffectRunner: Sendable {
                 do {
                     try await senders.senderError(sender, error)
                     logger.error(
-                        "sender paused: Meta reported a sender-level error; its messages stay queued until POST /v1/senders/\(sender)/resume",
+                        "sender-level error: the sender stops sending (a number is paused until POST /v1/senders/\(sender)/resume or a new token; a web session reconnects); its messages stay queued",
                         metadata: ["sender": "\(sender)", "code": "\(error.code.map(String.init) ?? "-")", "title": "\(error.title)"])
                 } catch {
                     logger.error("pausing sender failed", metadata: ["sender": "\(sender)", "error": "\(error)"])
+                }
+            case .restrictSender:
+                do {
+                    try await senders.restrict(sender)
+                } catch {
+                    logger.error("marking the sender restricted failed", metadata: ["sender": "\(sender)", "error": "\(error)"])
                 }
             case .slowSender:
                 let until = pacer.throttled(sender, now: now)

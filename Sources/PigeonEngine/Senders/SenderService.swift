@@ -26,13 +26,17 @@ public final class SenderService: Sendable {
     private let snapshot = Mutex<[String: Entry]>([:])
     /// Round-robin position for pooled messages.
     private let turns = Atomic<Int>(0)
+    /// New contacts this process messaged per sender since its quota was last read from its bridge.
+    private let newContacts = Mutex<[String: Int]>([:])
     /// How many waiting messages one reroute transaction examines.
     static let rerouteBatch = 500
 
     public init(
         store: any SenderRegistry & MessageAdministration & MessageQueue, lifecycle: SenderLifecycle, messages: Lifecycle, sealer: any SecretSealing,
-        clock: any PigeonClock, signal: WakeSignal, control: (any SenderControl)?, logger: Logger
+        clock: any PigeonClock, signal: WakeSignal, control: (any SenderControl)?, logger: Logger,
+        actionWait: Duration = SenderService.defaultActionWait
     ) {
+        self.actionWait = actionWait
         self.store = store
         self.lifecycle = lifecycle
         self.messages = messages
@@ -142,12 +146,28 @@ public final class SenderService: Sendable {
                 { record in
                     var next = record
                     if let event = observation.event { next.health = lifecycle.transition(record.health, event, now: now).health }
+                    if observation.restricted, observation.restrictedUntil.map({ $0 > now }) ?? true {
+                        next.health = lifecycle.transition(next.health, .restricted(until: observation.restrictedUntil), now: now).health
+                    }
+                    if let capping = observation.capping {
+                        next.health.newContactQuota = capping.remaining
+                        next.health.quotaCycleEnd = capping.cycleEnd
+                    }
                     if let number = observation.numberHealth { next.numberHealth = number }
+                    if observation.event != nil {
+                        next.health.pairingStep = next.health.status == .needsPairing ? observation.pairingStep ?? next.health.pairingStep : nil
+                    }
                     if next != record { next.updatedAt = now }
                     return next
                 })
         else { return nil }
+        if observation.capping != nil { _ = newContacts.withLock { $0.removeValue(forKey: id) } }
         remember(after)
+        if after.health.restrictedUntil != before.health.restrictedUntil, let until = after.health.restrictedUntil {
+            logger.warning(
+                "sender restricted from new contacts: messages to them wait, existing chats keep flowing",
+                metadata: ["sender": "\(id)", "until": "\(until)"])
+        }
         guard let event = observation.event else { return (before, after) }
         if before.health.status != after.health.status {
             logger.info(
@@ -174,10 +194,45 @@ public final class SenderService: Sendable {
         await carryOut([.probe], before: record, after: record)
     }
 
+    /// Marks sender `id` restricted from new contacts after one of its messages met a restriction (463);
+    /// until when WhatsApp did not say here (`SenderLifecycle.defaultRestriction` unless already known).
+    public func restrict(_ id: String) async throws {
+        try await apply(.restricted(until: nil), to: id)
+    }
+
+    /// Counts a message this process sent through sender `id` to a contact it had no chat with, against
+    /// its new-contact quota until the quota is read again from the bridge.
+    public func countNewContact(_ id: String) {
+        newContacts.withLock { $0[id, default: 0] += 1 }
+    }
+
+    /// Asks web session `id`'s bridge for what pairing it needs (its QR code, or a pairing code); nil when
+    /// there is no such sender.
+    public func pair(_ id: String, _ request: PairingRequest) async throws -> PairingAnswer? {
+        guard let record = try await sender(id) else { return nil }
+        guard record.kind == .webSession, let control = control as? any PairingControl else { return .unsupported }
+        return await control.pair(request, sender: record, secrets: secrets(for: id) ?? opened(record))
+    }
+
+    /// Remembers that sender `id` has a chat with `contact` (`ContactReach.contactKey`).
+    public func recordContact(_ contact: String, of id: String) async throws {
+        try await store.recordContacts([SenderContact(senderID: id, contact: contact)], now: clock.now())
+    }
+
+    /// New contacts this process messaged through sender `id` since its quota was last read.
+    public func newContactsSent(_ id: String) -> Int { newContacts.withLock { $0[id] ?? 0 } }
+
+    /// Where web session `id` is reached; nil for a Cloud API number or an unknown sender.
+    public func bridge(for id: String) -> BridgeEndpoint? {
+        snapshot.withLock { $0[id].flatMap { $0.record.bridge($0.secrets) } }
+    }
+
     /// Pauses sender `id` after a sender-level error (such as 190, an expired token) reported for one of its
-    /// messages; a sender without a record (messages stored by an earlier version) gets one, paused.
+    /// messages (a web session instead goes on its reconnect schedule: `SenderKind.event(forSenderError:)`);
+    /// a sender without a record (messages stored by an earlier version) gets one, paused.
     public func senderError(_ id: String, _ error: Classification) async throws {
-        let event = SenderEvent.senderError(code: error.code ?? 0, title: error.title)
+        let kind = try await sender(id)?.kind ?? .cloudAPI
+        let event = kind.event(forSenderError: error.code, title: error.title)
         if try await apply(event, to: id) != nil { return }
         let draft = SenderDraft(
             id: id, kind: .cloudAPI, pool: SenderRecord.defaultPool, limits: .unpaced, settings: SenderSettings(),
@@ -229,17 +284,18 @@ public final class SenderService: Sendable {
 
     // MARK: Pools
 
-    /// The sender each new pooled message goes to (`PoolRouting.choices`, in turn), given its pool and type, from the
-    /// snapshot (read again when it does not know a pool).
-    public func route(_ messages: [(pool: String, type: String)]) async throws -> [Result<SenderRecord, PoolRouting.Refusal>] {
+    /// The sender each new pooled message goes to (`PoolRouting.choices`, in turn), given its pool and needs,
+    /// from the snapshot (read again when it does not know a pool).
+    public func route(_ messages: [(pool: String, needs: MessageNeeds)]) async throws -> [Result<SenderRecord, PoolRouting.Refusal>] {
         guard !messages.isEmpty else { return [] }
         var senders = all
         if messages.contains(where: { message in !senders.contains { $0.pool == message.pool } }) { senders = try await reload() }
         let first = turns.add(messages.count, ordering: .relaxed).oldValue
         var choices: [String: Result<[SenderRecord], PoolRouting.Refusal>] = [:]
         return messages.enumerated().map { index, message in
-            let key = message.pool + "\u{0}" + message.type
-            let options = choices[key] ?? PoolRouting.choices(pool: message.pool, type: message.type, in: senders)
+            let poolHasWeb = senders.contains { $0.pool == message.pool && $0.kind == .webSession }
+            let key = message.pool + "\u{0}" + message.needs.type + (poolHasWeb && !message.needs.webSendable ? "\u{0}" : "")
+            let options = choices[key] ?? PoolRouting.choices(pool: message.pool, needs: message.needs, in: senders)
             choices[key] = options
             return options.map { PoolRouting.pick($0, turn: first + index) }
         }
@@ -283,12 +339,15 @@ public final class SenderService: Sendable {
 
     // MARK: Effects
 
-    /// How long a caller waits for the bridge or Meta to carry out a sender's actions (an API request, a
-    /// health check); slower actions go on in the background and record what they find when they end.
-    static let controlWait: Duration = .seconds(2)
+    /// How long a caller (an API request, a pass of the sender monitor) waits for the bridge or Meta to carry
+    /// out a sender's actions (default 2 s); slower actions go on in the background and record what they
+    /// find when they end.
+    let actionWait: Duration
+    /// The default `actionWait`.
+    public static let defaultActionWait: Duration = .seconds(2)
 
     /// Carries out `effects` in order; what a bridge action leads to is fed back to the lifecycle before the
-    /// next, so a caller sees the sender as its actions left it (unless they take longer than `controlWait`).
+    /// next, so a caller sees the sender as its actions left it (unless they take longer than `actionWait`).
     private func carryOut(_ effects: [SenderEffect], before: SenderRecord?, after: SenderRecord) async {
         if after.sends && before?.sends != true {
             signal.notify()
@@ -317,7 +376,7 @@ public final class SenderService: Sendable {
                 }
             }
         }
-        await Waiting.forTask(work, atMost: Self.controlWait)
+        await Waiting.forTask(work, atMost: actionWait)
     }
 
     private func rerouteLogged(_ pool: String) async {

@@ -3,8 +3,8 @@ import Hummingbird
 import PigeonCore
 import PigeonEngine
 
-/// `/v1/senders`: create, list, read, change and delete senders, and the operator's actions on one
-/// (pause, resume, connect, disconnect).
+/// `/v1/senders`: create, list, read, change and delete senders, the operator's actions on one (pause,
+/// resume, connect, disconnect), and a web session's pairing (its QR code, a pairing code).
 struct SenderRoutes {
     let senders: SenderService
 
@@ -59,6 +59,54 @@ struct SenderRoutes {
                 throw APIError(.conflict, "disabled", "sender \(sender.id) is disabled")
             }
             return try await act(.disconnect(forgetSession: forget), on: sender)
+        }
+        router.get("/v1/senders/:id/qr") { request, context in
+            let json = request.headers[.accept]?.contains("application/json") == true
+            return try await pairing(json ? .qrValue : .qrImage, context)
+        }
+        router.post("/v1/senders/:id/pairing-code") { request, context in
+            let body = try RequestBody.object(try await RequestBody.json(request, limit: Self.maxBodyBytes))
+            if let unknown = body.keys.sorted().first(where: { $0 != "phone_number" }) {
+                throw APIError(.badRequest, "unknown_field", "\(unknown) is not a field; send {\"phone_number\": \"15551234567\"}")
+            }
+            guard let phone = body["phone_number"] as? String, phone.wholeMatch(of: /\+?[0-9]{8,15}/) != nil else {
+                throw APIError(
+                    .badRequest, "invalid_phone_number",
+                    "phone_number must be the session's phone number in international format, 8 to 15 digits (such as \"15551234567\")")
+            }
+            return try await pairing(.code(phoneNumber: phone.filter(\.isNumber)), context)
+        }
+    }
+
+    /// Asks a web session's bridge for its QR code or a pairing code.
+    private func pairing(_ request: PairingRequest, _ context: PigeonRequestContext) async throws -> Response {
+        let sender = try await existing(context)
+        guard sender.kind == .webSession else {
+            throw APIError(.conflict, "not_a_web_session", "sender \(sender.id) is a \(sender.kind.rawValue): only web sessions are paired")
+        }
+        if let step = sender.health.pairingStep, step != .qrCode {
+            throw APIError(.conflict, "passkey_required", step.instructions)
+        }
+        switch try await senders.pair(sender.id, request) {
+        case nil:
+            throw Self.notFound(sender.id)
+        case .image(let png)?:
+            return Response(
+                status: .ok, headers: [.contentType: "image/png", .cacheControl: "no-store"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: png)))
+        case .value(let value)?:
+            return JSONBody.response(["value": value])
+        case .code(let code)?:
+            return JSONBody.response(["code": code])
+        case .notWaiting(let said)?:
+            throw APIError(
+                .conflict, "not_waiting_for_pairing",
+                "sender \(sender.id) is \(sender.health.status.rawValue) and its session is not waiting for a QR code (the bridge said: \(said.prefix(200)))"
+            )
+        case .failed(let reason)?:
+            throw APIError(.badGateway, "bridge_unavailable", "the session's bridge did not answer: \(reason.prefix(300))")
+        case .unsupported?:
+            throw APIError(.conflict, "not_a_web_session", "sender \(sender.id) has no bridge to pair with")
         }
     }
 

@@ -9,7 +9,10 @@ import PigeonEngine
 /// HMAC-SHA512 of the raw body keyed by a web session sender's `bridge.webhook_secret`, which also says whose
 /// event it is); a missing header is a 401 and a signature no sender's secret made a 403, and neither changes
 /// anything. `session.status` events feed the sender's lifecycle at once (so a drop is acted on without
-/// waiting for the next health check); other events are acknowledged and not used yet.
+/// waiting for the next health check); `message.ack` and received `message` events become Meta-format
+/// webhooks (`BridgeEvent.metaWebhook`) for the webhook processor, which settles statuses and forwards them
+/// to the application; a contact who wrote, or was delivered a message, is remembered as a chat the
+/// session has (what a restricted session may still message); other events are acknowledged.
 struct WAHAWebhookRoutes: Sendable {
     static let path = "/webhooks/waha"
     static let signatureHeader = HTTPField.Name("X-Webhook-Hmac")!
@@ -17,6 +20,7 @@ struct WAHAWebhookRoutes: Sendable {
     static let maxBodyBytes = 1024 * 1024
 
     let senders: SenderService
+    let webhooks: WebhookProcessor
 
     func register(on router: Router<PigeonRequestContext>) {
         router.post(RouterPath(stringLiteral: Self.path)) { request, context in try await receive(request, context) }
@@ -33,14 +37,25 @@ struct WAHAWebhookRoutes: Sendable {
         else {
             throw APIError(.forbidden, "invalid_signature", "X-Webhook-Hmac does not match the body signed with any web session's webhook_secret")
         }
-        guard let event = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any], let name = event["event"] as? String else {
+        guard let event = BridgeEvent.parse(body, session: sender.settings.session ?? BridgeEndpoint.defaultSession) else {
             throw APIError(.badRequest, "invalid_event", "the body is not a WAHA event: a JSON object with \"event\", \"session\" and \"payload\"")
         }
-        if name == "session.status", event["session"] as? String == sender.settings.session,
-            let text = (event["payload"] as? [String: Any])?["status"] as? String, let status = BridgeSessionStatus(rawValue: text)
-        {
-            try await senders.record(SenderObservation(event: status.event), of: sender.id)
-        } else {
+        switch event {
+        case .sessionStatus(let status):
+            try await senders.record(status.observation, of: sender.id)
+        case .ack(let ack):
+            if let until = ack.restrictedUntil {
+                try await senders.record(SenderObservation(event: nil, restricted: true, restrictedUntil: until), of: sender.id)
+            }
+        case .inbound, .ignored:
+            break
+        }
+        if let contact = event.contact {
+            try await senders.recordContact(contact, of: sender.id)
+        }
+        if let meta = event.metaWebhook(senderID: sender.id) {
+            try await webhooks.receive(meta)
+        } else if case .ignored(let name) = event {
             context.logger.debug("WAHA event not used", metadata: ["event": "\(name)", "sender": "\(sender.id)"])
         }
         return JSONBody.response(["received": true])

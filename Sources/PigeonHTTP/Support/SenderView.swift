@@ -30,8 +30,19 @@ enum SenderView {
             ]
             view["delay"] = limits.delay.map { ["min": duration($0.min), "max": duration($0.max)] } ?? NSNull()
             view["typing"] = limits.typing
+            view["new_contact_quota"] = JSONBody.value(health.newContactQuota)
+            view["quota_cycle_end"] = JSONBody.date(health.quotaCycleEnd)
+            view["pairing"] = pairing(health)
         }
+        view["reconnects"] = health.reconnects ?? 0
         return view
+    }
+
+    /// What pairing waits for and what the operator must do (null unless the session needs pairing).
+    static func pairing(_ health: SenderHealth) -> Any {
+        guard health.status == .needsPairing else { return NSNull() }
+        let step = health.pairingStep ?? .qrCode
+        return ["step": step.rawValue, "instructions": step.instructions]
     }
 
     static func pauseReason(_ reason: SenderPauseReason?) -> Any {

@@ -1,0 +1,172 @@
+import Foundation
+import PigeonCore
+import PigeonTestSupport
+import Testing
+
+/// Sending through web sessions against the simulator's WAHA bridge, on both stores: messages go out through
+/// the bridge, its acks (posted to `/webhooks/waha`, signed) settle them and reach the application in Meta's
+/// format, a 463 restricts the sender without a restart and the message waits for the restriction's end on
+/// the same sender, existing chats keep flowing while new contacts wait, and a bridge that refuses a send
+/// moves the sender's pooled messages to another session.
+@Suite struct WebSendTests {
+    let sessions = WebSessionTests()
+
+    /// Adds web session `id` with no pause between messages and its simulated bridge's webhooks pointed at
+    /// Pigeon, signed with the sender's webhook secret.
+    func addSession(_ h: Harness, _ id: String = "support-1") async throws {
+        try await sessions.addSession(h, id)
+        let patched = try await h.call(.PATCH, "/v1/senders/\(id)", json: #"{"delay": null}"#)
+        #expect(patched.status == 200, "\(patched.text)")
+        try await sessions.script(h, #"{"webhook_url": "\#(h.apiURL)/webhooks/waha", "webhook_hmac": "whsec"}"#, id: id)
+    }
+
+    func send(_ h: Harness, to: String, pool: String = "web") async throws -> String {
+        let reply = try await h.call(.POST, "/v1/messages", json: #"{"to": "\#(to)", "text": {"body": "hello \#(to)"}, "pool": "\#(pool)"}"#)
+        #expect(reply.status == 202, "\(reply.text)")
+        return try #require(reply["id"] as? String)
+    }
+
+    func status(_ h: Harness, _ id: String) async throws -> String? {
+        try await h.message(id)["status"] as? String
+    }
+
+    func iso(_ date: Date) -> String { date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)) }
+
+    /// Waits (at most 30 s) for something the bridge's webhooks bring about, running the webhook processor's
+    /// pass as its service would, a second later each time: an ack that came before its send's outcome was
+    /// recorded waits, pending, to be tried again.
+    func arrives(_ h: Harness, _ what: String, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            h.clock.advance(by: .seconds(1))
+            _ = try await h.engine.webhooks.runOnce()
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("\(what) did not happen within 30 s")
+    }
+
+    @Test(arguments: StoreKind.available) func aWebSessionSendsThroughItsBridgeAndItsAcksSettleTheMessage(_ kind: StoreKind) async throws {
+        var options = Harness.Options()
+        options.forwarding = true
+        try await Harness.run(kind, options) { h in
+            try await addSession(h)
+            let id = try await send(h, to: "+15550001111")
+            #expect(try await h.dispatch() == 1)
+            #expect(h.simulator.received.isEmpty, "a web session's message went to the Cloud API")
+            let sent = try #require((try await sessions.bridge(h))["sent"] as? [[String: Any]])
+            #expect(sent.count == 1 && sent.first?["chat_id"] as? String == "15550001111@c.us", "\(sent)")
+            #expect(sent.first?["path"] as? String == "/api/sendText" && sent.first?["text"] as? String == "hello +15550001111")
+            try await arrives(h, "the DEVICE ack") { try await status(h, id) == "delivered" }
+            let view = try await h.message(id)
+            #expect((view["wamid"] as? String)?.hasPrefix("true_15550001111@c.us_") == true, "\(view.text)")
+            let attempts = try #require(view["history"] as? [[String: Any]])
+            #expect(attempts.map { $0["sender_id"] as? String } == ["support-1"])
+            let app = try #require(h.app)
+            try await arrives(h, "the forwarded statuses") {
+                _ = try await h.engine.forwarder?.runOnce()
+                return app.received.count >= 2
+            }
+            let bodies = app.received.map(\.body)
+            #expect(bodies.allSatisfy { $0.contains("\"statuses\"") && $0.contains("support-1") }, "\(bodies)")
+        }
+    }
+
+    @Test(arguments: StoreKind.available) func aMessageReceivedByTheSessionIsForwardedInMetasFormat(_ kind: StoreKind) async throws {
+        var options = Harness.Options()
+        options.forwarding = true
+        try await Harness.run(kind, options) { h in
+            try await addSession(h)
+            let inbound = try await h.call(
+                .POST, "/_sim/waha/sessions/support-1/inbound", json: #"{"from": "15550002222", "body": "hi there", "name": "Ana"}"#,
+                auth: nil, base: h.simulatorURL)
+            #expect(inbound.status == 201)
+            let app = try #require(h.app)
+            try await arrives(h, "the forwarded message") {
+                _ = try await h.engine.forwarder?.runOnce()
+                return !app.received.isEmpty
+            }
+            let body = try #require(app.received.first?.body)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+            let value = (((object["entry"] as? [[String: Any]])?.first?["changes"] as? [[String: Any]])?.first?["value"]) as? [String: Any]
+            let message = (value?["messages"] as? [[String: Any]])?.first
+            #expect(object["object"] as? String == "whatsapp_business_account")
+            #expect(message?["from"] as? String == "15550002222" && (message?["text"] as? [String: Any])?["body"] as? String == "hi there", "\(body)")
+            #expect((value?["metadata"] as? [String: Any])?["phone_number_id"] as? String == "support-1")
+            #expect(((value?["contacts"] as? [[String: Any]])?.first?["profile"] as? [String: Any])?["name"] as? String == "Ana")
+        }
+    }
+}
+
+extension WebSendTests {
+    @Test(arguments: StoreKind.available) func a463RestrictsTheSenderExistingChatsFlowAndNewContactsWaitOnIt(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
+            try await addSession(h)
+            try await addSession(h, "support-2")
+            let until = h.clock.now().addingTimeInterval(3600)
+            try await sessions.script(h, #"{"restricted_until": \#(Int(until.timeIntervalSince1970))}"#)
+            try await sessions.script(h, #"{"status": "STOPPED", "start_fails": 99}"#, id: "support-2")
+            try await h.engine.senders.check("support-2")
+            // A contact who wrote to the session has a chat with it.
+            let wrote = try await h.call(
+                .POST, "/_sim/waha/sessions/support-1/inbound", json: #"{"from": "15550003333", "body": "hello"}"#, auth: nil,
+                base: h.simulatorURL)
+            #expect(wrote.status == 201)
+            let cold = try await send(h, to: "+15550001111")
+            #expect(try await h.dispatch() == 1)
+            try await arrives(h, "the 463 error ack") { try await status(h, cold) == "retry_scheduled" }
+            var view = try await sessions.sender(h)
+            #expect(view["status"] as? String == "restricted", "\(view.text)")
+            #expect(view["restricted_until"] as? String == iso(until), "\(view.text)")
+            let bridge = try await sessions.bridge(h)
+            #expect(bridge["restarts"] as? Int == 0 && bridge["logouts"] as? Int == 0, "a restriction restarted the session: \(bridge.text)")
+            #expect((try await h.message(cold))["sender_id"] as? String == "support-1", "the restricted message moved to another sender")
+
+            let warm = try await send(h, to: "+15550003333")
+            let colder = try await send(h, to: "+15550004444")
+            h.clock.advance(by: .seconds(400))
+            try await h.dispatch()
+            try await h.dispatch()
+            let warmStatus = try await status(h, warm) ?? ""
+            #expect(["sent", "delivered"].contains(warmStatus), "a message to an existing chat did not flow: \(warmStatus)")
+            let held = try await h.message(colder)
+            #expect(held["status"] as? String == "retry_scheduled", "\(held.text)")
+            #expect(held["next_attempt_at"] as? String == iso(until), "\(held.text)")
+            let sentWhileRestricted = (try await sessions.bridge(h))["sent"] as? [Any]
+            #expect(sentWhileRestricted?.count == 2, "a new contact was messaged while restricted")
+
+            h.clock.advance(by: .seconds(3600))
+            try await sessions.script(h, #"{"restricted_until": 0}"#)
+            try await sessions.nextCheck(h, after: 0)
+            view = try await sessions.sender(h)
+            #expect(view["status"] as? String == "connected", "\(view.text)")
+            try await h.dispatch()
+            try await h.dispatch()
+            for id in [cold, colder] {
+                let message = try await h.message(id)
+                #expect(["sent", "delivered"].contains(message["status"] as? String ?? ""), "\(message.text)")
+                #expect(message["sender_id"] as? String == "support-1")
+            }
+        }
+    }
+
+    @Test(arguments: StoreKind.available) func aSessionTheBridgeSaysIsNotReadyHandsItsPooledMessagesToAnother(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
+            try await addSession(h)
+            try await addSession(h, "support-2")
+            try await sessions.script(h, #"{"send_status": 422, "send_fails": 99}"#)
+            var ids: [String] = []
+            for n in 0..<4 { ids.append(try await send(h, to: "+1555000100\(n)")) }
+            for _ in 0..<6 { try await h.dispatch() }
+            let view = try await sessions.sender(h)
+            #expect(view["status"] as? String == "disconnected", "\(view.text)")
+            for id in ids {
+                try await arrives(h, "message \(id) sent by support-2") { ["sent", "delivered"].contains(try await status(h, id) ?? "") }
+                #expect((try await h.message(id))["sender_id"] as? String == "support-2")
+            }
+            let sent = (try await sessions.bridge(h, "support-2"))["sent"] as? [Any]
+            #expect(sent?.count == 4, "each message was sent once by the healthy session")
+        }
+    }
+}
