@@ -34,6 +34,17 @@ public struct MetaSimulator: Sendable {
     /// Reports the statuses of accepted messages by signed webhook (nil: no webhooks).
     public func sendWebhooks(_ configuration: SimulatorWebhooks?) { state.webhooks = configuration }
 
+    /// Makes session `name` of the simulated WAHA bridge paired and `WORKING`, reporting its events by webhook
+    /// to `webhookURL` signed with `hmacKey` (the sandbox's web session).
+    public func runBridgeSession(_ name: String, webhookURL: String, hmacKey: String) {
+        bridge.update(name) { session in
+            session.paired = true
+            session.status = "WORKING"
+            session.webhookUrl = webhookURL
+            session.webhookHmac = hmacKey
+        }
+    }
+
     /// Every request received so far.
     public var received: [ReceivedRequest] { state.received }
 

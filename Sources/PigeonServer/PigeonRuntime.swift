@@ -63,13 +63,20 @@ public enum PigeonRuntime {
             guard let port = await ports.first(where: { _ in true }) else { return }
             let baseURL = "http://127.0.0.1:\(port)"
             logger.warning(
-                "SANDBOX MODE: PIGEON_META_ACCESS_TOKEN is not set, so messages go to Pigeon's built-in simulator and nothing reaches WhatsApp; the simulator reports sent, delivered and read by signed webhook to /webhooks/meta. Set PIGEON_META_ACCESS_TOKEN and PIGEON_META_PHONE_NUMBER_ID to send for real.",
+                "SANDBOX MODE: PIGEON_META_ACCESS_TOKEN is not set, so messages go to Pigeon's built-in simulator and nothing reaches WhatsApp; the simulator reports sent, delivered and read by signed webhook to /webhooks/meta (and plays a paired WhatsApp Web session, sender sandbox-web in pool web, through /webhooks/waha). Set PIGEON_META_ACCESS_TOKEN and PIGEON_META_PHONE_NUMBER_ID to send for real.",
                 metadata: ["simulator": "\(baseURL)", "sender": "\(config.defaultSenderID)"])
             let client = try CloudAPIClient(configuration: cloudConfiguration(config, baseURL: baseURL, token: "sandbox"))
             let webhookHost = ["0.0.0.0", "::"].contains(config.host) ? "127.0.0.1" : config.host
             try await shuttingDown(client) {
-                try await runAPI(config, store: opened, transport: client, errorTable: errorTable, apiKey: apiKey, logger: logger) { port in
+                try await runAPI(config, store: opened, transport: client, errorTable: errorTable, apiKey: apiKey, logger: logger) {
+                    port, engine in
                     meta.sendWebhooks(SimulatorWebhooks(url: "http://\(webhookHost):\(port)/webhooks/meta", secret: secret))
+                    meta.runBridgeSession(Sandbox.webSession, webhookURL: "http://\(webhookHost):\(port)/webhooks/waha", hmacKey: secret)
+                    do {
+                        try await Sandbox.ensureWebSession(engine.senders, bridgeURL: baseURL, webhookSecret: secret)
+                    } catch {
+                        logger.error("the sandbox's web session could not be set up", metadata: ["error": "\(error)"])
+                    }
                 }
             }
             await sandbox.triggerGracefulShutdown()
@@ -214,7 +221,7 @@ public enum PigeonRuntime {
 
     static func runAPI(
         _ config: ServerConfiguration, store opened: OpenedStore, transport: any MessageTransport, errorTable: ErrorTable,
-        apiKey: String, logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }
+        apiKey: String, logger: Logger, onRunning: @escaping @Sendable (Int, Engine) async -> Void = { _, _ in }
     ) async throws {
         let forwarder = config.forwardURL.map { url in
             WebhookForwarder(url: url, secret: config.forwardSecret ?? config.metaAppSecret ?? "")
@@ -236,7 +243,7 @@ public enum PigeonRuntime {
             services: opened.services + engine.services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? config.port
-                onRunning(port)
+                await onRunning(port, engine)
                 logger.notice("Pigeon listening on http://\(host):\(port)", metadata: ["database": "\(opened.location)"])
             },
             logger: logger)

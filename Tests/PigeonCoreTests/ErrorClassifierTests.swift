@@ -95,3 +95,70 @@ import Testing
         }
     }
 }
+
+/// WAHA's answers classified by `ErrorTable.waha`, and WhatsApp Web's restrictions and quotas.
+@Suite struct BridgeClassificationTests {
+    let classifier = ErrorClassifier()
+
+    @Test func wahasAnswersAreClassifiedFromTheTable() {
+        let cases: [(Int, String, PigeonCause, ErrorClass)] = [
+            (422, #"{"error":"Session status is not as expected. Try again later or restart the session"}"#, .bridgeSessionNotReady, .senderLevel),
+            (401, #"{"message":"Unauthorized","statusCode":401}"#, .bridgeUnauthorized, .senderLevel),
+            (404, #"{"message":"Session not found"}"#, .bridgeSessionNotFound, .senderLevel),
+            (500, #"{"statusCode":500,"exception":{"message":"2 UNKNOWN: server returned error 463"}}"#, .bridgeRestricted, .restricted),
+            (400, #"{"message":"chatId must be a string"}"#, .bridgeRejected, .permanent),
+            (502, "Bad Gateway", .bridgeServerError, .transient),
+        ]
+        for (status, body, cause, errorClass) in cases {
+            let classification = classifier.classify(.bridgeError(status: status, body: body))
+            #expect(classification?.cause == cause && classification?.errorClass == errorClass, "\(status) \(body)")
+            #expect(classification?.httpStatus == status)
+        }
+    }
+
+    @Test func anErrorAckOf463IsARestrictionAndMetaCodesAreUntouched() {
+        let table = ErrorTable.meta.adding(ErrorTable.webAckCodes)
+        #expect(table.rule(code: 463, details: nil)?.errorClass == .restricted)
+        #expect(table.rule(code: 131026, details: nil) == ErrorTable.meta.rule(code: 131026, details: nil))
+        let overridden = ErrorTable.meta.overriding([463: [ErrorRule(.permanent, "mine")]]).adding(ErrorTable.webAckCodes)
+        #expect(overridden.rule(code: 463, details: nil)?.errorClass == .permanent, "an operator's override lost to the built-in rule")
+    }
+
+    @Test func aNewContactWaitsWhileRestrictedOrOutOfQuotaAndAnExistingChatDoesNot() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        var sender = SenderRecord(
+            id: "web", kind: .webSession, pool: "default", limits: .defaults(for: .webSession), settings: SenderSettings(), sealedSecrets: [],
+            health: SenderHealth(status: .connected), createdAt: now, updatedAt: now)
+        #expect(!ContactReach.limits(sender, now: now))
+        sender.health.status = .restricted
+        sender.health.restrictedUntil = now.addingTimeInterval(600)
+        #expect(ContactReach.hold(sender, knownContact: true, newContactsSent: 0, now: now) == nil)
+        #expect(ContactReach.hold(sender, knownContact: false, newContactsSent: 0, now: now)?.until == now.addingTimeInterval(600))
+        sender.health.status = .connected
+        sender.health.newContactQuota = 2
+        sender.health.quotaCycleEnd = now.addingTimeInterval(3600)
+        #expect(ContactReach.hold(sender, knownContact: false, newContactsSent: 1, now: now) == nil)
+        let held = ContactReach.hold(sender, knownContact: false, newContactsSent: 2, now: now)
+        #expect(held?.until == now.addingTimeInterval(3600) && held?.cause == .newContactQuotaUsed)
+        #expect(NewContactCapping(status: "CAPPED", totalQuota: 50, usedQuota: 1, cycleEnd: nil).remaining == 0)
+        #expect(NewContactCapping(status: "NONE", totalQuota: -1, usedQuota: 9, cycleEnd: nil).remaining == nil)
+        #expect(NewContactCapping(status: "FIRST_WARNING", totalQuota: 50, usedQuota: 45, cycleEnd: nil).remaining == 5)
+        #expect(ContactReach.contactKey("+1 (555) 000-1111") == "15550001111" && ContactReach.contactKey("15550001111@c.us") == "15550001111")
+    }
+
+    @Test func metaMessagesBecomeWAHACallsAndMediaByIDDoesNot() throws {
+        let text = try #require(WebSessionMessage.make(payload: #"{"to": "+15550001111", "type": "text", "text": {"body": "hi"}}"#, session: "s"))
+        #expect(text.path == "/api/sendText" && text.chatID == "15550001111@c.us")
+        let body = try #require(try JSONSerialization.jsonObject(with: text.body) as? [String: Any])
+        #expect(body["text"] as? String == "hi" && body["session"] as? String == "s")
+        let document = try #require(
+            WebSessionMessage.make(
+                payload: #"{"to": "15550001111", "type": "document", "document": {"link": "https://x.test/a/report.pdf", "caption": "Q3"}}"#,
+                session: "s"))
+        let file = try #require((try JSONSerialization.jsonObject(with: document.body) as? [String: Any])?["file"] as? [String: Any])
+        #expect(document.path == "/api/sendFile" && file["filename"] as? String == "report.pdf" && file["mimetype"] as? String == "application/pdf")
+        #expect(WebSessionMessage.make(payload: #"{"to": "1555", "type": "image", "image": {"id": "123"}}"#, session: "s") == nil)
+        #expect(WebSessionMessage.make(payload: #"{"to": "1555", "type": "template", "template": {"name": "x"}}"#, session: "s") == nil)
+        #expect(!MessageNeeds(type: "image", payload: #"{"to": "1555", "type": "image", "image": {"media_key": "k"}}"#).webSendable)
+    }
+}

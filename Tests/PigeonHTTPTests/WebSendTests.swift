@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Foundation
+import NIOFoundationCompat
 import PigeonCore
 import PigeonTestSupport
 import Testing
@@ -167,6 +169,79 @@ extension WebSendTests {
             }
             let sent = (try await sessions.bridge(h, "support-2"))["sent"] as? [Any]
             #expect(sent?.count == 4, "each message was sent once by the healthy session")
+        }
+    }
+}
+
+extension WebSendTests {
+    @Test(arguments: StoreKind.available) func aSessionWaitingForPairingShowsItsQRCodeAndAsksForAPairingCode(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
+            try await addSession(h)
+            let paired = try await h.call(.GET, "/v1/senders/support-1/qr")
+            #expect(paired.status == 409 && paired.error == "not_waiting_for_pairing", "\(paired.text)")
+            let forgotten = try await h.call(.POST, "/v1/senders/support-1/disconnect", json: #"{"forget_session": true}"#)
+            #expect((forgotten["pairing"] as? [String: Any])?["step"] as? String == "qr_code", "\(forgotten.text)")
+            var request = HTTPClientRequest(url: h.apiURL + "/v1/senders/support-1/qr")
+            request.headers.add(name: "Authorization", value: "Bearer \(Harness.apiKey)")
+            let image = try await h.client.http.execute(request, timeout: .seconds(30))
+            let png = Data(buffer: try await image.body.collect(upTo: 1 << 20))
+            #expect(image.status == .ok && image.headers.first(name: "Content-Type") == "image/png")
+            #expect(png.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]), "not a PNG")
+            let value = try await h.call(.GET, "/v1/senders/support-1/qr", headers: ["Accept": "application/json"])
+            #expect((value["value"] as? String)?.isEmpty == false, "\(value.text)")
+            let code = try await h.call(.POST, "/v1/senders/support-1/pairing-code", json: #"{"phone_number": "+15550009999"}"#)
+            #expect(code.status == 200 && code["code"] as? String == "SIMU-9999", "\(code.text)")
+            let bad = try await h.call(.POST, "/v1/senders/support-1/pairing-code", json: #"{"phone_number": "call me"}"#)
+            #expect(bad.status == 400 && bad.error == "invalid_phone_number")
+            let cloud = try await h.call(.GET, "/v1/senders/\(Harness.sender)/qr")
+            #expect(cloud.status == 409 && cloud.error == "not_a_web_session")
+
+            let scanned = try await h.call(.POST, "/_sim/waha/sessions/support-1/pair", auth: nil, base: h.simulatorURL)
+            #expect(scanned.status == 201)
+            try await arrives(h, "the WORKING status webhook") { try await sessions.sender(h)["status"] as? String == "connected" }
+            #expect(try await sessions.sender(h)["pairing"] is NSNull)
+        }
+    }
+
+    @Test(arguments: StoreKind.available) func aSendRefusedWith463ByTheBridgeRestrictsTheSenderWithoutARetry(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
+            try await addSession(h)
+            let until = Int(h.clock.now().timeIntervalSince1970) + 7200
+            try await sessions.script(h, #"{"restricted_until": \#(until), "restriction_errors": "sync"}"#)
+            let id = try await send(h, to: "+15550001111")
+            #expect(try await h.dispatch() == 1)
+            let message = try await h.message(id)
+            #expect(message["status"] as? String == "retry_scheduled", "\(message.text)")
+            #expect((message["last_error"] as? [String: Any])?["class"] as? String == "restricted")
+            let view = try await sessions.sender(h)
+            #expect(view["status"] as? String == "restricted", "\(view.text)")
+            h.clock.advance(by: .seconds(301))
+            #expect(try await h.dispatch() == 1)
+            let sentAfter = (try await sessions.bridge(h))["sent"] as? [Any] ?? []
+            #expect(sentAfter.isEmpty, "the 463 was retried on the restricted sender")
+            let held = try await h.message(id)
+            #expect(held["status"] as? String == "retry_scheduled" && held["next_attempt_at"] as? String == view["restricted_until"] as? String)
+            #expect((try await sessions.bridge(h))["restarts"] as? Int == 0)
+        }
+    }
+
+    @Test(arguments: StoreKind.available) func aUsedUpNewContactQuotaHoldsNewContactsUntilTheCycleEnds(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
+            try await addSession(h)
+            let cycleEnd = Int(h.clock.now().timeIntervalSince1970) + 5000
+            try await sessions.script(h, #"{"capping": {"status": "SECOND_WARNING", "total": 10, "used": 9, "cycle_end": \#(cycleEnd)}}"#)
+            try await sessions.nextCheck(h)
+            #expect(try await sessions.sender(h)["new_contact_quota"] as? Int == 1)
+            let first = try await send(h, to: "+15550001111")
+            let second = try await send(h, to: "+15550002222")
+            try await h.dispatch()
+            try await h.dispatch()
+            #expect(try await status(h, first) != "retry_scheduled")
+            let held = try await h.message(second)
+            #expect(held["status"] as? String == "retry_scheduled", "\(held.text)")
+            #expect((held["last_error"] as? [String: Any])?["cause"] as? String == "pigeon.new_contact_quota_used", "\(held.text)")
+            let sent = (try await sessions.bridge(h))["sent"] as? [Any] ?? []
+            #expect(sent.count == 1, "a new contact past the quota was messaged")
         }
     }
 }

@@ -152,3 +152,42 @@ extension SenderConformanceTests {
         }
     }
 }
+
+extension SenderConformanceTests {
+    @Test(arguments: StoreKind.available) func contactsAreKeptPerSenderOnceAndGoWithTheSender(_ kind: StoreKind) async throws {
+        try await TemporaryDatabase.run(kind) { database in
+            let store = try await database.open()
+            #expect(try await store.insertSender(senderRecord("web-1", kind: .webSession)))
+            let contacts = ["15550001111", "15550002222"].map { SenderContact(senderID: "web-1", contact: $0) }
+            try await store.recordContacts(contacts + contacts, now: t0)
+            try await store.recordContacts([SenderContact(senderID: "web-2", contact: "15550003333")], now: t0)
+            let other = try await database.open()
+            #expect(try await other.knownContacts(of: "web-1", among: ["15550001111", "15550003333", "15550009999"]) == ["15550001111"])
+            #expect(try await other.knownContacts(of: "web-2", among: ["15550003333"]) == ["15550003333"])
+            #expect(try await other.knownContacts(of: "web-1", among: []) == [])
+            #expect(try await store.deleteSender("web-1") == .deleted)
+            #expect(try await other.knownContacts(of: "web-1", among: ["15550001111", "15550002222"]).isEmpty, "a deleted sender's chats stayed")
+        }
+    }
+
+    @Test(arguments: StoreKind.available) func aRefundGivesBackWhatAClaimTookFromThePace(_ kind: StoreKind) async throws {
+        try await TemporaryDatabase.run(kind) { database in
+            let store = try await database.open()
+            _ = try await store.enqueue((0..<3).map { _ in newMessage(sender: "web") }, now: t0)
+            let pacing = SenderPacing(
+                limits: ["web": SenderLimits(rateLimit: nil, dailyCap: 2, delay: .init(min: .seconds(30), max: .seconds(30)))], random: { 0 })
+            func claim(at now: Date) async throws -> Int {
+                try await store.claim(limit: 10, owner: "w", now: now, leaseUntil: now.addingTimeInterval(30), excludedSenders: [], pacing: pacing)
+                    .count
+            }
+            #expect(try await claim(at: t0) == 1)
+            #expect(try await claim(at: t0) == 0, "the pause after a web session's message was not kept")
+            try await store.refundPace("web", pacing: pacing, now: t0)
+            let other = try await database.open()
+            #expect(try await other.paceStates()["web"]?.dayCount == 0)
+            #expect(try await claim(at: t0) == 1, "the refunded pause still held the sender")
+            #expect(try await claim(at: t0.addingTimeInterval(31)) == 1)
+            #expect(try await claim(at: t0.addingTimeInterval(62)) == 0, "the daily cap of 2 was passed after a refund")
+        }
+    }
+}
