@@ -160,6 +160,8 @@ extension WebSendTests {
             try await sessions.script(h, #"{"send_status": 422, "send_fails": 99}"#)
             var ids: [String] = []
             for n in 0..<4 { ids.append(try await send(h, to: "+1555000100\(n)")) }
+            var onFirst = 0
+            for id in ids where try await h.message(id)["sender_id"] as? String == "support-1" { onFirst += 1 }
             for _ in 0..<6 { try await h.dispatch() }
             let view = try await sessions.sender(h)
             #expect(view["status"] as? String == "disconnected", "\(view.text)")
@@ -169,6 +171,11 @@ extension WebSendTests {
             }
             let sent = (try await sessions.bridge(h, "support-2"))["sent"] as? [Any]
             #expect(sent?.count == 4, "each message was sent once by the healthy session")
+            let stats = try await h.call(.GET, "/v1/stats")
+            let first = (stats["senders"] as? [[String: Any]])?.first { $0["id"] as? String == "support-1" }
+            // The message whose send the bridge refused moved too, once it was queued again.
+            #expect(first?["failovers"] as? Int == onFirst && stats["failovers"] as? Int == onFirst, "\(stats.text)")
+            #expect(first?["status"] as? String == "disconnected" && first?["last_failure_reason"] is String)
         }
     }
 }
@@ -236,10 +243,14 @@ extension WebSendTests {
             let second = try await send(h, to: "+15550002222")
             try await h.dispatch()
             try await h.dispatch()
-            #expect(try await status(h, first) != "retry_scheduled")
-            let held = try await h.message(second)
-            #expect(held["status"] as? String == "retry_scheduled", "\(held.text)")
-            #expect((held["last_error"] as? [String: Any])?["cause"] as? String == "pigeon.new_contact_quota_used", "\(held.text)")
+            var held: [JSONClient.Reply] = []
+            for id in [first, second] {
+                let message = try await h.message(id)
+                if message["status"] as? String == "retry_scheduled" { held.append(message) }
+            }
+            #expect(held.count == 1, "not exactly one of two new contacts was held by a quota of one")
+            #expect((held.first?["last_error"] as? [String: Any])?["cause"] as? String == "pigeon.new_contact_quota_used")
+            #expect(held.first?["next_attempt_at"] as? String == iso(Date(timeIntervalSince1970: Double(cycleEnd))))
             let sent = (try await sessions.bridge(h))["sent"] as? [Any] ?? []
             #expect(sent.count == 1, "a new contact past the quota was messaged")
         }

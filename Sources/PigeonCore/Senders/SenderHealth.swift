@@ -30,6 +30,8 @@ public struct SenderHealth: Sendable, Hashable, Codable {
     public var quotaCycleEnd: Date?
     /// What pairing it waits for (while `needs_pairing`).
     public var pairingStep: PairingStep?
+    /// Waiting pooled messages moved off it to other senders of its pool since it was created (failovers).
+    public var failovers: Int?
     /// Reconnects asked of its bridge since it was created (restarts after a logged-out drop and scheduled
     /// reconnect attempts), for `/v1/stats`.
     public var reconnects: Int?

@@ -322,9 +322,12 @@ public final class SenderService: Sendable {
         let candidates = targets
         var moved = 0
         var after: Int64 = 0
+        let sources = Mutex<[String: Int]>([:])
         while true {
             let (batch, last) = try await store.reassign(pool: pool, from: from, afterSeq: after, limit: Self.rerouteBatch) { record in
-                PoolRouting.target(for: record, in: candidates, turn: self.turns.add(1, ordering: .relaxed).oldValue, now: now)
+                let target = PoolRouting.target(for: record, in: candidates, turn: self.turns.add(1, ordering: .relaxed).oldValue, now: now)
+                if target != nil { sources.withLock { $0[record.senderID, default: 0] += 1 } }
+                return target
             }
             moved += batch
             guard let last else { break }
@@ -333,6 +336,13 @@ public final class SenderService: Sendable {
         if moved > 0 {
             logger.notice("pooled messages moved to other senders", metadata: ["pool": "\(pool)", "moved": "\(moved)"])
             signal.notify()
+            for (id, count) in sources.withLock({ $0 }) {
+                _ = try await store.updateSender(id) { record in
+                    var record = record
+                    record.health.failovers = (record.health.failovers ?? 0) + count
+                    return record
+                }
+            }
         }
         return moved
     }

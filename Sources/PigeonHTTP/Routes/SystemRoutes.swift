@@ -41,8 +41,13 @@ struct SystemRoutes {
                     "id": sender.id, "kind": sender.kind.rawValue, "pool": sender.pool, "status": sender.health.status.rawValue,
                     "consecutive_failures": sender.health.consecutiveFailures, "reconnect_attempts": sender.health.reconnectAttempts,
                     "sent_today": stats.sentToday[sender.id] ?? 0, "daily_cap": JSONBody.value(sender.limits.dailyCap),
+                    "last_failure_at": JSONBody.date(sender.health.lastFailureAt),
+                    "last_failure_reason": JSONBody.value(sender.health.lastFailureReason),
+                    "reconnects": sender.health.reconnects ?? 0, "failovers": sender.health.failovers ?? 0,
                 ] as [String: Any]
             },
+            "failovers": stats.senders.reduce(0) { $0 + ($1.health.failovers ?? 0) },
+            "reconnects": stats.senders.reduce(0) { $0 + ($1.health.reconnects ?? 0) },
             "paused_senders": stats.senders.filter { $0.health.status == .paused }.map { sender in
                 var code: Any = NSNull()
                 if case .senderError(let error, _) = sender.health.pauseReason { code = error }

@@ -35,6 +35,7 @@ enum SenderView {
             view["pairing"] = pairing(health)
         }
         view["reconnects"] = health.reconnects ?? 0
+        view["failovers"] = health.failovers ?? 0
         return view
     }
 
