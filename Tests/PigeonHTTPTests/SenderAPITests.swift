@@ -216,3 +216,40 @@ import Testing
         }
     }
 }
+
+extension SenderAPITests {
+    /// Waits (at most 30 s) for what a webhook makes Pigeon do in the background.
+    func eventually(_ what: String, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("\(what) did not happen within 30 s")
+    }
+
+    @Test(arguments: StoreKind.available) func accountWebhooksRecheckTheNumbersAndABanStopsThem(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
+            try await createSecond(h, extra: #", "waba_id": "300000000000007""#)
+            _ = try await h.call(
+                .POST, "/_sim/numbers/200000000000002",
+                json: #"{"health_status": "AVAILABLE", "quality_rating": "YELLOW", "messaging_limit": "TIER_10K"}"#,
+                auth: nil, base: h.simulatorURL)
+            let quality =
+                #"{"object": "whatsapp_business_account", "entry": [{"id": "300000000000007", "changes": [{"field": "phone_number_quality_update", "value": {"display_phone_number": "15550001234", "event": "THROUGHPUT_UPGRADE", "max_daily_conversations_per_business": "TIER_10K"}}]}]}"#
+            #expect(try await h.webhook(quality).status == 200)
+            try await eventually("the number's health read again") {
+                try await h.call(.GET, "/v1/senders/200000000000002")["messaging_limit"] as? String == "TIER_10K"
+            }
+            #expect(try await h.call(.GET, "/v1/senders/200000000000002")["quality_rating"] as? String == "YELLOW")
+            let ban =
+                #"{"object": "whatsapp_business_account", "entry": [{"id": "300000000000007", "changes": [{"field": "account_update", "value": {"event": "DISABLED_UPDATE", "ban_info": {"waba_ban_state": "DISABLE", "waba_ban_date": "2027-01-15"}}}]}]}"#
+            #expect(try await h.webhook(ban).status == 200)
+            try await eventually("the banned number out of sending") {
+                try await h.call(.GET, "/v1/senders/200000000000002")["status"] as? String == "needs_attention"
+            }
+            #expect(
+                try await h.call(.GET, "/v1/senders/\(Harness.sender)")["status"] as? String == "connected", "another account's number was banned")
+        }
+    }
+}

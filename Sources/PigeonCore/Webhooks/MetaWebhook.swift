@@ -7,6 +7,8 @@ public struct MetaWebhook: Sendable, Hashable {
     public var statuses: [StatusReport] = []
     /// The inbound user messages, each as its own webhook body in Meta's envelope (for forwarding).
     public var inbound: [InboundMessage] = []
+    /// Updates about the business account or its numbers (`AccountUpdate.fields`).
+    public var accountUpdates: [AccountUpdate] = []
     /// What was wrong with the payload, for the log and the stored event.
     public var problems: [String] = []
 
@@ -34,6 +36,13 @@ public struct MetaWebhook: Sendable, Hashable {
             for (c, change) in changes.enumerated() {
                 guard let value = change["value"] as? [String: Any] else {
                     problems.append("entry[\(e)].changes[\(c)] has no value object")
+                    continue
+                }
+                if let field = change["field"] as? String, AccountUpdate.fields.contains(field) {
+                    accountUpdates.append(
+                        AccountUpdate(
+                            field: field, wabaID: entry["id"] as? String, event: value["event"] as? String,
+                            banState: (value["ban_info"] as? [String: Any])?["waba_ban_state"] as? String))
                     continue
                 }
                 let phoneNumberID = (value["metadata"] as? [String: Any])?["phone_number_id"] as? String

@@ -33,4 +33,17 @@ struct EffectRunner: Sendable {
             }
         }
     }
+
+    /// Acts on a Cloud API account webhook at once: a ban takes the account's numbers out of sending, and
+    /// every one of its numbers (each Cloud API number, when none names that account) is checked again.
+    func accountUpdate(_ update: AccountUpdate) async {
+        logger.notice(
+            "Meta reported a change to the business account; checking its numbers",
+            metadata: ["field": "\(update.field)", "event": "\(update.event ?? "-")", "waba": "\(update.wabaID ?? "-")"])
+        do {
+            try await senders.accountUpdate(update)
+        } catch {
+            logger.error("acting on an account update failed", metadata: ["error": "\(error)"])
+        }
+    }
 }

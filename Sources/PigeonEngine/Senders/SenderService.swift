@@ -206,6 +206,21 @@ public final class SenderService: Sendable {
         newContacts.withLock { $0[id, default: 0] += 1 }
     }
 
+    /// Applies a Cloud API account webhook to the numbers of its business account (every Cloud API number when
+    /// none names that account): a ban takes them out of sending (`AccountUpdate.senderEvent`); anything else
+    /// checks their health now.
+    public func accountUpdate(_ update: AccountUpdate) async throws {
+        let numbers = try await reload().filter { $0.kind == .cloudAPI }
+        let named = numbers.filter { update.wabaID != nil && $0.settings.wabaID == update.wabaID }
+        for number in named.isEmpty ? numbers : named {
+            if let event = update.senderEvent, !named.isEmpty {
+                try await apply(event, to: number.id)
+            } else {
+                try await check(number.id)
+            }
+        }
+    }
+
     /// Asks web session `id`'s bridge for what pairing it needs (its QR code, or a pairing code); nil when
     /// there is no such sender.
     public func pair(_ id: String, _ request: PairingRequest) async throws -> PairingAnswer? {

@@ -88,6 +88,9 @@ public struct WebhookProcessor: Service {
         }
         _ = await handle(settled)
         if configuration.forwarding && (!webhook.statuses.isEmpty || !webhook.inbound.isEmpty) { forwards?.notify() }
+        // Checked in the background: Meta is answered as soon as the body is durable.
+        let (effects, updates) = (effects, webhook.accountUpdates)
+        if !updates.isEmpty { Task { for update in updates { await effects.accountUpdate(update) } } }
     }
 
     public func run() async throws {
