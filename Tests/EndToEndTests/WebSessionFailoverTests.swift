@@ -31,16 +31,6 @@ import Testing
         try await call(.GET, url + "/v1/stats")["messages"] as? [String: Int] ?? [:]
     }
 
-    /// Waits (up to 60 s) until `condition` holds.
-    func eventually(_ what: String, _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        Issue.record("\(what) did not happen within 60 s")
-    }
-
     func enqueue(_ url: String, _ recipients: Range<Int>) async throws {
         let items = recipients.map { #"{"to": "+1555020\#(String(format: "%04d", $0))", "text": {"body": "n\#($0)"}, "pool": "web"}"# }
         let reply = try await call(.POST, url + "/v1/messages/batch", #"{"messages": [\#(items.joined(separator: ","))]}"#)
@@ -74,7 +64,7 @@ import Testing
         // web-a is killed (logged out, and it does not come back) after three sends.
         try await script(sim, "web-a", #"{"fail_after_sends": 3, "restart_fails": 1000, "start_fails": 1000}"#)
         try await enqueue(url, 0..<30)
-        try await eventually("30 messages delivered") { try await counts(url)["delivered"] == 30 }
+        try await eventually("30 messages delivered", timeout: .seconds(60)) { try await counts(url)["delivered"] == 30 }
         let byA = try await sent(sim, "web-a")
         let byB = try await sent(sim, "web-b")
         #expect(byA.count == 3, "web-a sent \(byA.count) before it was killed")
@@ -84,7 +74,9 @@ import Testing
 
         // Both down: new messages stay queued.
         try await script(sim, "web-b", #"{"status": "STOPPED", "start_fails": 1000, "restart_fails": 1000}"#)
-        try await eventually("web-b noticed down") { try await call(.GET, url + "/v1/senders/web-b")["status"] as? String != "connected" }
+        try await eventually("web-b noticed down", timeout: .seconds(60)) {
+            try await call(.GET, url + "/v1/senders/web-b")["status"] as? String != "connected"
+        }
         try await enqueue(url, 100..<105)
         try await Task.sleep(for: .seconds(3))
         let waiting = try await counts(url)
@@ -93,7 +85,7 @@ import Testing
 
         // web-a reconnects: the waiting messages go out through it.
         try await script(sim, "web-a", #"{"start_fails": 0, "restart_fails": 0}"#)
-        try await eventually("the 5 waiting messages delivered") { try await counts(url)["delivered"] == 35 }
+        try await eventually("the 5 waiting messages delivered", timeout: .seconds(60)) { try await counts(url)["delivered"] == 35 }
         #expect(try await sent(sim, "web-a").count == 8)
         let stats = try await call(.GET, url + "/v1/stats")
         #expect((stats["failovers"] as? Int ?? 0) > 0 && (stats["reconnects"] as? Int ?? 0) > 0, "\(stats.text)")

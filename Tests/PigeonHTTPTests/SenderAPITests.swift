@@ -218,16 +218,6 @@ import Testing
 }
 
 extension SenderAPITests {
-    /// Waits (at most 30 s) for what a webhook makes Pigeon do in the background.
-    func eventually(_ what: String, _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        Issue.record("\(what) did not happen within 30 s")
-    }
-
     @Test(arguments: StoreKind.available) func accountWebhooksRecheckTheNumbersAndABanStopsThem(_ kind: StoreKind) async throws {
         try await Harness.run(kind) { h in
             try await createSecond(h, extra: #", "waba_id": "300000000000007""#)

@@ -34,19 +34,16 @@ import Testing
 
     func iso(_ date: Date) -> String { date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)) }
 
-    /// Waits (at most 30 s) for something the bridge's webhooks bring about, running the webhook processor's
-    /// pass as its service would, a second later each time: an ack that came before its send's outcome was
-    /// recorded waits, pending, to be tried again.
+    /// Waits for something the bridge's webhooks bring about, running the webhook processor's pass as its
+    /// service would, a second later each time: an ack that came before its send's outcome was recorded
+    /// waits, pending, to be tried again.
     func arrives(_ h: Harness, _ what: String, _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
+        try await eventually(what) {
+            if try await condition() { return true }
             h.clock.advance(by: .seconds(1))
             _ = try await h.engine.webhooks.runOnce()
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(20))
+            return try await condition()
         }
-        Issue.record("\(what) did not happen within 30 s")
     }
 
     @Test(arguments: StoreKind.available) func aWebSessionSendsThroughItsBridgeAndItsAcksSettleTheMessage(_ kind: StoreKind) async throws {
