@@ -9,9 +9,12 @@ import PigeonEngine
 /// event (the sender is already paused).
 public struct WebSessionControl: SenderControl, PairingControl {
     let client: WAHAClient
+    /// For pairing, which an operator's request waits for: bounded tighter (default 5 s).
+    let pairingClient: WAHAClient
 
-    public init(client: WAHAClient = WAHAClient()) {
+    public init(client: WAHAClient = WAHAClient(), pairingClient: WAHAClient = WAHAClient(timeout: .seconds(5))) {
         self.client = client
+        self.pairingClient = pairingClient
     }
 
     public func perform(_ effect: SenderEffect, sender: SenderRecord, secrets: SenderSecrets) async -> SenderObservation? {
@@ -45,9 +48,9 @@ public struct WebSessionControl: SenderControl, PairingControl {
         guard let session = sender.bridge(secrets) else { return .unsupported }
         let result: Result<Data, WAHAClient.BridgeFailure>
         switch request {
-        case .qrImage: result = await client.qr(session, raw: false)
-        case .qrValue: result = await client.qr(session, raw: true)
-        case .code(let phone): result = await client.requestCode(session, phoneNumber: phone)
+        case .qrImage: result = await pairingClient.qr(session, raw: false)
+        case .qrValue: result = await pairingClient.qr(session, raw: true)
+        case .code(let phone): result = await pairingClient.requestCode(session, phoneNumber: phone)
         }
         switch result {
         case .failure(let failure) where failure.status == 422:

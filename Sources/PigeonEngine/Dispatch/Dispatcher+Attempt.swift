@@ -49,8 +49,9 @@ extension Dispatcher {
     /// Sends unless the sender may not reach the recipient now (`ContactReach`: restricted, or its
     /// new-contact quota used up, and the recipient is a new contact), in which case the message is held.
     private func send(_ record: MessageRecord, payload: String, media: MediaUse?, started: ContinuousClock.Instant) {
-        guard let sender = senders.cached(record.senderID), ContactReach.limits(sender, now: clock.now()) else {
-            transmit(record, payload: payload, media: media, started: started)
+        let sending = senders.sending(record.senderID)
+        guard let sender = sending?.record, ContactReach.limits(sender, now: clock.now()) else {
+            transmit(record, payload: payload, media: media, started: started, accessToken: sending?.accessToken, bridge: sending?.bridge)
             return
         }
         Task {
@@ -75,14 +76,16 @@ extension Dispatcher {
                 return
             }
             if !known { senders.countNewContact(sender.id) }
-            transmit(record, payload: payload, media: media, started: started)
+            transmit(record, payload: payload, media: media, started: started, accessToken: sending?.accessToken, bridge: sending?.bridge)
         }
     }
 
-    private func transmit(_ record: MessageRecord, payload: String, media: MediaUse?, started: ContinuousClock.Instant) {
+    private func transmit(
+        _ record: MessageRecord, payload: String, media: MediaUse?, started: ContinuousClock.Instant, accessToken: String?,
+        bridge: BridgeEndpoint?
+    ) {
         let message = OutboundMessage(
-            id: record.id, senderID: record.senderID, payload: payload, accessToken: senders.accessToken(for: record.senderID),
-            bridge: senders.bridge(for: record.senderID))
+            id: record.id, senderID: record.senderID, payload: payload, accessToken: accessToken, bridge: bridge)
         transport.send(message) { outcome in
             self.handle(outcome, of: record, media: media, elapsed: ContinuousClock.now - started)
         }

@@ -237,9 +237,12 @@ public final class SenderService: Sendable {
     /// New contacts this process messaged through sender `id` since its quota was last read.
     public func newContactsSent(_ id: String) -> Int { newContacts.withLock { $0[id] ?? 0 } }
 
-    /// Where web session `id` is reached; nil for a Cloud API number or an unknown sender.
-    public func bridge(for id: String) -> BridgeEndpoint? {
-        snapshot.withLock { $0[id].flatMap { $0.record.bridge($0.secrets) } }
+    /// What the send path needs of sender `id`, in one look at the snapshot: its record, its access token and,
+    /// for a web session, its bridge; nil for a sender the snapshot does not know.
+    public func sending(_ id: String) -> (record: SenderRecord, accessToken: String?, bridge: BridgeEndpoint?)? {
+        snapshot.withLock { snapshot in
+            snapshot[id].map { ($0.record, $0.secrets.accessToken, $0.record.bridge($0.secrets)) }
+        }
     }
 
     /// Pauses sender `id` after a sender-level error (such as 190, an expired token) reported for one of its

@@ -104,7 +104,9 @@ struct SenderRoutes {
                 "sender \(sender.id) is \(sender.health.status.rawValue) and its session is not waiting for a QR code (the bridge said: \(said.prefix(200)))"
             )
         case .failed(let reason)?:
-            throw APIError(.badGateway, "bridge_unavailable", "the session's bridge did not answer: \(reason.prefix(300))")
+            throw APIError(
+                .init(code: 424, reasonPhrase: "Failed Dependency"), "bridge_unavailable",
+                "the session's bridge did not answer (check the sender's bridge.url and that WAHA runs): \(reason.prefix(300))")
         case .unsupported?:
             throw APIError(.conflict, "not_a_web_session", "sender \(sender.id) has no bridge to pair with")
         }
