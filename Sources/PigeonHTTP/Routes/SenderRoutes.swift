@@ -105,7 +105,7 @@ struct SenderRoutes {
             )
         case .failed(let reason)?:
             throw APIError(
-                .init(code: 424, reasonPhrase: "Failed Dependency"), "bridge_unavailable",
+                .conflict, "bridge_unavailable",
                 "the session's bridge did not answer (check the sender's bridge.url and that WAHA runs): \(reason.prefix(300))")
         case .unsupported?:
             throw APIError(.conflict, "not_a_web_session", "sender \(sender.id) has no bridge to pair with")
