@@ -98,6 +98,10 @@ public final class Engine: Sendable {
     public let mediaRefresh: MediaRefreshJob?
     /// Sends and media errors over the last hour.
     public let mediaErrors: MediaErrorMonitor
+    /// Campaigns, their recipients and the opt-out list.
+    public let campaigns: CampaignService
+    /// Sends each campaign's day.
+    public let campaignScheduler: CampaignScheduler
     /// Whether this process runs the periodic jobs now.
     public let leadership: Leadership
     /// Wakes the dispatcher when another process queues work, when the store can tell.
@@ -126,6 +130,10 @@ public final class Engine: Sendable {
         service = MessageService(
             store: store, senders: senders, lifecycle: lifecycle, clock: clock, signal: signal, pacer: pacer, waiters: waiters,
             defaultSenderID: options.defaultSenderID)
+        let campaigns = CampaignService(store: store, messages: service, clock: clock, logger: logger)
+        self.campaigns = campaigns
+        campaignScheduler = CampaignScheduler(
+            store: store, campaigns: campaigns, messages: service, clock: clock, leadership: leadership, logger: logger)
         let mediaErrors = MediaErrorMonitor(clock: clock, logger: logger)
         self.mediaErrors = mediaErrors
         media = options.media.map {
@@ -176,7 +184,8 @@ public final class Engine: Sendable {
 
     /// The long-running services, in start order.
     public var services: [any Service] {
-        [leadership, senderMonitor, reaper, retention, webhooks, dispatcher] + (forwarder.map { [$0] } ?? []) + (mediaRefresh.map { [$0] } ?? [])
+        [leadership, senderMonitor, reaper, retention, webhooks, dispatcher, campaignScheduler] + (forwarder.map { [$0] } ?? [])
+            + (mediaRefresh.map { [$0] } ?? [])
             + (workListener.map { [$0] } ?? [])
     }
 

@@ -49,12 +49,19 @@ public final class MessageService: Sendable {
     /// Stores `messages` in one transaction; returns after the commit. Throws `ValidationError` (and stores
     /// nothing) when a message names a media library asset that does not exist.
     public func accept(_ messages: [NewMessage]) async throws -> [EnqueueResult] {
-        let messages = try await route(messages)
-        try await checkSenders(messages)
-        try await checkMediaKeys(messages)
+        let messages = try await prepare(messages)
         let results = try await store.enqueue(messages, now: clock.now())
         if results.contains(where: { if case .created = $0 { true } else { false } }) { signal.notify() }
         return results
+    }
+
+    /// The messages as `accept` stores them: each pooled one routed to a sender of its pool, and every sender
+    /// and media library asset they name checked. Throws `ValidationError` for a message that cannot be sent.
+    public func prepare(_ messages: [NewMessage]) async throws -> [NewMessage] {
+        let messages = try await route(messages)
+        try await checkSenders(messages)
+        try await checkMediaKeys(messages)
+        return messages
     }
 
     /// The messages with each pooled one assigned to a sender of its pool; throws when a pool has no sender

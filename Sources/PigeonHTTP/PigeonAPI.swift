@@ -24,6 +24,7 @@ public enum PigeonAPI {
         MessageRoutes(service: service).register(on: router)
         OperatorRoutes(service: service).register(on: router)
         SenderRoutes(senders: engine.senders).register(on: router)
+        CampaignRoutes(campaigns: engine.campaigns, clock: engine.campaigns.clock).register(on: router)
         WAHAWebhookRoutes(senders: engine.senders, webhooks: engine.webhooks).register(on: router)
         SystemRoutes(service: service, mediaErrors: engine.mediaErrors).register(on: router)
         ForwardRoutes(service: service).register(on: router)

@@ -18,6 +18,7 @@ enum PostgresMigrations {
         ("v4_sender_records", v4),
         ("v5_pools", v5),
         ("v6_sender_contacts", v6),
+        ("v7_campaigns", v7),
     ]
 
     /// Applies every migration not applied yet; returns their identifiers.
@@ -329,5 +330,95 @@ enum PostgresMigrations {
           PRIMARY KEY (sender_id, contact)
         )
         """
+    ]
+
+    /// Campaigns, their recipients and the opt-out list. A campaign message carries its campaign and
+    /// recipient; the trigger moves the recipient with every status change of its current message, in the
+    /// same transaction (as `RecipientStatus.following` says; the conformance suite checks each status).
+    static let v7 = [
+        """
+        CREATE TABLE campaigns (
+          seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          id TEXT NOT NULL UNIQUE,
+          name TEXT NOT NULL,
+          message TEXT NOT NULL,
+          sender_id TEXT,
+          pool TEXT,
+          daily_send_limit INTEGER NOT NULL,
+          start_date TEXT NOT NULL,
+          time_zone TEXT NOT NULL,
+          window_from INTEGER,
+          window_to INTEGER,
+          max_retries INTEGER NOT NULL,
+          status TEXT NOT NULL,
+          pause_reason TEXT,
+          imported INTEGER NOT NULL DEFAULT 0,
+          day TEXT,
+          day_sent INTEGER NOT NULL DEFAULT 0,
+          day_sent_scheduled INTEGER NOT NULL DEFAULT 0,
+          day_planned INTEGER NOT NULL DEFAULT 0,
+          day_base INTEGER NOT NULL DEFAULT 0,
+          day_from BIGINT,
+          created_at BIGINT NOT NULL,
+          updated_at BIGINT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE campaign_recipients (
+          seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          campaign_id TEXT NOT NULL,
+          phone TEXT NOT NULL,
+          variables TEXT NOT NULL,
+          status TEXT NOT NULL,
+          sends INTEGER NOT NULL DEFAULT 0,
+          max_retries INTEGER NOT NULL,
+          scheduled_send_date TEXT NOT NULL,
+          message_id TEXT,
+          earlier_message_ids TEXT NOT NULL DEFAULT '',
+          error_code INTEGER,
+          error_class TEXT,
+          failure_reason TEXT,
+          error_title TEXT,
+          failed_at BIGINT,
+          skip_reason TEXT,
+          updated_at BIGINT NOT NULL,
+          UNIQUE (campaign_id, phone)
+        )
+        """,
+        "CREATE INDEX campaign_recipients_work ON campaign_recipients (campaign_id, status, scheduled_send_date, seq)",
+        "CREATE INDEX campaign_recipients_failed ON campaign_recipients (campaign_id, failed_at) WHERE status = 'failed'",
+        """
+        CREATE TABLE opt_outs (
+          seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          phone TEXT NOT NULL UNIQUE,
+          source TEXT NOT NULL,
+          keyword TEXT,
+          created_at BIGINT NOT NULL
+        )
+        """,
+        "ALTER TABLE messages ADD COLUMN campaign_id TEXT",
+        "ALTER TABLE messages ADD COLUMN campaign_recipient BIGINT",
+        """
+        CREATE FUNCTION campaign_recipient_follows_message() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          UPDATE campaign_recipients SET
+            status = CASE NEW.status WHEN 'queued' THEN 'sending' WHEN 'sending' THEN 'sending' WHEN 'retry_scheduled' THEN 'sending' WHEN 'sent' THEN 'sent' WHEN 'delivered' THEN 'delivered' WHEN 'read' THEN 'read' WHEN 'failed' THEN 'failed' WHEN 'cancelled' THEN 'skipped' END,
+            error_code = CASE WHEN NEW.status = 'failed' THEN NEW.last_error_code ELSE error_code END,
+            error_class = CASE WHEN NEW.status = 'failed' THEN NEW.last_error_class ELSE error_class END,
+            error_title = CASE WHEN NEW.status = 'failed' THEN NEW.last_error_title ELSE error_title END,
+            failure_reason = CASE WHEN NEW.status = 'failed' THEN NEW.failure_reason ELSE failure_reason END,
+            failed_at = CASE WHEN NEW.status = 'failed' THEN NEW.updated_at ELSE failed_at END,
+            skip_reason = CASE WHEN NEW.status = 'cancelled' THEN 'message_cancelled' ELSE skip_reason END,
+            updated_at = NEW.updated_at
+          WHERE seq = NEW.campaign_recipient AND message_id = NEW.id;
+          RETURN NULL;
+        END
+        $$
+        """,
+        """
+        CREATE TRIGGER campaign_recipient_follows_message AFTER UPDATE OF status ON messages
+        FOR EACH ROW WHEN (NEW.campaign_recipient IS NOT NULL AND NEW.status IS DISTINCT FROM OLD.status)
+        EXECUTE FUNCTION campaign_recipient_follows_message()
+        """,
     ]
 }

@@ -117,19 +117,11 @@ public struct SenderPacing: Sendable {
     }
 
     /// `now`'s date in `timeZone` as `yyyy-MM-dd` (UTC when the zone is unknown).
-    public static func day(_ now: Date, in timeZone: String) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: timeZone) ?? TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.year, .month, .day], from: now)
-        return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
-    }
+    public static func day(_ now: Date, in timeZone: String) -> String { LocalCalendar(timeZone: timeZone).day(now) }
 
     /// The first instant of the day after `now`'s in `timeZone`.
     public static func nextDayStart(after now: Date, in timeZone: String) -> Date {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: timeZone) ?? TimeZone(identifier: "UTC")!
-        let start = calendar.startOfDay(for: now)
-        return calendar.date(byAdding: .day, value: 1, to: start) ?? now.addingTimeInterval(86400)
+        LocalCalendar(timeZone: timeZone).nextDayStart(after: now)
     }
 }
 

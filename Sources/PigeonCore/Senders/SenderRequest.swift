@@ -224,7 +224,7 @@ public enum SenderRequestValidator {
     /// What a duration in `delay` looks like (the OpenAPI document has the same pattern).
     nonisolated(unsafe) static let durationPattern = #/[0-9]{1,9}(\.[0-9]{1,3})?(ms|s|m|h|d)/#
 
-    private static func object(_ json: [UInt8]) throws(ValidationError) -> [String: Any] {
+    static func object(_ json: [UInt8]) throws(ValidationError) -> [String: Any] {
         guard let value = try? JSONSerialization.jsonObject(with: Data(json), options: [.fragmentsAllowed]) else {
             throw ValidationError("malformed_json", "the body is not valid JSON")
         }

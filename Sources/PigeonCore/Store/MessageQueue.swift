@@ -153,5 +153,5 @@ public protocol SettingsStore: Sendable {
 }
 
 /// Everything Pigeon needs from a database.
-public typealias PigeonStore = MessageQueue & MessageCatalog & MessageAdministration & SenderRegistry & SettingsStore
+public typealias PigeonStore = MessageQueue & MessageCatalog & MessageAdministration & SenderRegistry & SettingsStore & CampaignStore
     & WebhookInbox & ForwardQueue & MediaLibrary & LeaderElection

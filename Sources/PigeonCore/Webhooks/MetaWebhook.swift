@@ -57,7 +57,7 @@ public struct MetaWebhook: Sendable, Hashable {
                     inbound.append(
                         InboundMessage(
                             wamid: wamid, from: item["from"] as? String ?? "",
-                            body: Self.envelope(entry: entry["id"] as? String, value: single)))
+                            body: Self.envelope(entry: entry["id"] as? String, value: single), text: Self.text(of: item)))
                 }
                 for (s, item) in ((value["statuses"] as? [Any]) ?? []).enumerated() {
                     let path = "entry[\(e)].changes[\(c)].value.statuses[\(s)]"
@@ -82,6 +82,15 @@ public struct MetaWebhook: Sendable, Hashable {
     private struct Problem: Error { let reason: String }
 
     /// `value` alone in Meta's envelope.
+    /// The text of an inbound message item, for the opt-out keywords.
+    static func text(of item: [String: Any]) -> String? {
+        if let body = (item["text"] as? [String: Any])?["body"] as? String { return body }
+        if let text = (item["button"] as? [String: Any])?["text"] as? String { return text }
+        let interactive = item["interactive"] as? [String: Any]
+        let reply = (interactive?["button_reply"] ?? interactive?["list_reply"]) as? [String: Any]
+        return reply?["title"] as? String
+    }
+
     static func envelope(entry: String?, value: [String: Any]) -> Data {
         let envelope: [String: Any] = [
             "object": "whatsapp_business_account",
@@ -122,10 +131,14 @@ public struct InboundMessage: Sendable, Hashable {
     public var from: String
     /// A webhook body in Meta's envelope carrying just this message (with the contacts and metadata).
     public var body: Data
+    /// What the user wrote or tapped: a text's body, a quick-reply button's text, an interactive reply's
+    /// title; nil for other messages.
+    public var text: String?
 
-    public init(wamid: String, from: String, body: Data) {
+    public init(wamid: String, from: String, body: Data, text: String? = nil) {
         self.wamid = wamid
         self.from = from
         self.body = body
+        self.text = text
     }
 }

@@ -22,11 +22,14 @@ public struct WebhookProcessor: Service {
 
         /// Whether statuses and inbound messages are queued for the application (`PIGEON_FORWARD_URL` is set).
         public var forwarding: Bool
+        /// The words that put a customer who sends one on the opt-out list.
+        public var optOutKeywords: OptOutKeywords
 
         public init(
             interval: Duration = .seconds(1), batchSize: Int = 500, giveUpAfter: Duration = .seconds(7 * 86_400),
-            forwarding: Bool = false
+            forwarding: Bool = false, optOutKeywords: OptOutKeywords = .standard
         ) {
+            self.optOutKeywords = optOutKeywords
             self.interval = interval
             self.batchSize = batchSize
             self.giveUpAfter = giveUpAfter
@@ -34,7 +37,7 @@ public struct WebhookProcessor: Service {
         }
     }
 
-    let store: any WebhookInbox
+    let store: any WebhookInbox & CampaignStore
     let settlement: StatusSettlement
     let effects: EffectRunner
     let clock: any PigeonClock
@@ -52,7 +55,7 @@ public struct WebhookProcessor: Service {
     let leadership: Leadership
 
     init(
-        store: any WebhookInbox, settlement: StatusSettlement, effects: EffectRunner, clock: any PigeonClock,
+        store: any WebhookInbox & CampaignStore, settlement: StatusSettlement, effects: EffectRunner, clock: any PigeonClock,
         signal: WakeSignal, dispatch: WakeSignal, forwards: WakeSignal?, configuration: Configuration, leadership: Leadership,
         logger: Logger, mediaErrors: MediaErrorMonitor? = nil, random: @escaping @Sendable () -> Double
     ) {
@@ -76,6 +79,7 @@ public struct WebhookProcessor: Service {
         let webhook = MetaWebhook(parsing: body)
         logProblems(of: webhook, seq: nil)
         let now = clock.now()
+        try await recordOptOuts(webhook.inbound, now: now)
         let settled: [SettledStatus]
         do {
             settled = try await store.receiveWebhook(
@@ -106,6 +110,19 @@ public struct WebhookProcessor: Service {
         }
     }
 
+    /// Puts the senders of opt-out keywords on the opt-out list, before their webhook is settled (a repeat
+    /// changes nothing, so a webhook settled again after a crash is harmless).
+    private func recordOptOuts(_ inbound: [InboundMessage], now: Date) async throws {
+        let keywords = configuration.optOutKeywords
+        let optOuts = inbound.compactMap { message -> OptOut? in
+            guard let text = message.text, keywords.matches(text), let phone = try? PhoneNumber.normalize("+" + message.from) else { return nil }
+            return OptOut(phone: phone, source: "keyword", keyword: text.trimmingCharacters(in: .whitespacesAndNewlines), createdAt: now)
+        }
+        guard !optOuts.isEmpty else { return }
+        try await store.addOptOuts(optOuts)
+        for optOut in optOuts { logger.info("number opted out", metadata: ["keyword": "\(optOut.keyword ?? "")"]) }
+    }
+
     /// One pass: every stored webhook, then every pending event that is due. Returns how many statuses
     /// moved a message.
     public func runOnce() async throws -> Int {
@@ -124,6 +141,7 @@ public struct WebhookProcessor: Service {
                 processed.append((webhook.seq, parsed.problemSummary))
             }
             let now = clock.now()
+            try await recordOptOuts(inbound, now: now)
             moved += await handle(
                 try await store.settle(
                     reports, inbound: inbound, processed: processed, now: now, forwarding: configuration.forwarding,

@@ -1,0 +1,31 @@
+import Foundation
+
+/// Phone numbers as campaigns and opt-outs keep them: E.164, a `+` and 8 to 15 digits with the country code.
+public enum PhoneNumber {
+    /// `text` in E.164, accepting what people type: spaces, dots, dashes and brackets are dropped, a
+    /// leading `00` is read as `+`; a number without `+` is taken to start with its country code. Throws a
+    /// message saying what is wrong.
+    public static func normalize(_ text: String) throws(ValidationError) -> String {
+        var digits = ""
+        var sawPlus = false
+        for character in text.trimmingCharacters(in: .whitespaces) {
+            switch character {
+            case " ", ".", "-", "(", ")", "\u{a0}": continue
+            case "+" where digits.isEmpty && !sawPlus: sawPlus = true
+            case _ where character.isASCII && character.isNumber: digits.append(character)
+            default:
+                throw ValidationError("invalid_phone", "\"\(text)\" is not a phone number: use digits with the country code, such as +15550001111")
+            }
+        }
+        if !sawPlus, digits.hasPrefix("00") { digits.removeFirst(2) }
+        guard !digits.isEmpty else { throw ValidationError("missing_phone", "the phone number is empty") }
+        guard !digits.hasPrefix("0") else {
+            throw ValidationError("invalid_phone", "\"\(text)\" has no country code: write it as +<country code><number>, such as +15550001111")
+        }
+        guard (8...15).contains(digits.count) else {
+            throw ValidationError(
+                "invalid_phone", "\"\(text)\" has \(digits.count) digits; a number with its country code has 8 to 15, such as +15550001111")
+        }
+        return "+" + digits
+    }
+}

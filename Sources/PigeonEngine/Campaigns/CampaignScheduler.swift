@@ -1,0 +1,155 @@
+import Foundation
+import Logging
+import PigeonCore
+import ServiceLifecycle
+
+/// Sends each started campaign's day: every look (at least once a minute, only while this process leads)
+/// it asks `CampaignPacing` how many sends are due now, takes that many recipients (scheduled ones first,
+/// then failures `CampaignRetryRule` lets a later day retry), skips the opted-out, and stores each one's
+/// message with its recipient's move to `sending` in one transaction that also writes the day's count,
+/// guarded by the count it read, so no recipient is sent twice and no day exceeds its limit. A campaign
+/// with nothing pending, sending or retryable is completed.
+public struct CampaignScheduler: Service {
+    let store: any PigeonStore
+    let campaigns: CampaignService
+    let messages: MessageService
+    let clock: any PigeonClock
+    let leadership: Leadership
+    let logger: Logger
+    /// How often it looks.
+    public static let interval: Duration = .seconds(30)
+
+    public init(
+        store: any PigeonStore, campaigns: CampaignService, messages: MessageService, clock: any PigeonClock, leadership: Leadership,
+        logger: Logger
+    ) {
+        self.store = store
+        self.campaigns = campaigns
+        self.messages = messages
+        self.clock = clock
+        self.leadership = leadership
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await Periodic.run(every: Self.interval, clock: clock, logger: logger, name: "campaign scheduler", leadership: leadership) {
+            now in
+            _ = try await runOnce(now: now)
+        }
+    }
+
+    /// One look at every active campaign; returns how many messages it queued.
+    @discardableResult
+    public func runOnce(now: Date) async throws -> Int {
+        var queued = 0
+        var cursor: Int64?
+        repeat {
+            let page = try await store.campaigns(limit: 500, cursor: cursor)
+            for campaign in page.campaigns where campaign.status.isActive {
+                do {
+                    queued += try await look(at: campaign, now: now)
+                } catch let error as ValidationError {
+                    logger.error(
+                        "campaign paused: its messages cannot be sent",
+                        metadata: ["campaign": "\(campaign.id)", "code": "\(error.code)", "error": "\(error.message)"])
+                    _ = try await campaigns.act(.pause, on: campaign.id, reason: "\(error.code): \(error.message)")
+                }
+            }
+            cursor = page.next
+        } while cursor != nil
+        if queued > 0 { messages.signal.notify() }
+        return queued
+    }
+
+    private func look(at campaign: CampaignRecord, now: Date) async throws -> Int {
+        let rule = campaigns.rule
+        let calendar = campaign.calendar
+        let today = calendar.day(now)
+        let retryBefore = calendar.startOfDay(now)
+        let work = try await store.campaignWork(
+            of: campaign.id, today: today, retryBefore: retryBefore, rule: rule, cap: campaign.dailySendLimit)
+        let plan = CampaignPacing.plan(campaign, now: now, scheduled: work.scheduled, retries: work.retries)
+        if let previous = campaign.day.day, previous != today {
+            logger.info(
+                "campaign day done",
+                metadata: [
+                    "campaign": "\(campaign.id)", "day": "\(previous)", "sent_scheduled": "\(campaign.day.sentScheduled)",
+                    "sent_retries": "\(campaign.day.sent - campaign.day.sentScheduled)", "left_scheduled": "\(work.scheduled)",
+                    "eligible_retries": "\(work.retries)",
+                ])
+        }
+        var sent = 0
+        if plan.release > 0 || plan.day != campaign.day {
+            let candidates =
+                plan.release > 0
+                ? try await store.campaignCandidates(
+                    of: campaign.id, today: today, retryBefore: retryBefore, rule: rule, limit: plan.release) : []
+            var skips: [(seq: Int64, reason: SkipReason)] = []
+            var sends: [CampaignSend] = []
+            let template = (try? JSONSerialization.jsonObject(with: Data(campaign.message.utf8))) ?? [:]
+            for (recipient, optedOut) in candidates {
+                if optedOut {
+                    skips.append((recipient.seq, .optedOut))
+                } else if let message = message(for: recipient, of: campaign, template: template) {
+                    sends.append(CampaignSend(recipient: recipient, message: message, isRetry: recipient.status == .failed))
+                } else {
+                    skips.append((recipient.seq, .invalidMessage))
+                }
+            }
+            let prepared = try await messages.prepare(sends.map(\.message))
+            for index in sends.indices { sends[index].message = prepared[index] }
+            guard
+                let result = try await store.sendCampaignWork(
+                    campaign.id, expected: campaign.day, day: plan.day, sends: sends, skips: skips, now: now)
+            else { return 0 }
+            sent = result.scheduled + result.retries
+            if sent > 0 || result.skipped > 0 {
+                logger.info(
+                    "campaign sends queued",
+                    metadata: [
+                        "campaign": "\(campaign.id)", "scheduled": "\(result.scheduled)", "retries": "\(result.retries)",
+                        "skipped": "\(result.skipped)", "sent_today": "\(result.day.sent)", "planned_today": "\(result.day.planned)",
+                    ])
+            }
+        }
+        try await settleStatus(campaign, running: plan.running || sent > 0, work: work.scheduled + work.retries, now: now)
+        return sent
+    }
+
+    /// Marks the campaign `running` or `scheduled` as it now is, or `completed` when nothing is pending,
+    /// sending or retryable.
+    private func settleStatus(_ campaign: CampaignRecord, running: Bool, work: Int, now: Date) async throws {
+        var next: CampaignStatus = running ? .running : .scheduled
+        if work == 0 {
+            let counts = try await campaigns.counts(campaign.id)
+            if counts.total > 0, counts.byStatus[.pending] == 0, counts.byStatus[.sending] == 0, counts.retriesScheduled == 0 {
+                next = .completed
+            }
+        }
+        guard next != campaign.status else { return }
+        let status = next
+        _ = try await store.updateCampaign(campaign.id, now: now) { current in
+            var current = current
+            if current.status.isActive { current.status = status }
+            return current
+        }
+        if next == .completed { logger.info("campaign completed", metadata: ["campaign": "\(campaign.id)"]) }
+    }
+
+    /// The recipient's message: the campaign's with its placeholders filled and the recipient as `to`; nil
+    /// when its values make a message that would be refused.
+    private func message(for recipient: CampaignRecipient, of campaign: CampaignRecord, template: Any) -> NewMessage? {
+        guard var object = Placeholders.fill(template, with: recipient.variables) as? [String: Any] else { return nil }
+        object["to"] = recipient.phone
+        if let sender = campaign.senderID { object["sender_id"] = sender } else { object["pool"] = campaign.pool ?? SenderRecord.defaultPool }
+        do {
+            let request = try MessageValidator().validate(object: object, path: "")
+            return messages.newMessage(request, requestHash: nil)
+        } catch {
+            logger.warning(
+                "campaign recipient skipped: its message is invalid",
+                metadata: ["campaign": "\(campaign.id)", "recipient": "\(recipient.seq)", "error": "\(error)"])
+            return nil
+        }
+    }
+}

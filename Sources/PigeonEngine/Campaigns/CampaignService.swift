@@ -1,0 +1,154 @@
+import Foundation
+import Logging
+import PigeonCore
+
+/// What the API does with campaigns, their recipients and the opt-out list. The rules it applies live in
+/// PigeonCore (`CampaignLifecycle`, `CampaignRetryRule`, `PhoneNumber`, `Placeholders`); the day's sends
+/// are the `CampaignScheduler`'s.
+public final class CampaignService: Sendable {
+    let store: any PigeonStore
+    let messages: MessageService
+    public let clock: any PigeonClock
+    let logger: Logger
+    /// Which failures a later day retries.
+    public let rule: CampaignRetryRule
+    /// Rows stored per transaction while importing.
+    public static let importBatch = 2000
+
+    public init(store: any PigeonStore, messages: MessageService, clock: any PigeonClock, logger: Logger, rule: CampaignRetryRule = .standard) {
+        self.store = store
+        self.messages = messages
+        self.clock = clock
+        self.logger = logger
+        self.rule = rule
+    }
+
+    /// Creates a campaign (a `draft`) from a validated request. Throws `ValidationError` when its sender or
+    /// pool does not exist.
+    public func create(_ draft: CampaignDraft) async throws -> CampaignRecord {
+        let now = clock.now()
+        var limit = draft.dailySendLimit
+        if let id = draft.senderID {
+            guard let sender = try await messages.senders.sender(id) else {
+                throw ValidationError(
+                    "unknown_sender", "no sender has the id \(id); create it with POST /v1/senders or list them with GET /v1/senders",
+                    kind: .unusable)
+            }
+            limit = limit ?? MessagingTier.dailyRecipients(sender.numberHealth.messagingLimit)
+        } else {
+            let pool = draft.pool ?? SenderRecord.defaultPool
+            let members = try await messages.senders.reload().filter { $0.pool == pool }
+            guard !members.isEmpty else {
+                throw ValidationError(
+                    "no_sender_in_pool", "pool \(pool) has no senders; add one with POST /v1/senders {\"pool\": \"\(pool)\", …}",
+                    kind: .unusable)
+            }
+            limit = limit ?? members.compactMap { MessagingTier.dailyRecipients($0.numberHealth.messagingLimit) }.min()
+        }
+        let campaign = CampaignRecord(
+            id: "cmp_" + MessageID.generate(now: now).rawValue.dropFirst(4), name: draft.name, message: draft.message,
+            senderID: draft.senderID, pool: draft.senderID == nil ? draft.pool ?? SenderRecord.defaultPool : nil,
+            dailySendLimit: limit ?? CampaignRequestValidator.fallbackDailyLimit,
+            startDate: draft.startDate ?? LocalCalendar(timeZone: draft.timeZone).day(now), timeZone: draft.timeZone,
+            sendWindow: draft.sendWindow, maxRetries: draft.maxRetries, createdAt: now, updatedAt: now)
+        try await store.insertCampaign(campaign)
+        logger.info("campaign created", metadata: ["campaign": "\(campaign.id)", "daily_send_limit": "\(campaign.dailySendLimit)"])
+        return campaign
+    }
+
+    /// One campaign, or nil.
+    public func campaign(_ id: String) async throws -> CampaignRecord? { try await store.campaign(id) }
+
+    /// A page of campaigns, newest first.
+    public func campaigns(limit: Int, cursor: Int64?) async throws -> (campaigns: [CampaignRecord], next: Int64?) {
+        try await store.campaigns(limit: limit, cursor: cursor)
+    }
+
+    /// A campaign's recipients counted.
+    public func counts(_ id: String) async throws -> RecipientCounts { try await store.recipientCounts(of: id, rule: rule) }
+
+    /// Applies an operator's action; nil when there is no such campaign. Throws `CampaignRefusal` when the
+    /// action does not apply in the campaign's status. Cancelling skips what was pending.
+    public func act(_ action: CampaignAction, on id: String, reason: String? = nil) async throws -> CampaignRecord? {
+        let now = clock.now()
+        guard
+            let (before, after) = try await store.updateCampaign(
+                id, now: now,
+                { campaign in
+                    guard let next = CampaignLifecycle.next(campaign.status, action) else {
+                        throw CampaignRefusal(message: CampaignLifecycle.refusal(campaign.status, action))
+                    }
+                    var campaign = campaign
+                    campaign.status = next
+                    campaign.pauseReason = next == .paused ? reason ?? "operator" : nil
+                    return campaign
+                })
+        else { return nil }
+        if after.status == .cancelled {
+            let skipped = try await store.skipPending(id, reason: .campaignCancelled, now: now)
+            logger.info("campaign cancelled", metadata: ["campaign": "\(id)", "skipped": "\(skipped)"])
+        } else {
+            logger.info(
+                "campaign \(action.rawValue)", metadata: ["campaign": "\(id)", "from": "\(before.status.rawValue)", "to": "\(after.status.rawValue)"])
+        }
+        return after
+    }
+
+    /// Checks one imported row: its number made E.164 and every placeholder of the message given a value.
+    public func recipient(phone: String, variables: [String: String], for campaign: CampaignRecord) throws(ValidationError) -> NewRecipient {
+        let number = try PhoneNumber.normalize(phone)
+        let object = (try? JSONSerialization.jsonObject(with: Data(campaign.message.utf8))) ?? [:]
+        let missing = Placeholders.names(in: object).subtracting(variables.keys).sorted()
+        guard missing.isEmpty else {
+            throw ValidationError(
+                "missing_variable", "no value for \(missing.map { "{{\($0)}}" }.joined(separator: ", ")), which the message uses")
+        }
+        return NewRecipient(phone: number, variables: variables)
+    }
+
+    /// Stores checked recipients (at most `importBatch` per call); per input, whether it was added (false:
+    /// the number is already in the campaign). Nil when there is no such campaign.
+    public func add(_ recipients: [NewRecipient], to campaign: CampaignRecord) async throws -> [Bool]? {
+        guard !recipients.isEmpty else { return [] }
+        let results = try await store.addRecipients(
+            campaign.id, recipients, maxRetries: campaign.maxRetries, now: clock.now(),
+            schedule: { campaign.scheduledDay(forPosition: $0) })
+        if campaign.status == .completed, results?.contains(true) == true { _ = try await act(.rearm, on: campaign.id) }
+        return results
+    }
+
+    /// A page of a campaign's recipients.
+    public func recipients(
+        of id: String, status: RecipientStatus?, limit: Int, cursor: Int64?
+    ) async throws -> (recipients: [CampaignRecipient], next: Int64?) {
+        try await store.recipients(of: id, status: status, limit: limit, cursor: cursor)
+    }
+
+    /// Re-arms the failed recipients matching `filter` for another send today; returns how many. A
+    /// completed campaign is scheduled again.
+    public func rearm(_ campaign: CampaignRecord, matching filter: RecipientFilter) async throws -> Int {
+        let now = clock.now()
+        let count = try await store.rearmRecipients(campaign.id, matching: filter, today: campaign.calendar.day(now), now: now)
+        if count > 0, campaign.status == .completed { _ = try await act(.rearm, on: campaign.id) }
+        logger.info("campaign recipients re-armed", metadata: ["campaign": "\(campaign.id)", "count": "\(count)"])
+        return count
+    }
+
+    /// Puts a number on the opt-out list (`source` says who asked).
+    public func optOut(_ phone: String, source: String, keyword: String? = nil) async throws {
+        try await store.addOptOuts([OptOut(phone: phone, source: source, keyword: keyword, createdAt: clock.now())])
+    }
+
+    /// Takes a number off the opt-out list; false when it was not on it.
+    public func removeOptOut(_ phone: String) async throws -> Bool { try await store.removeOptOut(phone) }
+
+    /// A page of the opt-out list, newest first.
+    public func optOuts(limit: Int, cursor: Int64?) async throws -> (optOuts: [OptOut], next: Int64?) {
+        try await store.optOuts(limit: limit, cursor: cursor)
+    }
+}
+
+/// An operator's campaign action that does not apply in the campaign's status (the API answers 409).
+public struct CampaignRefusal: Error, Sendable {
+    public let message: String
+}

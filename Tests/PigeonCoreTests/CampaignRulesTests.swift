@@ -1,0 +1,109 @@
+import Foundation
+import PigeonCore
+import Testing
+
+/// The campaign rules as pure functions: the day's pacing, the send window across a daylight-saving change,
+/// the retry rule, the status machine, phone numbers, placeholders and CSV rows.
+@Suite struct CampaignRulesTests {
+    static func campaign(limit: Int = 250, window: SendWindow? = nil, timeZone: String = "UTC") -> CampaignRecord {
+        let created = Date(timeIntervalSince1970: 1_800_000_000)
+        return CampaignRecord(
+            id: "cmp_1", name: "n", message: "{}", senderID: "1", pool: nil, dailySendLimit: limit, startDate: "2027-01-15",
+            timeZone: timeZone, sendWindow: window, maxRetries: 3, status: .running, createdAt: created, updatedAt: created)
+    }
+
+    static func date(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
+
+    @Test func aDaysSendsAreSpreadEvenlyThroughTheWindowAndNeverExceedTheLimit() {
+        var campaign = Self.campaign(window: SendWindow(from: 9 * 60, to: 17 * 60))
+        var released: [Int] = []
+        var now = Self.date("2027-01-15T08:00:00Z")
+        var scheduled = 200
+        var retries = 100
+        while now < Self.date("2027-01-15T18:00:00Z") {
+            let plan = CampaignPacing.plan(campaign, now: now, scheduled: scheduled, retries: retries)
+            let fromScheduled = min(plan.release, scheduled)
+            scheduled -= fromScheduled
+            retries -= plan.release - fromScheduled
+            campaign.day = plan.day
+            campaign.day.sent += plan.release
+            released.append(plan.release)
+            now = now.addingTimeInterval(60)
+        }
+        #expect(released.reduce(0, +) == 250)
+        #expect(scheduled == 0 && retries == 50, "the day took the scheduled first: \(scheduled) scheduled and \(retries) retries left")
+        #expect(released.prefix(60).allSatisfy { $0 == 0 }, "sent before the window opened")
+        #expect(released.max()! <= 2, "not spread evenly: \(released.max()!) in one minute")
+        let firstHour = released[60..<120].reduce(0, +)
+        #expect((28...35).contains(firstHour), "the first window hour sent \(firstHour) of 250 over 8 hours")
+    }
+
+    @Test func theWindowIsLocalTimeAcrossADaylightSavingChange() {
+        let campaign = Self.campaign(window: SendWindow(from: 9 * 60, to: 18 * 60), timeZone: "Europe/Berlin")
+        // Berlin moves from UTC+1 to UTC+2 on 2027-03-28.
+        let before = CampaignPacing.window(campaign, on: Self.date("2027-03-27T12:00:00Z"))
+        let after = CampaignPacing.window(campaign, on: Self.date("2027-03-29T12:00:00Z"))
+        #expect(before.from == Self.date("2027-03-27T08:00:00Z") && before.to == Self.date("2027-03-27T17:00:00Z"))
+        #expect(after.from == Self.date("2027-03-29T07:00:00Z") && after.to == Self.date("2027-03-29T16:00:00Z"))
+        let plan = CampaignPacing.plan(campaign, now: Self.date("2027-03-29T06:30:00Z"), scheduled: 10, retries: 0)
+        #expect(plan.release == 0, "08:30 local is before the window")
+    }
+
+    @Test func onlyFailuresALaterDayMayFixAreRetried() {
+        let rule = CampaignRetryRule.standard
+        #expect(rule.allows(code: 131049, errorClass: .permanent, reason: .permanentError))
+        #expect(rule.allows(code: 131000, errorClass: .transient, reason: .retriesExhausted))
+        #expect(!rule.allows(code: 132001, errorClass: .permanent, reason: .permanentError))
+        #expect(!rule.allows(code: 131008, errorClass: .permanent, reason: .permanentError))
+    }
+
+    @Test func theStatusMachineRefusesWhatDoesNotApply() {
+        #expect(CampaignLifecycle.next(.draft, .start) == .scheduled)
+        #expect(CampaignLifecycle.next(.draft, .pause) == nil)
+        #expect(CampaignLifecycle.next(.running, .pause) == .paused)
+        #expect(CampaignLifecycle.next(.paused, .resume) == .scheduled)
+        #expect(CampaignLifecycle.next(.completed, .cancel) == nil)
+        #expect(CampaignLifecycle.next(.cancelled, .rearm) == nil)
+        #expect(CampaignLifecycle.refusal(.draft, .pause).contains("start"))
+    }
+
+    @Test func phoneNumbersBecomeE164() throws {
+        #expect(try PhoneNumber.normalize("+1 (555) 300-0001") == "+15553000001")
+        #expect(try PhoneNumber.normalize("0049 30 1234567") == "+49301234567")
+        #expect(try PhoneNumber.normalize("15553000001") == "+15553000001")
+        for bad in ["", "abc", "+12", "030 1234567", "+1234567890123456"] {
+            #expect(throws: ValidationError.self, "\(bad)") { try PhoneNumber.normalize(bad) }
+        }
+    }
+
+    @Test func placeholdersAreFoundAndFilledInEveryString() {
+        let object: [String: Any] = ["text": ["body": "Hi {{ name }}, your code is {{code}} {{not a name}}"], "n": 3]
+        #expect(Placeholders.names(in: object) == ["name", "code"])
+        let filled = Placeholders.fill(object, with: ["name": "Ana", "code": "42"]) as? [String: Any]
+        #expect((filled?["text"] as? [String: Any])?["body"] as? String == "Hi Ana, your code is 42 {{not a name}}")
+    }
+
+    @Test func csvRowsArriveWhicheverWayTheBytesAreSplit() {
+        let text = "\u{FEFF}phone,name\r\n+1555,\"Smith, \"\"J\"\"\"\n\n+1556,\"two\nlines\"\n+1557,last"
+        let bytes = Array(text.utf8)
+        for split in [1, 2, 3, 7, bytes.count] {
+            var reader = CSVRows()
+            var rows: [(line: Int, fields: [String])] = []
+            var index = 0
+            while index < bytes.count {
+                rows += reader.push(bytes[index..<min(index + split, bytes.count)])
+                index += split
+            }
+            rows += reader.finish()
+            #expect(rows.map(\.fields) == [["phone", "name"], ["+1555", "Smith, \"J\""], ["+1556", "two\nlines"], ["+1557", "last"]])
+            #expect(rows.map(\.line) == [1, 2, 4, 6])
+        }
+    }
+
+    @Test func optOutKeywordsAreComparedTrimmedAndCaseInsensitively() {
+        #expect(OptOutKeywords.standard.matches("  Stop\n"))
+        #expect(!OptOutKeywords.standard.matches("please stop"))
+        #expect(OptOutKeywords(list: "BAJA, parar")?.matches("Parar") == true)
+        #expect(OptOutKeywords(list: " , ") == nil)
+    }
+}
