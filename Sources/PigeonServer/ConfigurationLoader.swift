@@ -72,6 +72,12 @@ extension ServerConfiguration {
         if let text = env["PIGEON_RECONNECT_SCHEDULE"] {
             config.reconnectSchedule = try schedule("PIGEON_RECONNECT_SCHEDULE", text, example: "1m,2m,3m,4m,5m")
         }
+        if let text = env["PIGEON_OPT_OUT_KEYWORDS"] {
+            guard let keywords = OptOutKeywords(list: text) else {
+                throw ConfigurationError("PIGEON_OPT_OUT_KEYWORDS", "names no word: give a comma-separated list, such as STOP,UNSUBSCRIBE,BAJA")
+            }
+            config.optOutKeywords = keywords
+        }
         if let text = env["PIGEON_SESSION_STABLE_AFTER"] {
             config.sessionStableAfter = try duration("PIGEON_SESSION_STABLE_AFTER", text)
         }

@@ -76,6 +76,7 @@ public enum EngineFactory {
             dispatcher: DispatcherConfiguration(
                 workerID: parts.workerID, maxInFlight: config.maxInFlight, leaseTimeout: config.leaseTimeout),
             retention: .init(retention: .seconds(Int64(config.retentionDays) * 86400)),
+            webhooks: .init(optOutKeywords: config.optOutKeywords),
             forwarding: parts.forwarder.map { forwarder in
                 (
                     forwarder,

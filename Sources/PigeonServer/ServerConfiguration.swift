@@ -86,6 +86,9 @@ public struct ServerConfiguration: Sendable {
     /// `PIGEON_SESSION_HEALTH_INTERVAL` (default `25s-40s`): how often each web session's status is read from
     /// its bridge (a random time in the range, or one duration).
     public var sessionHealthInterval: SessionCheckInterval = .default
+    /// `PIGEON_OPT_OUT_KEYWORDS` (default `STOP,UNSUBSCRIBE`): the words that, sent alone by a customer, put
+    /// the number on the opt-out list campaigns skip.
+    public var optOutKeywords: OptOutKeywords = .standard
     /// Whether media may be registered from plain http URLs (the sandbox always allows it; tests set it).
     public var mediaPlainHTTP = false
 

@@ -30,7 +30,9 @@ import Testing
             "PIGEON_RETRY_SCHEDULE": "500ms,5s", "PIGEON_LEASE_TIMEOUT": "10s", "PIGEON_IN_DOUBT_AFTER": "1m",
             "PIGEON_RETENTION_DAYS": "7", "PIGEON_LOG_FORMAT": "json", "PIGEON_SQLITE_SYNCHRONOUS": "normal",
             "PIGEON_INLINE_SEND_TIMEOUT": "500ms", "PIGEON_WEBHOOK_VERIFY_TOKEN": "tok", "PIGEON_META_APP_SECRET": "shh",
+            "PIGEON_OPT_OUT_KEYWORDS": "baja, STOP",
         ])
+        #expect(config.optOutKeywords.words == ["BAJA", "STOP"])
         #expect(config.host == "0.0.0.0")
         #expect(config.port == 9000)
         #expect(config.database == .sqlite(path: "/var/lib/pigeon/p.sqlite"))
@@ -53,6 +55,7 @@ import Testing
         ("PIGEON_PORT", "eighty"), ("PIGEON_PORT", "70000"), ("PIGEON_DATABASE_URL", "postgres://localhost/pigeon"),
         ("PIGEON_DATABASE_URL", "sqlite://relative.sqlite"), ("PIGEON_DATABASE_URL", "mysql://x"), ("PIGEON_API_KEY", "short"),
         ("PIGEON_META_BASE_URL", "graph.facebook.com"), ("PIGEON_META_API_VERSION", "23"), ("PIGEON_RETRY_SCHEDULE", "5 minutes"),
+        ("PIGEON_OPT_OUT_KEYWORDS", " , "),
         ("PIGEON_LEASE_TIMEOUT", "30"), ("PIGEON_IN_DOUBT_AFTER", "-1m"), ("PIGEON_RETENTION_DAYS", "0"),
         ("PIGEON_LOG_FORMAT", "xml"), ("PIGEON_LOG_LEVEL", "loud"), ("PIGEON_SQLITE_SYNCHRONOUS", "off"),
         ("PIGEON_MAX_IN_FLIGHT", "0"), ("PIGEON_META_PHONE_NUMBER_ID", "+1 555 000"),

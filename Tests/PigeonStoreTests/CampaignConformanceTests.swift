@@ -1,0 +1,91 @@
+import Foundation
+import PigeonCore
+import PigeonTestSupport
+import Testing
+
+/// Campaign storage on both stores: a recipient follows every status of its message in the same
+/// transaction, two openings racing to send one recipient send it once, imports skip duplicates, and the
+/// day's count guards the send.
+@Suite struct CampaignConformanceTests {
+    static func campaign(_ id: String = "cmp_1") -> CampaignRecord {
+        CampaignRecord(
+            id: id, name: "n", message: #"{"text":{"body":"hi"},"type":"text"}"#, senderID: "100", pool: nil, dailySendLimit: 10,
+            startDate: "2027-01-15", timeZone: "UTC", sendWindow: SendWindow(from: 540, to: 1080), maxRetries: 2, status: .running,
+            createdAt: t0, updatedAt: t0)
+    }
+
+    static func send(_ recipient: CampaignRecipient) -> CampaignSend {
+        CampaignSend(recipient: recipient, message: newMessage(to: recipient.phone), isRetry: recipient.status == .failed)
+    }
+
+    @Test(arguments: StoreKind.available) func aRecipientFollowsEachStatusOfItsMessage(_ kind: StoreKind) async throws {
+        try await TemporaryDatabase.run(kind) { database in
+            let store = try await database.open()
+            try await store.insertCampaign(Self.campaign())
+            #expect(try await store.campaign("cmp_1") == Self.campaign(), "a campaign did not round-trip whole")
+            let phones = MessageStatus.allCases.indices.map { "+1555000\(String(format: "%04d", $0))" }
+            let added = try await store.addRecipients(
+                "cmp_1", phones.map { NewRecipient(phone: $0, variables: ["name": "A"]) } + [NewRecipient(phone: phones[0], variables: [:])],
+                maxRetries: 2, now: t0, schedule: { _ in "2027-01-15" })
+            #expect(added == Array(repeating: true, count: phones.count) + [false], "a duplicate number was added")
+            let recipients = try await store.recipients(of: "cmp_1", status: nil, limit: 100, cursor: nil).recipients
+            let day = CampaignDay(day: "2027-01-15", planned: 10, from: t0)
+            let result = try #require(
+                try await store.sendCampaignWork("cmp_1", expected: CampaignDay(), day: day, sends: recipients.map(Self.send), skips: [], now: t0))
+            #expect(result.scheduled == phones.count && result.day.sent == phones.count)
+            let stale = try await store.sendCampaignWork("cmp_1", expected: CampaignDay(), day: day, sends: [], skips: [], now: t0)
+            #expect(stale == nil, "a send guarded by an old day count was applied")
+            for (status, recipient) in zip(
+                MessageStatus.allCases, try await store.recipients(of: "cmp_1", status: nil, limit: 100, cursor: nil).recipients)
+            {
+                #expect(recipient.status == .sending)
+                let id = try #require(recipient.messageID)
+                _ = try await store.update(id, now: t0.addingTimeInterval(1)) { state in
+                    var state = state
+                    state.status = status
+                    if status == .failed {
+                        state.failureReason = .permanentError
+                        state.lastError = Classification(
+                            errorClass: .permanent, code: 131049, title: "Healthy ecosystem", details: nil, httpStatus: nil)
+                    }
+                    return .moved(state, effects: [])
+                }
+            }
+            let after = try await store.recipients(of: "cmp_1", status: nil, limit: 100, cursor: nil).recipients
+            #expect(after.map(\.status) == MessageStatus.allCases.map(RecipientStatus.following))
+            let failed = try #require(after.first { $0.status == .failed })
+            #expect(failed.errorCode == 131049 && failed.failureReason == .permanentError && failed.failedAt == t0.addingTimeInterval(1))
+            let counts = try await store.recipientCounts(of: "cmp_1", rule: .standard)
+            #expect(counts.total == phones.count && counts.retriesScheduled == 1 && counts.failedByCode[131049] == 1)
+        }
+    }
+
+    @Test(arguments: StoreKind.available) func twoOpeningsRacingToSendARecipientSendItOnce(_ kind: StoreKind) async throws {
+        try await TemporaryDatabase.run(kind) { database in
+            let store = try await database.open()
+            let other = try await database.open()
+            try await store.insertCampaign(Self.campaign())
+            _ = try await store.addRecipients(
+                "cmp_1", [NewRecipient(phone: "+15550000001", variables: [:])], maxRetries: 2, now: t0, schedule: { _ in "2027-01-15" })
+            let candidates = try await store.campaignCandidates(
+                of: "cmp_1", today: "2027-01-15", retryBefore: t0, rule: .standard, limit: 10)
+            #expect(candidates.count == 1 && candidates.first?.optedOut == false)
+            let recipient = try #require(candidates.first?.recipient)
+            let day = CampaignDay(day: "2027-01-15", planned: 1, from: t0)
+            var sent = 0
+            for opened in [store, other] {
+                let campaign = try #require(try await opened.campaign("cmp_1"))
+                let result = try await opened.sendCampaignWork(
+                    "cmp_1", expected: campaign.day, day: day, sends: [Self.send(recipient)], skips: [], now: t0)
+                sent += (result?.scheduled ?? 0)
+            }
+            #expect(sent == 1, "a recipient was sent \(sent) times")
+            let page = try await store.list(MessageFilter(), limit: 10, cursor: nil)
+            #expect(page.messages.count == 1)
+            try await store.addOptOuts([OptOut(phone: "+15550000001", source: "operator", createdAt: t0)])
+            #expect(try await store.optedOut(["+15550000001", "+15550000002"]) == ["+15550000001"])
+            #expect(try await store.removeOptOut("+15550000001"))
+            #expect(try await !store.removeOptOut("+15550000001"))
+        }
+    }
+}
