@@ -156,6 +156,21 @@ public final class MessageService: Sendable {
         return (result!, state)
     }
 
+    /// Throws `ValidationError` (`opted_out`, a 422) when a request that asks to respect the opt-out list
+    /// (`respect_opt_out`) goes to a number on it; `prefix(index)` names the request in the message.
+    public func refuseOptedOut(_ requests: [MessageRequest], prefix: (Int) -> String = { _ in "" }) async throws {
+        let asking = requests.indices.filter { requests[$0].respectsOptOut }
+        guard !asking.isEmpty else { return }
+        let numbers = asking.map { try? PhoneNumber.normalize(requests[$0].recipient) }
+        let optedOut = try await store.optedOut(numbers.compactMap { $0 })
+        for (index, number) in zip(asking, numbers) where number.map(optedOut.contains) == true {
+            throw ValidationError(
+                "opted_out",
+                "\(prefix(index))\(requests[index].recipient) is on the opt-out list (DELETE /v1/opt-outs/{phone} takes it off); nothing was stored",
+                kind: .unusable)
+        }
+    }
+
     /// Records that the application knows `id` by Pigeon's id (the drop-in endpoint answered with it), so
     /// forwarded statuses carry that id instead of Meta's.
     public func rememberClientID(_ id: MessageID) async throws {

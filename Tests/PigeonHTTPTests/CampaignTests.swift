@@ -154,8 +154,17 @@ import Testing
             #expect((skipped["recipients"] as? [[String: Any]])?.allSatisfy { $0["skip_reason"] as? String == "opted_out" } == true)
             let list = try await h.call(.GET, "/v1/opt-outs")
             #expect(Set((list["opt_outs"] as? [[String: Any]] ?? []).compactMap { $0["phone"] as? String }) == ["+15553000000", "+15553000001"])
-            // A single message is not affected.
+            // A single message is not affected unless it asks.
             _ = try await h.send(to: "+15553000000")
+            let refused = try await h.call(
+                .POST, "/v1/messages", json: #"{"to": "+15553000000", "type": "text", "text": {"body": "hi"}, "respect_opt_out": true}"#)
+            #expect(refused.status == 422 && refused.text.contains("opted_out"), "\(refused.text)")
+            let batch = try await h.call(
+                .POST, "/v1/messages/batch",
+                json:
+                    #"{"messages": [{"to": "+15553000009", "type": "text", "text": {"body": "hi"}}, {"to": "+15553000001", "type": "text", "text": {"body": "hi"}, "respect_opt_out": true}]}"#
+            )
+            #expect(batch.status == 422 && batch.text.contains("messages[1]"), "\(batch.text)")
         }
     }
 

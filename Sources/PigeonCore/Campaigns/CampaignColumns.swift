@@ -5,7 +5,8 @@ import Foundation
 public enum CampaignColumns {
     /// `variables` as JSON text.
     public static func encode(_ variables: [String: String]) -> String {
-        guard !variables.isEmpty, let data = try? JSONEncoder.sorted.encode(variables) else { return "{}" }
+        guard !variables.isEmpty, let data = try? JSONSerialization.data(withJSONObject: variables, options: [.sortedKeys])
+        else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -22,13 +23,4 @@ public enum CampaignColumns {
     /// The SQL expression for `earlier_message_ids` with the row's current `message_id` appended.
     public static let appendEarlier =
         "CASE WHEN message_id IS NULL THEN earlier_message_ids ELSE trim(earlier_message_ids || ' ' || message_id) END"
-}
-
-extension JSONEncoder {
-    /// An encoder writing object keys in sorted order.
-    fileprivate static var sorted: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
 }

@@ -15,6 +15,8 @@ public struct MessageRequest: Sendable, Hashable {
     public var senderID: String?
     /// The pool asked for, if any (without a sender or a pool, the default pool).
     public var pool: String?
+    /// Whether the message is refused when its recipient is on the opt-out list (`respect_opt_out`).
+    public var respectsOptOut = false
 
     public init(
         recipient: String, type: String, payload: String, idempotencyKey: String?, maxAttempts: Int?, senderID: String?,
@@ -32,6 +34,6 @@ public struct MessageRequest: Sendable, Hashable {
     /// The text compared when an idempotency key is replayed: everything that decides what is sent.
     public var fingerprint: String {
         "\(payload)|max_attempts=\(maxAttempts.map(String.init) ?? "default")|sender=\(senderID ?? "default")"
-            + (pool.map { "|pool=\($0)" } ?? "")
+            + (pool.map { "|pool=\($0)" } ?? "") + (respectsOptOut ? "|respect_opt_out" : "")
     }
 }

@@ -44,6 +44,7 @@ public struct MessageValidator: Sendable {
         let maxAttempts = try takeMaxAttempts(&body, path: path)
         let senderID = try takeSenderID(&body, path: path)
         let pool = try takePool(&body, path: path)
+        let respectsOptOut = try takeRespectOptOut(&body, path: path)
         if senderID != nil && pool != nil {
             throw ValidationError(
                 "sender_and_pool", "\(path)give sender_id (to pin the message to one sender) or pool (to let any sender of it send), not both")
@@ -90,9 +91,19 @@ public struct MessageValidator: Sendable {
         } catch {
             throw ValidationError("invalid_body", "\(path)the message could not be encoded as JSON")
         }
-        return MessageRequest(
+        var request = MessageRequest(
             recipient: recipient, type: type, payload: payload, idempotencyKey: idempotencyKey, maxAttempts: maxAttempts,
             senderID: senderID, pool: pool)
+        request.respectsOptOut = respectsOptOut
+        return request
+    }
+
+    private func takeRespectOptOut(_ body: inout [String: Any], path: String) throws(ValidationError) -> Bool {
+        guard let value = body.removeValue(forKey: "respect_opt_out"), !(value is NSNull) else { return false }
+        guard CanonicalJSON.isBoolean(value), let flag = value as? Bool else {
+            throw ValidationError("invalid_respect_opt_out", "\(path)respect_opt_out must be true or false")
+        }
+        return flag
     }
 
     private func checkContent(type: String, content: Any, path: String) throws(ValidationError) {

@@ -94,11 +94,15 @@ public final class CampaignService: Sendable {
         return after
     }
 
-    /// Checks one imported row: its number made E.164 and every placeholder of the message given a value.
-    public func recipient(phone: String, variables: [String: String], for campaign: CampaignRecord) throws(ValidationError) -> NewRecipient {
+    /// The placeholders `campaign`'s message uses: every imported row needs a value for each.
+    public func placeholders(of campaign: CampaignRecord) -> Set<String> {
+        Placeholders.names(in: (try? JSONSerialization.jsonObject(with: Data(campaign.message.utf8))) ?? [:])
+    }
+
+    /// Checks one imported row: its number made E.164 and each of `placeholders` given a value.
+    public func recipient(phone: String, variables: [String: String], placeholders: Set<String>) throws(ValidationError) -> NewRecipient {
         let number = try PhoneNumber.normalize(phone)
-        let object = (try? JSONSerialization.jsonObject(with: Data(campaign.message.utf8))) ?? [:]
-        let missing = Placeholders.names(in: object).subtracting(variables.keys).sorted()
+        let missing = placeholders.subtracting(variables.keys).sorted()
         guard missing.isEmpty else {
             throw ValidationError(
                 "missing_variable", "no value for \(missing.map { "{{\($0)}}" }.joined(separator: ", ")), which the message uses")

@@ -178,6 +178,7 @@ struct CampaignRoutes {
             throw APIError(.conflict, "invalid_state", "the campaign is cancelled; create a new one for these recipients")
         }
         var tally = ImportTally()
+        let placeholders = campaigns.placeholders(of: campaign)
         let contentType = request.headers[.contentType]?.lowercased().split(separator: ";").first?.trimmingCharacters(in: .whitespaces)
         switch contentType {
         case "text/csv":
@@ -192,7 +193,7 @@ struct CampaignRoutes {
                     }
                     batch.append(row)
                     if batch.count >= CampaignService.importBatch {
-                        try await store(batch, columns: columns, into: campaign, &tally)
+                        try await store(batch, columns: columns, into: campaign, placeholders: placeholders, &tally)
                         batch.removeAll(keepingCapacity: true)
                     }
                 }
@@ -203,7 +204,7 @@ struct CampaignRoutes {
                 throw APIError(.badRequest, "empty_body", "the CSV is empty; send a header line with a phone column, then one line per recipient")
             }
             batch += last.filter { $0.line > 1 }
-            try await store(batch, columns: columns, into: campaign, &tally)
+            try await store(batch, columns: columns, into: campaign, placeholders: placeholders, &tally)
         case "application/json":
             let body = try RequestBody.object(try await RequestBody.json(request, limit: Self.maxJSONImportBytes))
             guard body.count == 1, let items = body["recipients"] as? [Any] else {
@@ -213,7 +214,7 @@ struct CampaignRoutes {
             var recipients: [(index: Int, recipient: NewRecipient)] = []
             for (index, item) in items.enumerated() {
                 do {
-                    recipients.append((index, try jsonRecipient(item, for: campaign)))
+                    recipients.append((index, try jsonRecipient(item, placeholders: placeholders)))
                 } catch {
                     tally.invalid(line: index, error.message)
                 }
@@ -246,7 +247,8 @@ struct CampaignRoutes {
     }
 
     private func store(
-        _ rows: [(line: Int, fields: [String])], columns: [String], into campaign: CampaignRecord, _ tally: inout ImportTally
+        _ rows: [(line: Int, fields: [String])], columns: [String], into campaign: CampaignRecord, placeholders: Set<String>,
+        _ tally: inout ImportTally
     ) async throws {
         var recipients: [NewRecipient] = []
         for row in rows {
@@ -260,7 +262,7 @@ struct CampaignRoutes {
                 if column.lowercased() == "phone" { phone = value } else { variables[column] = value }
             }
             do {
-                recipients.append(try campaigns.recipient(phone: phone, variables: variables, for: campaign))
+                recipients.append(try campaigns.recipient(phone: phone, variables: variables, placeholders: placeholders))
             } catch {
                 tally.invalid(line: row.line, error.message)
             }
@@ -275,7 +277,7 @@ struct CampaignRoutes {
         tally.duplicates += results.count - added
     }
 
-    private func jsonRecipient(_ item: Any, for campaign: CampaignRecord) throws(ValidationError) -> NewRecipient {
+    private func jsonRecipient(_ item: Any, placeholders: Set<String>) throws(ValidationError) -> NewRecipient {
         guard let object = item as? [String: Any], let phone = object["phone"] as? String else {
             throw ValidationError("invalid_recipient", "must be an object with a phone, such as {\"phone\": \"+15550001111\"}")
         }
@@ -294,7 +296,7 @@ struct CampaignRoutes {
                 variables[name] = text
             }
         }
-        return try campaigns.recipient(phone: phone, variables: variables, for: campaign)
+        return try campaigns.recipient(phone: phone, variables: variables, placeholders: placeholders)
     }
 
     /// Every recipient as CSV, page by page as it is written.

@@ -69,6 +69,7 @@ struct MessageRoutes {
             }
             parsed.idempotencyKey = header
         }
+        try await service.refuseOptedOut([parsed])
         let message = service.newMessage(parsed, requestHash: Self.hash(parsed))
         switch try await service.accept([message])[0] {
         case .created(let record):
@@ -90,10 +91,12 @@ struct MessageRoutes {
             throw APIError(.badRequest, "invalid_batch_size", "a batch holds 1 to \(Self.maxBatchItems) messages; this one has \(items.count)")
         }
         var messages: [NewMessage] = []
+        var requests: [MessageRequest] = []
         var problems: [[String: Any]] = []
         for (index, item) in items.enumerated() {
             do {
                 let parsed = try validator.validate(object: item, path: "messages[\(index)].")
+                requests.append(parsed)
                 messages.append(service.newMessage(parsed, requestHash: Self.hash(parsed)))
             } catch {
                 problems.append(["index": index, "code": error.code, "message": error.message])
@@ -109,6 +112,7 @@ struct MessageRoutes {
                     ]
                 ], status: .badRequest)
         }
+        try await service.refuseOptedOut(requests) { "messages[\($0)]: " }
         let results = try await service.accept(messages)
         let views: [[String: Any]] = results.enumerated().map { index, result in
             switch result {
