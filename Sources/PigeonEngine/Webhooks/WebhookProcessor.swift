@@ -79,9 +79,9 @@ public struct WebhookProcessor: Service {
         let webhook = MetaWebhook(parsing: body)
         logProblems(of: webhook, seq: nil)
         let now = clock.now()
-        try await recordOptOuts(webhook.inbound, now: now)
         let settled: [SettledStatus]
         do {
+            try await recordOptOuts(webhook.inbound, now: now)
             settled = try await store.receiveWebhook(
                 body, carrying: webhook, receivedAt: now, forwarding: configuration.forwarding, decide: decide(now: now))
         } catch {
