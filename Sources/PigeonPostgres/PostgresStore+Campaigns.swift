@@ -234,6 +234,7 @@ extension PostgresStore: CampaignStore {
             var conditions = ["campaign_id = \(sql.bind(id))", "status = 'failed'"]
             if let code = filter.errorCode { conditions.append("error_code = \(sql.bind(code))") }
             if let errorClass = filter.errorClass { conditions.append("error_class = \(sql.bind(errorClass.rawValue))") }
+            if let since = filter.since { conditions.append("failed_at >= \(sql.bind(since.millisecondsSince1970))") }
             sql.text = """
                 UPDATE campaign_recipients SET status = 'pending', scheduled_send_date = \(sql.bind(today)),
                   updated_at = \(sql.bind(now.millisecondsSince1970))

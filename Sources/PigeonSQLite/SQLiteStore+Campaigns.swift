@@ -203,6 +203,10 @@ extension SQLiteStore: CampaignStore {
                 conditions.append("error_class = ?")
                 arguments += [errorClass.rawValue]
             }
+            if let since = filter.since {
+                conditions.append("failed_at >= ?")
+                arguments += [since.millisecondsSince1970]
+            }
             try db.execute(
                 sql: """
                     UPDATE campaign_recipients SET status = 'pending', scheduled_send_date = ?, updated_at = ?

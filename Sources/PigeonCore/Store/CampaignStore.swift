@@ -120,10 +120,13 @@ public struct RecipientCounts: Sendable, Hashable {
 public struct RecipientFilter: Sendable, Hashable {
     public var errorCode: Int?
     public var errorClass: ErrorClass?
+    /// Only recipients that failed at or after this time.
+    public var since: Date?
 
-    public init(errorCode: Int? = nil, errorClass: ErrorClass? = nil) {
+    public init(errorCode: Int? = nil, errorClass: ErrorClass? = nil, since: Date? = nil) {
         self.errorCode = errorCode
         self.errorClass = errorClass
+        self.since = since
     }
 }
 

@@ -110,27 +110,10 @@ struct CampaignRoutes {
         return status
     }
 
+    /// The re-arm filter: the same fields as `POST /v1/messages/retry`.
     private static func filter(_ body: [String: Any]) throws -> RecipientFilter {
-        var filter = RecipientFilter()
-        for (key, value) in body {
-            switch key {
-            case "error_code":
-                guard !CanonicalJSON.isBoolean(value), let number = value as? NSNumber, let code = Int(exactly: number.doubleValue) else {
-                    throw APIError(.badRequest, "invalid_error_code", "error_code must be a whole number, such as 132001")
-                }
-                filter.errorCode = code
-            case "error_class":
-                guard let text = value as? String, let errorClass = ErrorClass(rawValue: text) else {
-                    throw APIError(
-                        .badRequest, "invalid_error_class",
-                        "error_class must be one of \(ErrorClass.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                filter.errorClass = errorClass
-            default:
-                throw APIError(.badRequest, "unknown_field", "\(key) is not a filter; use error_code or error_class (or send no body for all failed)")
-            }
-        }
-        return filter
+        let filter = try OperatorRoutes.retryFilter(body)
+        return RecipientFilter(errorCode: filter.errorCode, errorClass: filter.errorClass, since: filter.since)
     }
 
     private func view(_ campaign: CampaignRecord, status: HTTPResponse.Status = .ok) async throws -> Response {

@@ -36,6 +36,14 @@ struct OperatorRoutes {
     private func retryAll(_ request: Request) async throws -> Response {
         let bytes = try await RequestBody.json(request, limit: RequestBody.maxMessageBytes, optional: true)
         let body = bytes.isEmpty ? [:] : try RequestBody.object(bytes)
+        let filter = try Self.retryFilter(body)
+        let requeued = try await service.retryAll(filter)
+        return JSONBody.response(["requeued": requeued])
+    }
+
+    /// The filter of a retry-all request (`status` may only be `failed`; `error_code`, `class`, `since`), also
+    /// taken by `POST /v1/campaigns/{id}/recipients/retry`.
+    static func retryFilter(_ body: [String: Any]) throws -> MessageFilter {
         var filter = MessageFilter(status: .failed)
         if let status = body["status"] {
             guard (status as? String) == MessageStatus.failed.rawValue else {
@@ -68,8 +76,7 @@ struct OperatorRoutes {
             throw APIError(
                 .badRequest, "unknown_field", "unknown filter \(unknown.sorted().joined(separator: ", ")); use status, error_code, class or since")
         }
-        let requeued = try await service.retryAll(filter)
-        return JSONBody.response(["requeued": requeued])
+        return filter
     }
 
     private func delete(_ context: PigeonRequestContext) async throws -> Response {
