@@ -179,7 +179,7 @@ public final class Engine: Sendable {
             effects: EffectRunner(senders: senders, pacer: pacer, logger: logger), clock: clock, signal: webhookSignal,
             dispatch: signal, forwards: forwarder == nil ? nil : forwardSignal, configuration: webhookOptions,
             leadership: leadership, logger: logger,
-            mediaErrors: mediaErrors, random: random)
+            mediaErrors: mediaErrors, campaigns: campaigns, random: random)
     }
 
     /// The long-running services, in start order.

@@ -19,6 +19,7 @@ enum PostgresMigrations {
         ("v5_pools", v5),
         ("v6_sender_contacts", v6),
         ("v7_campaigns", v7),
+        ("v8_campaign_brakes", v8),
     ]
 
     /// Applies every migration not applied yet; returns their identifiers.
@@ -420,5 +421,12 @@ enum PostgresMigrations {
         FOR EACH ROW WHEN (NEW.campaign_recipient IS NOT NULL AND NEW.status IS DISTINCT FROM OLD.status)
         EXECUTE FUNCTION campaign_recipient_follows_message()
         """,
+    ]
+
+    /// A campaign remembers which Meta code paused it and when it last resumed; campaign messages are
+    /// indexed by time and sender for the portfolio's 24 h budget.
+    static let v8 = [
+        "ALTER TABLE campaigns ADD COLUMN pause_code INTEGER, ADD COLUMN resumed_at BIGINT",
+        "CREATE INDEX messages_campaign_reach ON messages(created_at, sender_id) WHERE campaign_id IS NOT NULL",
     ]
 }

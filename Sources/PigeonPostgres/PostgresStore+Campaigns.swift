@@ -119,6 +119,35 @@ extension PostgresStore: CampaignStore {
         }
     }
 
+    public func campaignFailure(of id: String, codes: Set<Int>, since: Date) async throws -> Int? {
+        guard !codes.isEmpty else { return nil }
+        let logger = logger
+        return try await read { connection in
+            var sql = SQL()
+            sql.text = """
+                SELECT error_code FROM campaign_recipients
+                WHERE campaign_id = \(sql.bind(id)) AND status = 'failed' AND failed_at >= \(sql.bind(since.millisecondsSince1970))
+                  AND error_code = ANY(\(sql.bind(codes.sorted())))
+                LIMIT 1
+                """
+            return try await connection.rows(sql, logger: logger).first?.get("error_code", as: Int.self)
+        }
+    }
+
+    public func campaignReach(senders: [String], since: Date) async throws -> Int {
+        guard !senders.isEmpty else { return 0 }
+        let logger = logger
+        return try await read { connection in
+            var sql = SQL()
+            sql.text = """
+                SELECT COUNT(DISTINCT recipient) AS n FROM messages
+                WHERE campaign_id IS NOT NULL AND created_at >= \(sql.bind(since.millisecondsSince1970))
+                  AND sender_id = ANY(\(sql.bind(senders))::text[]) AND status <> 'cancelled'
+                """
+            return try await connection.rows(sql, logger: logger).first!.get("n", as: Int.self)
+        }
+    }
+
     public func campaignWork(
         of id: String, today: String, retryBefore: Date, rule: CampaignRetryRule, cap: Int
     ) async throws -> (scheduled: Int, retries: Int) {
@@ -320,7 +349,8 @@ extension PostgresStore: CampaignStore {
             pool: try row.get("pool"), dailySendLimit: try row.get("daily_send_limit"), startDate: try row.get("start_date"),
             timeZone: try row.get("time_zone"), sendWindow: from.flatMap { from in to.map { SendWindow(from: from, to: $0) } },
             maxRetries: try row.get("max_retries"), status: CampaignStatus(rawValue: try row.get("status")) ?? .paused,
-            pauseReason: try row.get("pause_reason"), imported: try row.get("imported"),
+            pauseReason: try row.get("pause_reason"), pauseCode: try row.get("pause_code"), resumedAt: try row.date("resumed_at"),
+            imported: try row.get("imported"),
             day: CampaignDay(
                 day: try row.get("day"), sent: try row.get("day_sent"), sentScheduled: try row.get("day_sent_scheduled"),
                 planned: try row.get("day_planned"), base: try row.get("day_base"), from: try row.date("day_from")),
@@ -335,7 +365,9 @@ extension PostgresStore: CampaignStore {
             ("start_date", sql.bind(campaign.startDate)), ("time_zone", sql.bind(campaign.timeZone)),
             ("window_from", sql.bind(campaign.sendWindow?.from)), ("window_to", sql.bind(campaign.sendWindow?.to)),
             ("max_retries", sql.bind(campaign.maxRetries)), ("status", sql.bind(campaign.status.rawValue)),
-            ("pause_reason", sql.bind(campaign.pauseReason)), ("imported", sql.bind(campaign.imported)), ("day", sql.bind(campaign.day.day)),
+            ("pause_reason", sql.bind(campaign.pauseReason)), ("pause_code", sql.bind(campaign.pauseCode)),
+            ("resumed_at", sql.bind(campaign.resumedAt?.millisecondsSince1970)), ("imported", sql.bind(campaign.imported)),
+            ("day", sql.bind(campaign.day.day)),
             ("day_sent", sql.bind(campaign.day.sent)), ("day_sent_scheduled", sql.bind(campaign.day.sentScheduled)),
             ("day_planned", sql.bind(campaign.day.planned)), ("day_base", sql.bind(campaign.day.base)),
             ("day_from", sql.bind(campaign.day.from?.millisecondsSince1970)), ("updated_at", sql.bind(campaign.updatedAt.millisecondsSince1970)),

@@ -390,6 +390,14 @@ enum SQLiteMigrations {
                     END;
                     """)
         }
+        migrator.registerMigration("v15_campaign_brakes") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE campaigns ADD COLUMN pause_code INTEGER;
+                    ALTER TABLE campaigns ADD COLUMN resumed_at INTEGER;
+                    CREATE INDEX messages_campaign_reach ON messages(created_at, sender_id) WHERE campaign_id IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

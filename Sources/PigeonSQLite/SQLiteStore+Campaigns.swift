@@ -96,6 +96,34 @@ extension SQLiteStore: CampaignStore {
         }
     }
 
+    public func campaignFailure(of id: String, codes: Set<Int>, since: Date) async throws -> Int? {
+        guard !codes.isEmpty else { return nil }
+        return try await read { db in
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT error_code FROM campaign_recipients
+                    WHERE campaign_id = ? AND status = 'failed' AND failed_at >= ? AND error_code IN (\(codes.sorted().map(String.init).joined(separator: ", ")))
+                    LIMIT 1
+                    """,
+                arguments: [id, since.millisecondsSince1970])
+        }
+    }
+
+    public func campaignReach(senders: [String], since: Date) async throws -> Int {
+        guard !senders.isEmpty else { return 0 }
+        return try await read { db in
+            let marks = Array(repeating: "?", count: senders.count).joined(separator: ", ")
+            return try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(DISTINCT recipient) FROM messages INDEXED BY messages_campaign_reach
+                    WHERE campaign_id IS NOT NULL AND created_at >= ? AND sender_id IN (\(marks)) AND status <> 'cancelled'
+                    """,
+                arguments: StatementArguments([since.millisecondsSince1970] + senders))!
+        }
+    }
+
     public func campaignWork(
         of id: String, today: String, retryBefore: Date, rule: CampaignRetryRule, cap: Int
     ) async throws -> (scheduled: Int, retries: Int) {
@@ -276,7 +304,8 @@ extension SQLiteStore: CampaignStore {
             id: row["id"], name: row["name"], message: row["message"], senderID: row["sender_id"], pool: row["pool"],
             dailySendLimit: row["daily_send_limit"], startDate: row["start_date"], timeZone: row["time_zone"],
             sendWindow: from.flatMap { from in to.map { SendWindow(from: from, to: $0) } }, maxRetries: row["max_retries"],
-            status: CampaignStatus(rawValue: row["status"]) ?? .paused, pauseReason: row["pause_reason"], imported: row["imported"],
+            status: CampaignStatus(rawValue: row["status"]) ?? .paused, pauseReason: row["pause_reason"],
+            pauseCode: row["pause_code"], resumedAt: SQLiteRows.date(row["resumed_at"]), imported: row["imported"],
             day: CampaignDay(
                 day: row["day"], sent: row["day_sent"], sentScheduled: row["day_sent_scheduled"], planned: row["day_planned"],
                 base: row["day_base"], from: SQLiteRows.date(row["day_from"])),
@@ -288,7 +317,8 @@ extension SQLiteStore: CampaignStore {
             ("name", campaign.name), ("message", campaign.message), ("sender_id", campaign.senderID), ("pool", campaign.pool),
             ("daily_send_limit", campaign.dailySendLimit), ("start_date", campaign.startDate), ("time_zone", campaign.timeZone),
             ("window_from", campaign.sendWindow?.from), ("window_to", campaign.sendWindow?.to), ("max_retries", campaign.maxRetries),
-            ("status", campaign.status.rawValue), ("pause_reason", campaign.pauseReason), ("imported", campaign.imported),
+            ("status", campaign.status.rawValue), ("pause_reason", campaign.pauseReason), ("pause_code", campaign.pauseCode),
+            ("resumed_at", campaign.resumedAt?.millisecondsSince1970), ("imported", campaign.imported),
             ("day", campaign.day.day), ("day_sent", campaign.day.sent), ("day_sent_scheduled", campaign.day.sentScheduled),
             ("day_planned", campaign.day.planned), ("day_base", campaign.day.base),
             ("day_from", campaign.day.from?.millisecondsSince1970), ("updated_at", campaign.updatedAt.millisecondsSince1970),

@@ -106,4 +106,42 @@ import Testing
         #expect(OptOutKeywords(list: "BAJA, parar")?.matches("Parar") == true)
         #expect(OptOutKeywords(list: " , ") == nil)
     }
+
+    @Test func thePortfoliosBudgetCapsTheDayAsTheLimitDoes() {
+        let now = Self.date("2027-01-15T23:59:30Z")
+        let campaign = Self.campaign(limit: 250)
+        #expect(CampaignPacing.plan(campaign, now: now, scheduled: 200, retries: 100).release == 250)
+        let capped = CampaignPacing.plan(campaign, now: now, scheduled: 200, retries: 100, budget: 40)
+        #expect(capped.release == 40 && capped.day.planned == 40 && capped.running)
+        let spent = CampaignPacing.plan(campaign, now: now, scheduled: 200, retries: 100, budget: 0)
+        #expect(spent.release == 0 && !spent.running, "a campaign waiting for its portfolio's budget is scheduled, not running")
+    }
+
+    @Test func numbersAreGroupedIntoPortfoliosByPortfolioThenWABA() {
+        func sender(_ id: String, waba: String? = nil, portfolio: String? = nil, tier: String?, kind: SenderKind = .cloudAPI) -> SenderRecord {
+            var record = SenderRecord(
+                id: id, kind: kind, pool: "default", limits: .unpaced, settings: SenderSettings(wabaID: waba, portfolioID: portfolio),
+                sealedSecrets: [], health: SenderHealth(), createdAt: .distantPast, updatedAt: .distantPast)
+            record.numberHealth.messagingLimit = tier
+            return record
+        }
+        let portfolios = Portfolio.group([
+            sender("1", waba: "7", tier: "TIER_250"), sender("2", waba: "7", tier: "TIER_2K"), sender("3", waba: "8", portfolio: "9", tier: nil),
+            sender("4", waba: "10", portfolio: "9", tier: "TIER_10K"), sender("5", tier: nil), sender("6", tier: "TIER_1K", kind: .webSession),
+        ])
+        #expect(portfolios["waba:7"]?.senders == ["1", "2"] && portfolios["waba:7"]?.limit == 2000)
+        #expect(portfolios["portfolio:9"]?.senders == ["3", "4"] && portfolios["portfolio:9"]?.limit == 10_000)
+        #expect(portfolios["sender:5"]?.limit == nil)
+        #expect(portfolios.count == 3, "a web session was given a tier budget: \(portfolios.keys.sorted())")
+    }
+
+    @Test func metasVerdictsOnATemplateStopOrResumeItsCampaigns() {
+        #expect(CampaignBrakes.verdict("PAUSED") == .stop(code: 132015))
+        #expect(CampaignBrakes.verdict("disabled") == .stop(code: 132016))
+        #expect(CampaignBrakes.verdict("REINSTATED") == .reinstated && CampaignBrakes.verdict("APPROVED") == .reinstated)
+        #expect(CampaignBrakes.verdict("PENDING_DELETION") == nil)
+        #expect(CampaignBrakes.standard.brake(code: 131048)?.scope == .sender)
+        #expect(CampaignBrakes.standard.codes(.template) == [132015, 132016])
+        #expect(CampaignBrakes.standard.brake(code: 132001) == nil, "a missing template pauses nothing: it fails its recipients")
+    }
 }

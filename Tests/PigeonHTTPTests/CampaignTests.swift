@@ -19,16 +19,19 @@ import Testing
     static func phone(_ index: Int) -> String { "+1555300\(String(format: "%04d", index))" }
 
     /// Creates and starts a campaign with `recipients` imported as CSV; returns its id.
-    static func campaign(_ h: Harness, limit: Int, recipients: Int, extra: String = "") async throws -> String {
+    static func campaign(
+        _ h: Harness, limit: Int, recipients: Int, extra: String = "", sender: String = sender, first: Int = 0,
+        message: String = #"{"type": "text", "text": {"body": "Hi {{name}}, welcome"}}"#
+    ) async throws -> String {
         let created = try await h.call(
             .POST, "/v1/campaigns",
             json: #"""
                 {"name": "onboarding", "sender_id": "\#(sender)", "daily_send_limit": \#(limit), "start_date": "2027-01-15",
-                 "message": {"type": "text", "text": {"body": "Hi {{name}}, welcome"}}\#(extra)}
+                 "message": \#(message)\#(extra)}
                 """#)
         #expect(created.status == 201, "\(created.text)")
         let id = try #require(created["id"] as? String)
-        let csv = "phone,name\n" + (0..<recipients).map { "\(phone($0)),Person \($0)\n" }.joined()
+        let csv = "phone,name\n" + (first..<first + recipients).map { "\(phone($0)),Person \($0)\n" }.joined()
         let imported = try await h.call(.POST, "/v1/campaigns/\(id)/recipients", json: csv, contentType: "text/csv")
         #expect(imported.status == 200, "\(imported.text)")
         #expect(imported["added"] as? Int == recipients)

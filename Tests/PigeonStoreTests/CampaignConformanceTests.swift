@@ -88,4 +88,47 @@ import Testing
             #expect(try await !store.removeOptOut("+15550000001"))
         }
     }
+
+    @Test(arguments: StoreKind.available) func brakeFailuresAndThePortfoliosReachAreFoundByTime(_ kind: StoreKind) async throws {
+        try await TemporaryDatabase.run(kind) { database in
+            let store = try await database.open()
+            var campaign = Self.campaign()
+            campaign.status = .paused
+            campaign.pauseReason = "132015: Meta paused the template"
+            campaign.pauseCode = 132015
+            campaign.resumedAt = t0.addingTimeInterval(-60)
+            try await store.insertCampaign(campaign)
+            #expect(try await store.campaign("cmp_1") == campaign, "the pause code or resume time did not round-trip")
+            let phones = ["+15550000001", "+15550000002", "+15550000003"]
+            _ = try await store.addRecipients(
+                "cmp_1", phones.map { NewRecipient(phone: $0, variables: [:]) }, maxRetries: 2, now: t0, schedule: { _ in "2027-01-15" })
+            let recipients = try await store.recipients(of: "cmp_1", status: nil, limit: 10, cursor: nil).recipients
+            var sends = recipients.map(Self.send)
+            sends[2].message.senderID = "200"
+            _ = try await store.sendCampaignWork(
+                "cmp_1", expected: CampaignDay(), day: CampaignDay(day: "2027-01-15", planned: 3, from: t0), sends: sends, skips: [],
+                now: t0)
+            let failedAt = t0.addingTimeInterval(10)
+            for (index, status) in [(0, MessageStatus.failed), (1, .cancelled)] {
+                _ = try await store.update(sends[index].message.id, now: failedAt) { state in
+                    var state = state
+                    state.status = status
+                    state.failureReason = .permanentError
+                    state.lastError = Classification(errorClass: .permanent, code: 132015, title: "Template is paused", details: nil, httpStatus: nil)
+                    return .moved(state, effects: [])
+                }
+            }
+            #expect(try await store.campaignFailure(of: "cmp_1", codes: [132015, 132016], since: t0) == 132015)
+            #expect(try await store.campaignFailure(of: "cmp_1", codes: [132015], since: failedAt.addingTimeInterval(1)) == nil)
+            #expect(try await store.campaignFailure(of: "cmp_1", codes: [132016], since: t0) == nil)
+            #expect(try await store.campaignFailure(of: "cmp_2", codes: [132015], since: t0) == nil)
+            // The cancelled message reached nobody; the failed one counts (Meta may have opened the conversation).
+            #expect(try await store.campaignReach(senders: ["100"], since: t0) == 1)
+            #expect(try await store.campaignReach(senders: ["100", "200"], since: t0) == 2)
+            #expect(try await store.campaignReach(senders: ["100", "200"], since: t0.addingTimeInterval(1)) == 0)
+            #expect(try await store.campaignReach(senders: [], since: t0) == 0)
+            _ = try await store.enqueue([newMessage(to: "+15550000009", sender: "100")], now: t0)
+            #expect(try await store.campaignReach(senders: ["100"], since: t0) == 1, "a message outside campaigns was counted")
+        }
+    }
 }

@@ -27,8 +27,9 @@ public enum CampaignPacing {
     }
 
     /// The plan for `campaign` at `now`, with `scheduled` recipients due (today's and earlier days' not sent
-    /// yet) and `retries` failed recipients a later day may retry.
-    public static func plan(_ campaign: CampaignRecord, now: Date, scheduled: Int, retries: Int) -> Plan {
+    /// yet) and `retries` failed recipients a later day may retry; `budget`, when given, is what its
+    /// portfolio's messaging tier still allows in the moving 24 h, and caps the day as the limit does.
+    public static func plan(_ campaign: CampaignRecord, now: Date, scheduled: Int, retries: Int, budget: Int? = nil) -> Plan {
         let calendar = campaign.calendar
         let today = calendar.day(now)
         var day = campaign.day
@@ -37,7 +38,7 @@ public enum CampaignPacing {
         guard campaign.status.isActive, today >= campaign.startDate, now >= from, now < to else {
             return Plan(day: day, release: 0, running: false)
         }
-        let capacity = max(0, campaign.dailySendLimit - day.sent)
+        let capacity = max(0, min(campaign.dailySendLimit - day.sent, budget ?? .max))
         let wanted = day.sent + min(capacity, scheduled + retries)
         if wanted > day.planned {
             day.planned = wanted
@@ -50,6 +51,7 @@ public enum CampaignPacing {
         let fraction = span <= 0 ? 1 : min(1, max(0, elapsed / span))
         let due = day.base + Int((Double(day.planned - day.base) * fraction).rounded(.up))
         let release = max(0, min(due, day.planned) - day.sent)
-        return Plan(day: day, release: release, running: day.planned > day.sent)
+        let allowed = min(release, max(0, budget ?? .max))
+        return Plan(day: day, release: allowed, running: day.planned > day.sent && (budget ?? 1) > 0)
     }
 }

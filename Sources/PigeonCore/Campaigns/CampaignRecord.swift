@@ -24,6 +24,10 @@ public struct CampaignRecord: Sendable, Hashable {
     public var status: CampaignStatus
     /// Why it is paused (`operator`, or Meta's reason).
     public var pauseReason: String?
+    /// The Meta code that paused it (`CampaignBrakes`); nil when an operator did.
+    public var pauseCode: Int?
+    /// When it was last started or resumed: only failures after it pause it again.
+    public var resumedAt: Date?
     /// How many recipients were imported (each new one is scheduled after them).
     public var imported: Int
     /// Today's progress, as the scheduler last wrote it.
@@ -34,7 +38,7 @@ public struct CampaignRecord: Sendable, Hashable {
     public init(
         id: String, name: String, message: String, senderID: String?, pool: String?, dailySendLimit: Int, startDate: String,
         timeZone: String, sendWindow: SendWindow?, maxRetries: Int, status: CampaignStatus = .draft, pauseReason: String? = nil,
-        imported: Int = 0, day: CampaignDay = CampaignDay(), createdAt: Date, updatedAt: Date
+        pauseCode: Int? = nil, resumedAt: Date? = nil, imported: Int = 0, day: CampaignDay = CampaignDay(), createdAt: Date, updatedAt: Date
     ) {
         self.id = id
         self.name = name
@@ -48,6 +52,8 @@ public struct CampaignRecord: Sendable, Hashable {
         self.maxRetries = maxRetries
         self.status = status
         self.pauseReason = pauseReason
+        self.pauseCode = pauseCode
+        self.resumedAt = resumedAt
         self.imported = imported
         self.day = day
         self.createdAt = createdAt

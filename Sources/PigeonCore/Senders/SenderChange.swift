@@ -34,6 +34,7 @@ public enum SenderChange {
             if record.sends { effects.append(.reroute) }
         }
         if let waba = patch.wabaID { next.settings.wabaID = waba }
+        if let portfolio = patch.portfolioID { next.settings.portfolioID = portfolio }
         if let url = patch.bridgeURL { next.settings.bridgeURL = url }
         if let session = patch.session { next.settings.session = session }
         next.sealedSecrets = sealedSecrets

@@ -51,13 +51,17 @@ public struct SenderRecord: Sendable, Hashable {
 public struct SenderSettings: Sendable, Hashable, Codable {
     /// The WhatsApp Business Account id of a Cloud API number, if given.
     public var wabaID: String?
+    /// The business portfolio a Cloud API number belongs to, if given: numbers of one portfolio share the
+    /// messaging tier's budget (without it, the WABA stands for the portfolio).
+    public var portfolioID: String?
     /// The WAHA server's base URL (web sessions).
     public var bridgeURL: String?
     /// The session's name on the WAHA server (web sessions).
     public var session: String?
 
-    public init(wabaID: String? = nil, bridgeURL: String? = nil, session: String? = nil) {
+    public init(wabaID: String? = nil, portfolioID: String? = nil, bridgeURL: String? = nil, session: String? = nil) {
         self.wabaID = wabaID
+        self.portfolioID = portfolioID
         self.bridgeURL = bridgeURL
         self.session = session
     }

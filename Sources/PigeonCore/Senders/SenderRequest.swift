@@ -35,6 +35,7 @@ public struct SenderPatch: Sendable {
     public var delay: SenderLimits.DelayRange??
     public var typing: Bool?
     public var wabaID: String?
+    public var portfolioID: String?
     public var accessToken: String?
     public var bridgeURL: String?
     public var bridgeAPIKey: String?
@@ -74,7 +75,8 @@ public enum SenderRequestValidator {
         let patch = try patch(body: body, kind: kind)
         var limits = SenderLimits.defaults(for: kind)
         apply(patch, to: &limits)
-        let settings = SenderSettings(wabaID: patch.wabaID, bridgeURL: patch.bridgeURL, session: patch.session ?? "default")
+        let settings = SenderSettings(
+            wabaID: patch.wabaID, portfolioID: patch.portfolioID, bridgeURL: patch.bridgeURL, session: patch.session ?? "default")
         let secrets = SenderSecrets(accessToken: patch.accessToken, bridgeAPIKey: patch.bridgeAPIKey, webhookSecret: patch.webhookSecret)
         switch kind {
         case .cloudAPI:
@@ -116,7 +118,7 @@ public enum SenderRequestValidator {
     }
 
     private static let fields: [SenderKind: Set<String>] = [
-        .cloudAPI: ["pool", "rate_limit", "daily_cap", "time_zone", "enabled", "access_token", "waba_id"],
+        .cloudAPI: ["pool", "rate_limit", "daily_cap", "time_zone", "enabled", "access_token", "waba_id", "portfolio_id"],
         .webSession: ["pool", "rate_limit", "daily_cap", "time_zone", "enabled", "delay", "typing", "bridge"],
     ]
 
@@ -176,6 +178,7 @@ public enum SenderRequestValidator {
         if let delay = body["delay"] { patch.delay = .some(try self.delay(delay)) }
         if let token = body["access_token"] { patch.accessToken = try secret(token, field: "access_token") }
         if let waba = body["waba_id"] { patch.wabaID = try name(waba, field: "waba_id", digitsOnly: true) }
+        if let portfolio = body["portfolio_id"] { patch.portfolioID = try name(portfolio, field: "portfolio_id", digitsOnly: true) }
         if let bridge = body["bridge"] { try self.bridge(bridge, into: &patch) }
         return patch
     }

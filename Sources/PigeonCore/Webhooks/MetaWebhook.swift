@@ -9,6 +9,8 @@ public struct MetaWebhook: Sendable, Hashable {
     public var inbound: [InboundMessage] = []
     /// Updates about the business account or its numbers (`AccountUpdate.fields`).
     public var accountUpdates: [AccountUpdate] = []
+    /// Meta's verdicts on message templates.
+    public var templateUpdates: [TemplateStatusUpdate] = []
     /// What was wrong with the payload, for the log and the stored event.
     public var problems: [String] = []
 
@@ -43,6 +45,14 @@ public struct MetaWebhook: Sendable, Hashable {
                         AccountUpdate(
                             field: field, wabaID: entry["id"] as? String, event: value["event"] as? String,
                             banState: (value["ban_info"] as? [String: Any])?["waba_ban_state"] as? String))
+                    continue
+                }
+                if change["field"] as? String == TemplateStatusUpdate.field {
+                    if let update = TemplateStatusUpdate(value: value) {
+                        templateUpdates.append(update)
+                    } else {
+                        problems.append("entry[\(e)].changes[\(c)] is a template update without message_template_name or event")
+                    }
                     continue
                 }
                 let phoneNumberID = (value["metadata"] as? [String: Any])?["phone_number_id"] as? String

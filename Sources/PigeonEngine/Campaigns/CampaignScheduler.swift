@@ -7,8 +7,11 @@ import ServiceLifecycle
 /// it asks `CampaignPacing` how many sends are due now, takes that many recipients (scheduled ones first,
 /// then failures `CampaignRetryRule` lets a later day retry), skips the opted-out, and stores each one's
 /// message with its recipient's move to `sending` in one transaction that also writes the day's count,
-/// guarded by the count it read, so no recipient is sent twice and no day exceeds its limit. A campaign
-/// with nothing pending, sending or retryable is completed.
+/// guarded by the count it read, so no recipient is sent twice and no day exceeds its limit. Campaigns on
+/// numbers of one portfolio share its messaging tier's budget of unique recipients per moving 24 h
+/// (`Portfolio`). A campaign Meta stops (`CampaignBrakes`: a paused or disabled template, a number
+/// restricted for spam) pauses itself with the reason; one with nothing pending, sending or retryable is
+/// completed.
 public struct CampaignScheduler: Service {
     let store: any PigeonStore
     let campaigns: CampaignService
@@ -43,11 +46,19 @@ public struct CampaignScheduler: Service {
     public func runOnce(now: Date) async throws -> Int {
         var queued = 0
         var cursor: Int64?
+        var budgets = PortfolioBudgets(senders: messages.senders.all, store: store, now: now)
         repeat {
             let page = try await store.campaigns(limit: 500, cursor: cursor)
             for campaign in page.campaigns where campaign.status.isActive {
                 do {
-                    queued += try await look(at: campaign, now: now)
+                    if let (brake, detail) = try await brake(on: campaign) {
+                        logger.error(
+                            "campaign paused by Meta",
+                            metadata: ["campaign": "\(campaign.id)", "code": "\(brake.code)", "reason": "\(brake.reason)", "detail": "\(detail)"])
+                        _ = try await campaigns.act(.pause, on: campaign.id, reason: "\(brake.pauseReason) (\(detail))", code: brake.code)
+                        continue
+                    }
+                    queued += try await look(at: campaign, now: now, budgets: &budgets)
                 } catch let error as ValidationError {
                     logger.error(
                         "campaign paused: its messages cannot be sent",
@@ -61,14 +72,42 @@ public struct CampaignScheduler: Service {
         return queued
     }
 
-    private func look(at campaign: CampaignRecord, now: Date) async throws -> Int {
+    /// The Meta verdict that stops `campaign`, if one came since it last started or resumed: a recipient
+    /// failed with a template brake code, or a number it sends through paused with a sender brake code.
+    private func brake(on campaign: CampaignRecord) async throws -> (CampaignBrakes.Brake, detail: String)? {
+        let brakes = campaigns.brakes
+        let since = campaign.resumedAt ?? campaign.createdAt
+        if let code = try await store.campaignFailure(of: campaign.id, codes: brakes.codes(.template), since: since),
+            let brake = brakes.brake(code: code)
+        {
+            return (brake, CampaignService.templateName(of: campaign).map { "template \($0)" } ?? "its message")
+        }
+        for sender in senders(of: campaign) where sender.health.status == .paused {
+            guard case .senderError(let code, _) = sender.health.pauseReason, let brake = brakes.brake(code: code), brake.scope == .sender,
+                (sender.health.lastFailureAt ?? .distantPast) >= since
+            else { continue }
+            return (brake, "sender \(sender.id)")
+        }
+        return nil
+    }
+
+    /// The senders `campaign` may send through: its own, or its pool's.
+    private func senders(of campaign: CampaignRecord) -> [SenderRecord] {
+        if let id = campaign.senderID { return messages.senders.cached(id).map { [$0] } ?? [] }
+        let pool = campaign.pool ?? SenderRecord.defaultPool
+        return messages.senders.all.filter { $0.pool == pool }
+    }
+
+    private func look(at campaign: CampaignRecord, now: Date, budgets: inout PortfolioBudgets) async throws -> Int {
         let rule = campaigns.rule
         let calendar = campaign.calendar
         let today = calendar.day(now)
         let retryBefore = calendar.startOfDay(now)
         let work = try await store.campaignWork(
             of: campaign.id, today: today, retryBefore: retryBefore, rule: rule, cap: campaign.dailySendLimit)
-        let plan = CampaignPacing.plan(campaign, now: now, scheduled: work.scheduled, retries: work.retries)
+        let portfolios = Set(senders(of: campaign).compactMap(Portfolio.key(of:)))
+        let budget = try await budgets.remaining(portfolios)
+        let plan = CampaignPacing.plan(campaign, now: now, scheduled: work.scheduled, retries: work.retries, budget: budget)
         if let previous = campaign.day.day, previous != today {
             logger.info(
                 "campaign day done",
@@ -103,6 +142,7 @@ public struct CampaignScheduler: Service {
                     campaign.id, expected: campaign.day, day: plan.day, sends: sends, skips: skips, now: now)
             else { return 0 }
             sent = result.scheduled + result.retries
+            budgets.spend(sent, in: portfolios)
             if sent > 0 || result.skipped > 0 {
                 logger.info(
                     "campaign sends queued",

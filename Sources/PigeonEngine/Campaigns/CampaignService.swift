@@ -12,15 +12,21 @@ public final class CampaignService: Sendable {
     let logger: Logger
     /// Which failures a later day retries.
     public let rule: CampaignRetryRule
+    /// Which Meta verdicts pause a whole campaign.
+    public let brakes: CampaignBrakes
     /// Rows stored per transaction while importing.
     public static let importBatch = 2000
 
-    public init(store: any PigeonStore, messages: MessageService, clock: any PigeonClock, logger: Logger, rule: CampaignRetryRule = .standard) {
+    public init(
+        store: any PigeonStore, messages: MessageService, clock: any PigeonClock, logger: Logger, rule: CampaignRetryRule = .standard,
+        brakes: CampaignBrakes = .standard
+    ) {
         self.store = store
         self.messages = messages
         self.clock = clock
         self.logger = logger
         self.rule = rule
+        self.brakes = brakes
     }
 
     /// Creates a campaign (a `draft`) from a validated request. Throws `ValidationError` when its sender or
@@ -67,9 +73,11 @@ public final class CampaignService: Sendable {
     /// A campaign's recipients counted.
     public func counts(_ id: String) async throws -> RecipientCounts { try await store.recipientCounts(of: id, rule: rule) }
 
-    /// Applies an operator's action; nil when there is no such campaign. Throws `CampaignRefusal` when the
-    /// action does not apply in the campaign's status. Cancelling skips what was pending.
-    public func act(_ action: CampaignAction, on id: String, reason: String? = nil) async throws -> CampaignRecord? {
+    /// Applies an operator's or the scheduler's action; nil when there is no such campaign. Throws
+    /// `CampaignRefusal` when the action does not apply in the campaign's status. A pause keeps `reason`
+    /// (and the Meta `code` behind it, `CampaignBrakes`); cancelling skips what was pending; resuming a
+    /// campaign Meta's template verdict paused sends again the recipients that verdict failed.
+    public func act(_ action: CampaignAction, on id: String, reason: String? = nil, code: Int? = nil) async throws -> CampaignRecord? {
         let now = clock.now()
         guard
             let (before, after) = try await store.updateCampaign(
@@ -81,6 +89,8 @@ public final class CampaignService: Sendable {
                     var campaign = campaign
                     campaign.status = next
                     campaign.pauseReason = next == .paused ? reason ?? "operator" : nil
+                    campaign.pauseCode = next == .paused ? code : nil
+                    if action == .start || action == .resume { campaign.resumedAt = now }
                     return campaign
                 })
         else { return nil }
@@ -91,7 +101,48 @@ public final class CampaignService: Sendable {
             logger.info(
                 "campaign \(action.rawValue)", metadata: ["campaign": "\(id)", "from": "\(before.status.rawValue)", "to": "\(after.status.rawValue)"])
         }
+        if action == .resume, brakes.brake(code: before.pauseCode)?.scope == .template {
+            var rearmed = 0
+            for code in brakes.codes(.template).sorted() {
+                rearmed += try await store.rearmRecipients(id, matching: RecipientFilter(errorCode: code), today: after.calendar.day(now), now: now)
+            }
+            logger.info("campaign recipients held by the template re-armed", metadata: ["campaign": "\(id)", "count": "\(rearmed)"])
+        }
         return after
+    }
+
+    /// Applies Meta's verdict on a template to the campaigns sending it: a pause or a disabling pauses the
+    /// active ones (`CampaignBrakes`), a reinstatement resumes the ones a template brake paused. Returns the
+    /// ids of the campaigns it changed.
+    @discardableResult
+    public func templateStatus(_ update: TemplateStatusUpdate) async throws -> [String] {
+        guard let verdict = CampaignBrakes.verdict(update.event) else { return [] }
+        var changed: [String] = []
+        var cursor: Int64?
+        repeat {
+            let page = try await store.campaigns(limit: 500, cursor: cursor)
+            for campaign in page.campaigns where Self.templateName(of: campaign) == update.name {
+                switch verdict {
+                case .stop(let code):
+                    guard campaign.status.isActive, let brake = brakes.brake(code: code) else { continue }
+                    logger.error(
+                        "campaign paused by Meta", metadata: ["campaign": "\(campaign.id)", "code": "\(code)", "template": "\(update.name)"])
+                    _ = try await act(.pause, on: campaign.id, reason: "\(brake.pauseReason) (template \(update.name))", code: code)
+                case .reinstated:
+                    guard campaign.status == .paused, brakes.brake(code: campaign.pauseCode)?.scope == .template else { continue }
+                    _ = try await act(.resume, on: campaign.id)
+                }
+                changed.append(campaign.id)
+            }
+            cursor = page.next
+        } while cursor != nil
+        return changed
+    }
+
+    /// The name of the template `campaign` sends, if it sends one.
+    static func templateName(of campaign: CampaignRecord) -> String? {
+        let object = (try? JSONSerialization.jsonObject(with: Data(campaign.message.utf8))) as? [String: Any]
+        return (object?["template"] as? [String: Any])?["name"] as? String
     }
 
     /// The placeholders `campaign`'s message uses: every imported row needs a value for each.

@@ -53,13 +53,17 @@ public struct WebhookProcessor: Service {
     let random: @Sendable () -> Double
     /// The settlement pass runs only while this process leads (bodies are settled as they arrive anyway).
     let leadership: Leadership
+    /// Applies Meta's template verdicts to the campaigns sending them.
+    let campaigns: CampaignService?
 
     init(
         store: any WebhookInbox & CampaignStore, settlement: StatusSettlement, effects: EffectRunner, clock: any PigeonClock,
         signal: WakeSignal, dispatch: WakeSignal, forwards: WakeSignal?, configuration: Configuration, leadership: Leadership,
-        logger: Logger, mediaErrors: MediaErrorMonitor? = nil, random: @escaping @Sendable () -> Double
+        logger: Logger, mediaErrors: MediaErrorMonitor? = nil, campaigns: CampaignService? = nil,
+        random: @escaping @Sendable () -> Double
     ) {
         self.leadership = leadership
+        self.campaigns = campaigns
         self.mediaErrors = mediaErrors
         self.forwards = forwards
         self.store = store
@@ -95,6 +99,7 @@ public struct WebhookProcessor: Service {
         // Checked in the background: Meta is answered as soon as the body is durable.
         let (effects, updates) = (effects, webhook.accountUpdates)
         if !updates.isEmpty { Task { for update in updates { await effects.accountUpdate(update) } } }
+        for update in webhook.templateUpdates { await templateStatus(update) }
     }
 
     public func run() async throws {
@@ -154,6 +159,16 @@ public struct WebhookProcessor: Service {
             try await store.settlePending(
                 now: now, limit: configuration.batchSize, giveUpAfter: configuration.giveUpAfter, decide: decide(now: now)))
         return moved
+    }
+
+    /// Applies a template verdict; a failure is logged (the body stays stored with the others).
+    private func templateStatus(_ update: TemplateStatusUpdate) async {
+        logger.notice("Meta reported a template status", metadata: ["template": "\(update.name)", "event": "\(update.event)"])
+        do {
+            try await campaigns?.templateStatus(update)
+        } catch {
+            logger.error("applying a template status to campaigns failed", metadata: ["template": "\(update.name)", "error": "\(error)"])
+        }
     }
 
     private func logProblems(of webhook: MetaWebhook, seq: Int64?) {

@@ -132,6 +132,7 @@ struct CampaignRoutes {
             "daily_send_limit": campaign.dailySendLimit, "start_date": campaign.startDate, "time_zone": campaign.timeZone,
             "send_window": campaign.sendWindow.map { ["from": SendWindow.text($0.from), "to": SendWindow.text($0.to)] } ?? NSNull(),
             "max_retries": campaign.maxRetries, "status": campaign.status.rawValue, "pause_reason": JSONBody.value(campaign.pauseReason),
+            "pause_code": JSONBody.value(campaign.pauseCode),
             "recipients": counts.total, "retries_scheduled": counts.retriesScheduled, "sent_today": sentToday,
             "remaining_today": max(0, campaign.dailySendLimit - sentToday),
             "failed_by_error_code": counts.failedByCode.sorted { ($0.key ?? -1) < ($1.key ?? -1) }.map { code, count in

@@ -19,6 +19,7 @@ enum SenderView {
         switch record.kind {
         case .cloudAPI:
             view["waba_id"] = JSONBody.value(record.settings.wabaID)
+            view["portfolio_id"] = JSONBody.value(record.settings.portfolioID)
             view["has_access_token"] = secrets?.accessToken != nil
             view["quality_rating"] = JSONBody.value(record.numberHealth.qualityRating)
             view["messaging_limit"] = JSONBody.value(record.numberHealth.messagingLimit)
