@@ -35,7 +35,10 @@ public struct CampaignScheduler: Service {
     }
 
     public func run() async throws {
-        try await Periodic.run(every: Self.interval, clock: clock, logger: logger, name: "campaign scheduler", leadership: leadership) {
+        try await Periodic.run(
+            every: Self.interval, clock: clock, logger: logger, name: "campaign scheduler", leadership: leadership,
+            wake: campaigns.wake
+        ) {
             now in
             _ = try await runOnce(now: now)
         }

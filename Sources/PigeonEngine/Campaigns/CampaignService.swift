@@ -14,6 +14,9 @@ public final class CampaignService: Sendable {
     public let rule: CampaignRetryRule
     /// Which Meta verdicts pause a whole campaign.
     public let brakes: CampaignBrakes
+    /// Notified when a campaign gets work now (started, resumed, recipients added), so this process's
+    /// scheduler looks at once instead of at its next interval.
+    public let wake = WakeSignal()
     /// Rows stored per transaction while importing.
     public static let importBatch = 2000
 
@@ -101,6 +104,7 @@ public final class CampaignService: Sendable {
             logger.info(
                 "campaign \(action.rawValue)", metadata: ["campaign": "\(id)", "from": "\(before.status.rawValue)", "to": "\(after.status.rawValue)"])
         }
+        if after.status.isActive { wake.notify() }
         if action == .resume, brakes.brake(code: before.pauseCode)?.scope == .template {
             var rearmed = 0
             for code in brakes.codes(.template).sorted() {
@@ -169,6 +173,7 @@ public final class CampaignService: Sendable {
             campaign.id, recipients, maxRetries: campaign.maxRetries, now: clock.now(),
             schedule: { campaign.scheduledDay(forPosition: $0) })
         if campaign.status == .completed, results?.contains(true) == true { _ = try await act(.rearm, on: campaign.id) }
+        if campaign.status.isActive { wake.notify() }
         return results
     }
 

@@ -8,7 +8,7 @@ import ServiceLifecycle
 public enum Periodic {
     public static func run(
         every interval: Duration, clock: any PigeonClock, logger: Logger, name: String, leadership: Leadership? = nil,
-        _ pass: @escaping @Sendable (Date) async throws -> Void
+        wake: WakeSignal? = nil, _ pass: @escaping @Sendable (Date) async throws -> Void
     ) async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
@@ -19,7 +19,11 @@ public enum Periodic {
                 } catch {
                     logger.error("\(name) failed; will try again", metadata: ["error": "\(error)"])
                 }
-                try? await clock.sleep(until: clock.now().adding(interval))
+                if let wake {
+                    await Waiting.untilSignal(wake, orDeadline: clock.now().adding(interval), clock: clock)
+                } else {
+                    try? await clock.sleep(until: clock.now().adding(interval))
+                }
             }
         }
     }
