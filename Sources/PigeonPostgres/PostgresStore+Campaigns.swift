@@ -142,7 +142,7 @@ extension PostgresStore: CampaignStore {
             sql.text = """
                 SELECT COUNT(DISTINCT recipient) AS n FROM messages
                 WHERE campaign_id IS NOT NULL AND created_at >= \(sql.bind(since.millisecondsSince1970))
-                  AND sender_id = ANY(\(sql.bind(senders))::text[]) AND status <> 'cancelled'
+                  AND sender_id = ANY(\(sql.bind(senders))::text[]) AND status NOT IN ('failed', 'cancelled')
                 """
             return try await connection.rows(sql, logger: logger).first!.get("n", as: Int.self)
         }
@@ -266,6 +266,7 @@ extension PostgresStore: CampaignStore {
             if let since = filter.since { conditions.append("failed_at >= \(sql.bind(since.millisecondsSince1970))") }
             sql.text = """
                 UPDATE campaign_recipients SET status = 'pending', scheduled_send_date = \(sql.bind(today)),
+                  earlier_message_ids = \(CampaignColumns.appendEarlier), message_id = NULL,
                   updated_at = \(sql.bind(now.millisecondsSince1970))
                 WHERE \(conditions.joined(separator: " AND ")) RETURNING seq
                 """

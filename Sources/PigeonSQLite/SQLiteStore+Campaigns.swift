@@ -118,7 +118,7 @@ extension SQLiteStore: CampaignStore {
                 db,
                 sql: """
                     SELECT COUNT(DISTINCT recipient) FROM messages INDEXED BY messages_campaign_reach
-                    WHERE campaign_id IS NOT NULL AND created_at >= ? AND sender_id IN (\(marks)) AND status <> 'cancelled'
+                    WHERE campaign_id IS NOT NULL AND created_at >= ? AND sender_id IN (\(marks)) AND status NOT IN ('failed', 'cancelled')
                     """,
                 arguments: StatementArguments([since.millisecondsSince1970] + senders))!
         }
@@ -237,7 +237,8 @@ extension SQLiteStore: CampaignStore {
             }
             try db.execute(
                 sql: """
-                    UPDATE campaign_recipients SET status = 'pending', scheduled_send_date = ?, updated_at = ?
+                    UPDATE campaign_recipients SET status = 'pending', scheduled_send_date = ?, updated_at = ?,
+                      earlier_message_ids = \(CampaignColumns.appendEarlier), message_id = NULL
                     WHERE \(conditions.joined(separator: " AND "))
                     """, arguments: arguments)
             return db.changesCount

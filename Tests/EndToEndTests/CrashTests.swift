@@ -119,8 +119,10 @@ import Testing
         #expect(sentNeverDelivered.isEmpty, "\(sentNeverDelivered.count) messages are sent but Meta never got them")
     }
 
-    func startSimulator() async -> (MetaSimulator, RunningServer) {
+    /// The simulator, answering by `rules` first.
+    func startSimulator(rules: [SimulatorRule] = []) async -> (MetaSimulator, RunningServer) {
         let simulator = MetaSimulator()
+        for rule in rules { simulator.addRule(rule) }
         simulator.addRule(SimulatorRule(to: Self.unreachable, error: .init(code: 131026, title: "Message undeliverable")))
         simulator.addRule(SimulatorRule(delayMs: 5))
         let logger = RunningServer.quietLogger

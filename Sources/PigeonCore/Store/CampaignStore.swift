@@ -52,12 +52,14 @@ public protocol CampaignStore: Sendable {
         now: Date
     ) async throws -> CampaignSendResult?
     /// Moves campaign `id`'s failed recipients matching `filter` back to `pending`, scheduled for `today`,
-    /// ready for another send; returns how many.
+    /// ready for another send: the message id moves to the earlier ones and the failure stays on record.
+    /// Returns how many.
     func rearmRecipients(_ id: String, matching filter: RecipientFilter, today: String, now: Date) async throws -> Int
     /// The first of `codes` one of campaign `id`'s recipients failed with at or after `since`, or nil.
     func campaignFailure(of id: String, codes: Set<Int>, since: Date) async throws -> Int?
     /// How many different numbers the campaign messages stored at or after `since` for any of `senders` go
-    /// to (cancelled ones not counted): what the portfolio's 24 h budget of unique recipients has spent.
+    /// to (failed and cancelled ones, which opened no conversation, not counted): what the portfolio's 24 h
+    /// budget of unique recipients has spent.
     func campaignReach(senders: [String], since: Date) async throws -> Int
     /// Marks campaign `id`'s pending recipients `skipped` for `reason`; returns how many.
     func skipPending(_ id: String, reason: SkipReason, now: Date) async throws -> Int

@@ -190,6 +190,7 @@ public final class CampaignService: Sendable {
         let now = clock.now()
         let count = try await store.rearmRecipients(campaign.id, matching: filter, today: campaign.calendar.day(now), now: now)
         if count > 0, campaign.status == .completed { _ = try await act(.rearm, on: campaign.id) }
+        if count > 0 { wake.notify() }
         logger.info("campaign recipients re-armed", metadata: ["campaign": "\(campaign.id)", "count": "\(count)"])
         return count
     }
