@@ -196,14 +196,19 @@ import Testing
             let list = try await h.call(.GET, "/v1/campaigns/\(id)/recipients")
             let names = (list["recipients"] as? [[String: Any]] ?? []).compactMap { ($0["variables"] as? [String: String])?["name"] }
             #expect(names == ["Ann", "Smith, \"J\"", "Z"])
-            for body in [
-                #"{"name": "x", "message": {"type": "text", "text": {"body": "hi"}}, "daily_send_limit": 0}"#,
-                #"{"name": "x", "message": {"to": "+15550001111", "type": "text", "text": {"body": "hi"}}}"#,
-                #"{"name": "x", "message": {"type": "text", "text": {"body": "hi"}}, "time_zone": "Mars/Olympus"}"#,
-                #"{"name": "x", "message": {"type": "text", "text": {"body": "hi"}}, "send_window": {"from": "18:00", "to": "09:00"}}"#,
+            let message = #""message": {"type": "text", "text": {"body": "hi"}}"#
+            for (body, status) in [
+                (#"{"name": "x", \#(message), "daily_send_limit": 0}"#, 400),
+                (#"{"name": "x", "message": {"to": "+15550001111", "type": "text", "text": {"body": "hi"}}}"#, 400),
+                (#"{"name": "\n", \#(message)}"#, 400),
+                (#"{"name": "x", \#(message), "start_date": "2027-1-15"}"#, 400),
+                (#"{"name": "x", \#(message), "send_window": {"from": "9:00", "to": "18:00"}}"#, 400),
+                (#"{"name": "x", \#(message), "time_zone": "Mars/Olympus"}"#, 422),
+                (#"{"name": "x", \#(message), "start_date": "2027-02-30"}"#, 422),
+                (#"{"name": "x", \#(message), "send_window": {"from": "18:00", "to": "09:00"}}"#, 422),
             ] {
                 let refused = try await h.call(.POST, "/v1/campaigns", json: body)
-                #expect(refused.status == 400, "\(body) → \(refused.text)")
+                #expect(refused.status == status, "\(body) → \(refused.text)")
             }
             let campaigns = try await h.call(.GET, "/v1/campaigns")
             #expect((campaigns["campaigns"] as? [Any])?.count == 1)

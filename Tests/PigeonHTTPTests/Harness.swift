@@ -73,15 +73,16 @@ final class Harness: Sendable {
         /// resent after 60 s.
         static var quickTimeouts: Options {
             var options = Options()
-            options.requestTimeout = .seconds(1)
+            // Long enough for an answer on a loaded machine (the whole suite runs at once), short for a test.
+            options.requestTimeout = .seconds(2)
             options.inDoubtAfter = .seconds(60)
             return options
         }
     }
 
-    /// Sends one message whose first attempt times out (the simulator answers after 2.5 s): it is in doubt.
+    /// Sends one message whose first attempt times out (the simulator answers after 4 s): it is in doubt.
     func sendInDoubt() async throws -> String {
-        try await script(#"{"times": 1, "delay_ms": 2500}"#)
+        try await script(#"{"times": 1, "delay_ms": 4000}"#)
         let id = try await send()
         try await dispatch()
         #expect(try await outcomes(id) == ["in_doubt"])

@@ -277,8 +277,7 @@ import WhatsAppCloud
             let running = Task { try await job.run() }
             defer { running.cancel() }
             // The first pass runs at start; then the job sleeps on the injected clock until its next pass.
-            for _ in 0..<200 where h.clock.sleeperCount == 0 { try await Task.sleep(for: .milliseconds(10)) }
-            #expect(h.clock.sleeperCount > 0, "the job never finished its start-up pass")
+            try await eventually("the job's start-up pass finished", timeout: .seconds(20)) { h.clock.sleeperCount > 0 }
             #expect(h.simulator.mediaUploads == 2)
             #expect(try await refreshes(h).last?.0 == "proactive")
             let asset = try await h.call(.GET, "/v1/media/onboarding-video-hi")

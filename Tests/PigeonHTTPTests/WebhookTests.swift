@@ -148,7 +148,8 @@ import Testing
             #expect(reply["wamid"] as? String == "wamid.from-meta")
             h.clock.advance(by: .seconds(120))
             #expect(try await h.dispatch() == 0)
-            try await Task.sleep(for: .seconds(1.5))  // let the delayed simulator answer land, then count
+            // The simulator records the timed-out request when its delayed answer goes out.
+            try await eventually("the delayed answer recorded", timeout: .seconds(10)) { h.simulator.received.count >= 1 }
             #expect(h.simulator.received.count == 1)
         }
     }

@@ -32,7 +32,7 @@ public enum CampaignRequestValidator {
     public static func draft(json: [UInt8]) throws(ValidationError) -> CampaignDraft {
         var body = try SenderRequestValidator.object(json)
         guard let name = body.removeValue(forKey: "name") as? String,
-            !name.trimmingCharacters(in: .whitespaces).isEmpty, name.count <= maxNameLength
+            !name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, name.unicodeScalars.count <= maxNameLength
         else {
             throw ValidationError("invalid_name", "name is required: a text of 1 to \(maxNameLength) characters")
         }
@@ -47,8 +47,11 @@ public enum CampaignRequestValidator {
         let timeZone = try timeZone(body.removeValue(forKey: "time_zone"))
         var startDate: String?
         if let value = body.removeValue(forKey: "start_date") {
-            guard let text = value as? String, LocalCalendar(timeZone: timeZone).date(text) != nil else {
+            guard let text = value as? String, text.wholeMatch(of: /[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])/) != nil else {
                 throw ValidationError("invalid_start_date", "start_date must be a date written yyyy-MM-dd, such as 2026-12-24")
+            }
+            guard LocalCalendar(timeZone: timeZone).date(text) != nil else {
+                throw ValidationError("unknown_start_date", "start_date \(text) is not a day of the calendar", kind: .unusable)
             }
             startDate = text
         }
@@ -110,8 +113,13 @@ public enum CampaignRequestValidator {
 
     private static func timeZone(_ value: Any?) throws(ValidationError) -> String {
         guard let value else { return "UTC" }
-        guard let text = value as? String, TimeZone(identifier: text) != nil else {
-            throw ValidationError("invalid_time_zone", "time_zone must be an IANA time zone, such as Europe/Berlin or America/Sao_Paulo")
+        guard let text = value as? String else {
+            throw ValidationError("invalid_time_zone", "time_zone must be the text of an IANA time zone, such as Europe/Berlin")
+        }
+        guard TimeZone(identifier: text) != nil else {
+            throw ValidationError(
+                "unknown_time_zone", "time_zone \(text) is not an IANA time zone; use one such as Europe/Berlin or America/Sao_Paulo",
+                kind: .unusable)
         }
         return text
     }
@@ -121,8 +129,9 @@ public enum CampaignRequestValidator {
         let hint =
             "send_window must be {\"from\": \"HH:MM\", \"to\": \"HH:MM\"} in local time, from before to, such as {\"from\": \"09:00\", \"to\": \"18:00\"}"
         guard let object = value as? [String: Any], object.count == 2, let fromText = object["from"] as? String,
-            let toText = object["to"] as? String, let from = SendWindow.minutes(fromText), let to = SendWindow.minutes(toText), from < to
+            let toText = object["to"] as? String, let from = SendWindow.minutes(fromText), let to = SendWindow.minutes(toText)
         else { throw ValidationError("invalid_send_window", hint) }
+        guard from < to else { throw ValidationError("empty_send_window", "send_window ends before it starts: \(hint)", kind: .unusable) }
         return SendWindow(from: from, to: to)
     }
 }

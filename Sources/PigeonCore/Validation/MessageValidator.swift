@@ -150,7 +150,7 @@ public struct MessageValidator: Sendable {
                 throw ValidationError("invalid_media", "\(path).link must be an http(s) URL")
             }
         case "location":
-            guard object["latitude"] is NSNumber, object["longitude"] is NSNumber else {
+            guard [object["latitude"], object["longitude"]].allSatisfy({ $0 is NSNumber && !CanonicalJSON.isBoolean($0!) }) else {
                 throw ValidationError("invalid_location", "\(path).latitude and .longitude are required numbers")
             }
         case "interactive":

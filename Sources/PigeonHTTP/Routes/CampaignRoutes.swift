@@ -84,7 +84,8 @@ struct CampaignRoutes {
             return JSONBody.response(["phone": phone, "opted_out": true], status: .created)
         }
         router.delete("/v1/opt-outs/:phone") { _, context in
-            let phone = try PhoneNumber.normalize(context.parameters.get("phone") ?? "")
+            let raw = context.parameters.get("phone") ?? ""
+            let phone = try PhoneNumber.normalize(raw.removingPercentEncoding ?? raw)
             guard try await campaigns.removeOptOut(phone) else {
                 throw APIError(.notFound, "not_found", "\(phone) is not on the opt-out list")
             }

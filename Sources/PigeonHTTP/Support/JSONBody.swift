@@ -24,10 +24,14 @@ enum JSONBody {
     /// Parses an ISO 8601 date with or without fractional seconds; a day the month does not have (Foundation
     /// would roll February 30 over to March) is refused.
     static func parseDate(_ text: String) -> Date? {
-        guard hasRealDay(text) else { return nil }
+        guard hasRealDay(text), text.wholeMatch(of: rfc3339) != nil else { return nil }
         return (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
             ?? (try? Date(text, strategy: Date.ISO8601FormatStyle()))
     }
+
+    /// RFC 3339 with an offset from -14:00 to +14:00 (the pattern the OpenAPI document gives).
+    nonisolated(unsafe) private static let rfc3339 =
+        /[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9]|[+-]14:00)/
 
     /// Whether `text` starts with `YYYY-MM-DD` naming a day of the (proleptic Gregorian) calendar.
     private static func hasRealDay(_ text: String) -> Bool {
