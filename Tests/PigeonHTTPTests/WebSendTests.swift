@@ -96,6 +96,22 @@ import Testing
             #expect(((value?["contacts"] as? [[String: Any]])?.first?["profile"] as? [String: Any])?["name"] as? String == "Ana")
         }
     }
+
+    @Test(arguments: StoreKind.available) func aStopSentToAWebSessionPutsTheNumberOnTheOptOutList(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
+            try await addSession(h)
+            let inbound = try await h.call(
+                .POST, "/_sim/waha/sessions/support-1/inbound", json: #"{"from": "15550004444", "body": " Unsubscribe\n"}"#, auth: nil,
+                base: h.simulatorURL)
+            #expect(inbound.status == 201)
+            try await arrives(h, "the opt-out") {
+                let list = try await h.call(.GET, "/v1/opt-outs")
+                return (list["opt_outs"] as? [[String: Any]])?.first?["phone"] as? String == "+15550004444"
+            }
+            let list = try await h.call(.GET, "/v1/opt-outs")
+            #expect((list["opt_outs"] as? [[String: Any]])?.first?["source"] as? String == "keyword", "\(list.text)")
+        }
+    }
 }
 
 extension WebSendTests {

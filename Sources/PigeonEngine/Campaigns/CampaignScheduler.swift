@@ -21,6 +21,8 @@ public struct CampaignScheduler: Service {
     let logger: Logger
     /// How often it looks.
     public static let interval: Duration = .seconds(30)
+    /// Most recipients stored in one transaction.
+    public static let chunk = 1000
 
     public init(
         store: any PigeonStore, campaigns: CampaignService, messages: MessageService, clock: any PigeonClock, leadership: Leadership,
@@ -71,7 +73,6 @@ public struct CampaignScheduler: Service {
             }
             cursor = page.next
         } while cursor != nil
-        if queued > 0 { messages.signal.notify() }
         return queued
     }
 
@@ -122,37 +123,46 @@ public struct CampaignScheduler: Service {
         }
         var sent = 0
         if plan.release > 0 || plan.day != campaign.day {
-            let candidates =
-                plan.release > 0
-                ? try await store.campaignCandidates(
-                    of: campaign.id, today: today, retryBefore: retryBefore, rule: rule, limit: plan.release) : []
-            var skips: [(seq: Int64, reason: SkipReason)] = []
-            var sends: [CampaignSend] = []
             let template = (try? JSONSerialization.jsonObject(with: Data(campaign.message.utf8))) ?? [:]
-            for (recipient, optedOut) in candidates {
-                if optedOut {
-                    skips.append((recipient.seq, .optedOut))
-                } else if let message = message(for: recipient, of: campaign, template: template) {
-                    sends.append(CampaignSend(recipient: recipient, message: message, isRetry: recipient.status == .failed))
-                } else {
-                    skips.append((recipient.seq, .invalidMessage))
+            var (expected, day, left) = (campaign.day, plan.day, plan.release)
+            // Stored in transactions of at most `chunk` recipients: a large release neither holds the
+            // database long nor waits whole before its first message goes out.
+            while true {
+                let asked = min(left, Self.chunk)
+                let candidates =
+                    asked > 0
+                    ? try await store.campaignCandidates(of: campaign.id, today: today, retryBefore: retryBefore, rule: rule, limit: asked) : []
+                var skips: [(seq: Int64, reason: SkipReason)] = []
+                var sends: [CampaignSend] = []
+                for (recipient, optedOut) in candidates {
+                    if optedOut {
+                        skips.append((recipient.seq, .optedOut))
+                    } else if let message = message(for: recipient, of: campaign, template: template) {
+                        sends.append(CampaignSend(recipient: recipient, message: message, isRetry: recipient.status == .failed))
+                    } else {
+                        skips.append((recipient.seq, .invalidMessage))
+                    }
                 }
-            }
-            let prepared = try await messages.prepare(sends.map(\.message))
-            for index in sends.indices { sends[index].message = prepared[index] }
-            guard
-                let result = try await store.sendCampaignWork(
-                    campaign.id, expected: campaign.day, day: plan.day, sends: sends, skips: skips, now: now)
-            else { return 0 }
-            sent = result.scheduled + result.retries
-            budgets.spend(sent, in: portfolios)
-            if sent > 0 || result.skipped > 0 {
-                logger.info(
-                    "campaign sends queued",
-                    metadata: [
-                        "campaign": "\(campaign.id)", "scheduled": "\(result.scheduled)", "retries": "\(result.retries)",
-                        "skipped": "\(result.skipped)", "sent_today": "\(result.day.sent)", "planned_today": "\(result.day.planned)",
-                    ])
+                let prepared = try await messages.prepare(sends.map(\.message))
+                for index in sends.indices { sends[index].message = prepared[index] }
+                guard
+                    let result = try await store.sendCampaignWork(
+                        campaign.id, expected: expected, day: day, sends: sends, skips: skips, now: now)
+                else { return sent }
+                let queued = result.scheduled + result.retries
+                sent += queued
+                budgets.spend(queued, in: portfolios)
+                if queued > 0 { messages.signal.notify() }
+                if queued > 0 || result.skipped > 0 {
+                    logger.info(
+                        "campaign sends queued",
+                        metadata: [
+                            "campaign": "\(campaign.id)", "scheduled": "\(result.scheduled)", "retries": "\(result.retries)",
+                            "skipped": "\(result.skipped)", "sent_today": "\(result.day.sent)", "planned_today": "\(result.day.planned)",
+                        ])
+                }
+                (expected, day, left) = (result.day, result.day, left - candidates.count)
+                if left == 0 || candidates.count < asked { break }
             }
         }
         try await settleStatus(campaign, running: plan.running || sent > 0, work: work.scheduled + work.retries, now: now)
