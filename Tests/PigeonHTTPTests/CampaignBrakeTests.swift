@@ -136,4 +136,21 @@ extension CampaignTests {
             #expect(recipient["retry_count"] as? Int == 2 && recipient["max_retries"] as? Int == 2, "\(failed.text)")
         }
     }
+
+    @Test(arguments: StoreKind.available) func aReleaseLargerThanAChunkIsQueuedWholeInOneLook(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
+            // A tier above the day (the simulator's TIER_1K would hold the portfolio to 1,000).
+            _ = try await h.call(
+                .POST, "/_sim/numbers/\(Self.sender)",
+                json: #"{"health_status": "AVAILABLE", "quality_rating": "GREEN", "messaging_limit": "TIER_10K"}"#,
+                auth: nil, base: h.simulatorURL)
+            try await Self.addSender(h)
+            let id = try await Self.campaign(h, limit: 3000, recipients: 2500)
+            // In the day's last minute the whole day is due at once.
+            h.clock.advance(by: .seconds(15 * 3600 + 59 * 60 + 30))
+            #expect(try await h.engine.campaignScheduler.runOnce(now: h.clock.now()) == 2500)
+            let view = try await Self.view(h, id)
+            #expect(view["sending"] as? Int == 2500 && view["sent_today"] as? Int == 2500, "\(view.text)")
+        }
+    }
 }
