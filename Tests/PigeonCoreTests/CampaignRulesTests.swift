@@ -107,6 +107,13 @@ import Testing
         #expect(OptOutKeywords(list: " , ") == nil)
     }
 
+    @Test func aPlansTimeIsKeptToTheMillisecondAsTheStoresKeepIt() throws {
+        let now = Self.date("2027-01-15T12:00:00Z").addingTimeInterval(0.123_456_7)
+        let plan = CampaignPacing.plan(Self.campaign(), now: now, scheduled: 10, retries: 0)
+        let from = try #require(plan.day.from)
+        #expect(from == Date(millisecondsSince1970: from.millisecondsSince1970), "a day read back would not equal the day written")
+    }
+
     @Test func thePortfoliosBudgetCapsTheDayAsTheLimitDoes() {
         let now = Self.date("2027-01-15T23:59:30Z")
         let campaign = Self.campaign(limit: 250)

@@ -35,6 +35,12 @@ import Testing
             #expect(result.scheduled == phones.count && result.day.sent == phones.count)
             let stale = try await store.sendCampaignWork("cmp_1", expected: CampaignDay(), day: day, sends: [], skips: [], now: t0)
             #expect(stale == nil, "a send guarded by an old day count was applied")
+            // The day as a plan makes it (at a time between two milliseconds) guards the next send as written.
+            let later = CampaignDay(
+                day: result.day.day, sent: result.day.sent, sentScheduled: result.day.sentScheduled, planned: result.day.planned + 1,
+                base: result.day.base, from: t0.addingTimeInterval(0.000_4))
+            let next = try await store.sendCampaignWork("cmp_1", expected: result.day, day: later, sends: [], skips: [], now: t0)
+            #expect(try await store.sendCampaignWork("cmp_1", expected: try #require(next).day, day: later, sends: [], skips: [], now: t0) != nil)
             for (status, recipient) in zip(
                 MessageStatus.allCases, try await store.recipients(of: "cmp_1", status: nil, limit: 100, cursor: nil).recipients)
             {

@@ -43,7 +43,7 @@ public enum CampaignPacing {
         if wanted > day.planned {
             day.planned = wanted
             day.base = day.sent
-            day.from = now
+            day.from = CampaignDay.stored(now)
         }
         let start = day.from ?? now
         let span = to.timeIntervalSince(start)

@@ -106,7 +106,9 @@ public struct CampaignDay: Sendable, Hashable, Codable {
     public var planned: Int
     /// `sent` when the plan was last made.
     public var base: Int
-    /// When the plan was last made: its sends are spread from here to the window's end.
+    /// When the plan was last made: its sends are spread from here to the window's end. Kept to the
+    /// millisecond, as the stores keep it, so a day read back equals the day written (the store guards
+    /// each send by that equality).
     public var from: Date?
 
     public init(day: String? = nil, sent: Int = 0, sentScheduled: Int = 0, planned: Int = 0, base: Int = 0, from: Date? = nil) {
@@ -115,6 +117,9 @@ public struct CampaignDay: Sendable, Hashable, Codable {
         self.sentScheduled = sentScheduled
         self.planned = planned
         self.base = base
-        self.from = from
+        self.from = from.map(Self.stored)
     }
+
+    /// `date` to the millisecond.
+    public static func stored(_ date: Date) -> Date { Date(millisecondsSince1970: date.millisecondsSince1970) }
 }
