@@ -20,6 +20,7 @@ enum PostgresMigrations {
         ("v6_sender_contacts", v6),
         ("v7_campaigns", v7),
         ("v8_campaign_brakes", v8),
+        ("v9_campaign_reach_from_recipients", v9),
     ]
 
     /// Applies every migration not applied yet; returns their identifiers.
@@ -428,5 +429,17 @@ enum PostgresMigrations {
     static let v8 = [
         "ALTER TABLE campaigns ADD COLUMN pause_code INTEGER, ADD COLUMN resumed_at BIGINT",
         "CREATE INDEX messages_campaign_reach ON messages(created_at, sender_id) WHERE campaign_id IS NOT NULL",
+    ]
+
+    /// A portfolio's reach is counted from the recipients a campaign released, not from an index on messages
+    /// that every plain send paid for.
+    static let v9 = [
+        "DROP INDEX messages_campaign_reach",
+        "ALTER TABLE campaign_recipients ADD COLUMN released_at BIGINT",
+        """
+        UPDATE campaign_recipients SET released_at = m.created_at FROM messages m
+        WHERE m.id = campaign_recipients.message_id
+        """,
+        "CREATE INDEX campaign_recipients_reach ON campaign_recipients(released_at) WHERE message_id IS NOT NULL",
     ]
 }

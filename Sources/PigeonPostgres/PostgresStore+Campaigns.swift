@@ -140,9 +140,9 @@ extension PostgresStore: CampaignStore {
         return try await read { connection in
             var sql = SQL()
             sql.text = """
-                SELECT COUNT(DISTINCT recipient) AS n FROM messages
-                WHERE campaign_id IS NOT NULL AND created_at >= \(sql.bind(since.millisecondsSince1970))
-                  AND sender_id = ANY(\(sql.bind(senders))::text[]) AND status NOT IN ('failed', 'cancelled')
+                SELECT COUNT(DISTINCT m.recipient) AS n FROM campaign_recipients r JOIN messages m ON m.id = r.message_id
+                WHERE r.message_id IS NOT NULL AND r.released_at >= \(sql.bind(since.millisecondsSince1970))
+                  AND m.sender_id = ANY(\(sql.bind(senders))::text[]) AND m.status NOT IN ('failed', 'cancelled')
                 """
             return try await connection.rows(sql, logger: logger).first!.get("n", as: Int.self)
         }
@@ -220,7 +220,7 @@ extension PostgresStore: CampaignStore {
                 var take = SQL()
                 take.text = """
                     UPDATE campaign_recipients SET status = 'sending', sends = sends + 1, message_id = t.message, updated_at = \(take.bind(nowMillis)),
-                      earlier_message_ids = \(CampaignColumns.appendEarlier)
+                      released_at = \(take.bind(nowMillis)), earlier_message_ids = \(CampaignColumns.appendEarlier)
                     FROM UNNEST(\(take.bind(sends.map(\.recipient.seq)))::bigint[], \(take.bind(sends.map(\.message.id.rawValue)))::text[],
                       \(take.bind(sends.map(\.recipient.status.rawValue)))::text[], \(take.bind(sends.map { $0.recipient.messageID?.rawValue ?? "" }))::text[])
                       AS t(seq, message, status, previous)

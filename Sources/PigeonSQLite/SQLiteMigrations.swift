@@ -398,6 +398,18 @@ enum SQLiteMigrations {
                     CREATE INDEX messages_campaign_reach ON messages(created_at, sender_id) WHERE campaign_id IS NOT NULL;
                     """)
         }
+        // A portfolio's reach is counted from the recipients a campaign released, not from an index on
+        // messages that every plain send paid for.
+        migrator.registerMigration("v16_campaign_reach_from_recipients") { db in
+            try db.execute(
+                sql: """
+                    DROP INDEX messages_campaign_reach;
+                    ALTER TABLE campaign_recipients ADD COLUMN released_at INTEGER;
+                    UPDATE campaign_recipients SET released_at = (SELECT created_at FROM messages WHERE messages.id = campaign_recipients.message_id)
+                    WHERE message_id IS NOT NULL;
+                    CREATE INDEX campaign_recipients_reach ON campaign_recipients(released_at) WHERE message_id IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

@@ -117,8 +117,10 @@ extension SQLiteStore: CampaignStore {
             return try Int.fetchOne(
                 db,
                 sql: """
-                    SELECT COUNT(DISTINCT recipient) FROM messages INDEXED BY messages_campaign_reach
-                    WHERE campaign_id IS NOT NULL AND created_at >= ? AND sender_id IN (\(marks)) AND status NOT IN ('failed', 'cancelled')
+                    SELECT COUNT(DISTINCT m.recipient) FROM campaign_recipients r INDEXED BY campaign_recipients_reach
+                    JOIN messages m ON m.id = r.message_id
+                    WHERE r.message_id IS NOT NULL AND r.released_at >= ? AND m.sender_id IN (\(marks))
+                      AND m.status NOT IN ('failed', 'cancelled')
                     """,
                 arguments: StatementArguments([since.millisecondsSince1970] + senders))!
         }
@@ -191,7 +193,7 @@ extension SQLiteStore: CampaignStore {
             let take = try db.cachedStatement(
                 sql: """
                     UPDATE campaign_recipients SET status = 'sending', sends = sends + 1, message_id = ?, updated_at = ?,
-                      earlier_message_ids = \(CampaignColumns.appendEarlier)
+                      released_at = ?, earlier_message_ids = \(CampaignColumns.appendEarlier)
                     WHERE seq = ? AND campaign_id = ? AND status = ? AND message_id IS ?
                       AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = campaign_recipients.phone)
                     """)
@@ -201,7 +203,7 @@ extension SQLiteStore: CampaignStore {
             for send in sends {
                 let recipient = send.recipient
                 try take.execute(arguments: [
-                    send.message.id.rawValue, nowMillis, recipient.seq, id, recipient.status.rawValue, recipient.messageID?.rawValue,
+                    send.message.id.rawValue, nowMillis, nowMillis, recipient.seq, id, recipient.status.rawValue, recipient.messageID?.rawValue,
                 ])
                 guard db.changesCount > 0 else { continue }
                 let record = try inserter.insert(send.message)

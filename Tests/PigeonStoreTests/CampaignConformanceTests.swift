@@ -140,6 +140,16 @@ import Testing
             #expect(try await store.campaignReach(senders: [], since: t0) == 0)
             _ = try await store.enqueue([newMessage(to: "+15550000009", sender: "100")], now: t0)
             #expect(try await store.campaignReach(senders: ["100"], since: t0) == 0, "a message outside campaigns was counted")
+            // Re-armed, the failed recipient reaches nobody until it is released again, then counts once.
+            let later = t0.addingTimeInterval(60)
+            #expect(try await store.rearmRecipients("cmp_1", matching: RecipientFilter(), today: "2027-01-15", now: later) == 1)
+            #expect(try await store.campaignReach(senders: ["100", "200"], since: t0) == 1)
+            let stored = try await store.campaign("cmp_1")!
+            let again = try await store.recipients(of: "cmp_1", status: .pending, limit: 10, cursor: nil).recipients.map(Self.send)
+            _ = try await store.sendCampaignWork(
+                "cmp_1", expected: stored.day, day: stored.day, sends: again, skips: [], now: later)
+            #expect(try await store.campaignReach(senders: ["100", "200"], since: t0) == 2)
+            #expect(try await store.campaignReach(senders: ["100"], since: later) == 1, "a re-release was not counted from its own time")
         }
     }
 }
