@@ -4,11 +4,7 @@ import Foundation
 /// JSON text with sorted keys, its earlier message ids as one space-separated text.
 public enum CampaignColumns {
     /// `variables` as JSON text.
-    public static func encode(_ variables: [String: String]) -> String {
-        guard !variables.isEmpty, let data = try? JSONSerialization.data(withJSONObject: variables, options: [.sortedKeys])
-        else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
-    }
+    public static func encode(_ variables: [String: String]) -> String { CanonicalJSON.string(variables) }
 
     /// Variables from their JSON text (empty when it is not).
     public static func decode(_ text: String) -> [String: String] {

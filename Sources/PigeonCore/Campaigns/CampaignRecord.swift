@@ -66,7 +66,7 @@ public struct CampaignRecord: Sendable, Hashable {
     /// The local day (`yyyy-MM-dd`) the recipient imported at `position` (0-based) is scheduled for: the
     /// start date, and one more day after each `dailySendLimit` recipients.
     public func scheduledDay(forPosition position: Int) -> String {
-        calendar.day(startDate, plus: position / max(1, dailySendLimit)) ?? startDate
+        CivilDay(startDate)?.adding(position / max(1, dailySendLimit)).text ?? startDate
     }
 }
 

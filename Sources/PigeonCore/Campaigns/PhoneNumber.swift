@@ -8,11 +8,11 @@ public enum PhoneNumber {
     public static func normalize(_ text: String) throws(ValidationError) -> String {
         var digits = ""
         var sawPlus = false
-        for character in text.trimmingCharacters(in: .whitespaces) {
-            switch character {
+        for scalar in trimmed(text).unicodeScalars {
+            switch scalar {
             case " ", ".", "-", "(", ")", "\u{a0}": continue
             case "+" where digits.isEmpty && !sawPlus: sawPlus = true
-            case _ where character.isASCII && character.isNumber: digits.append(character)
+            case "0"..."9": digits.unicodeScalars.append(scalar)
             default:
                 throw ValidationError("invalid_phone", "\"\(text)\" is not a phone number: use digits with the country code, such as +15550001111")
             }
@@ -27,5 +27,14 @@ public enum PhoneNumber {
                 "invalid_phone", "\"\(text)\" has \(digits.count) digits; a number with its country code has 8 to 15, such as +15550001111")
         }
         return "+" + digits
+    }
+
+    /// `text` without whitespace at either end; ASCII text (nearly every import row) without asking
+    /// `CharacterSet`, whose ASCII members are the space and the tab.
+    private static func trimmed(_ text: String) -> Substring {
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else { return Substring(text.trimmingCharacters(in: .whitespaces)) }
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = text.firstIndex(where: { !blank($0) }), let last = text.lastIndex(where: { !blank($0) }) else { return "" }
+        return text[first...last]
     }
 }

@@ -12,10 +12,11 @@ public struct LocalCalendar: Sendable {
         self.calendar = calendar
     }
 
-    /// `now`'s date as `yyyy-MM-dd`.
+    /// `now`'s date as `yyyy-MM-dd` (from the zone's offset at that instant: the send path asks for each
+    /// message, and `dateComponents` costs several times more).
     public func day(_ now: Date) -> String {
-        let parts = calendar.dateComponents([.year, .month, .day], from: now)
-        return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
+        let local = now.timeIntervalSince1970 + Double(calendar.timeZone.secondsFromGMT(for: now))
+        return CivilDay(daysSince1970: Int((local / 86400).rounded(.down))).text
     }
 
     /// The first instant of `now`'s day.
@@ -35,20 +36,11 @@ public struct LocalCalendar: Sendable {
         return calendar.date(from: parts) ?? startOfDay(now).addingTimeInterval(TimeInterval(minutes * 60))
     }
 
-    /// The date `days` after the `yyyy-MM-dd` date `day`, as `yyyy-MM-dd`; nil when `day` is not a date.
-    public func day(_ day: String, plus days: Int) -> String? {
-        guard let start = date(day), let moved = calendar.date(byAdding: .day, value: days, to: start) else { return nil }
-        return self.day(moved)
-    }
-
     /// The first instant of the `yyyy-MM-dd` date `day`; nil when it is not a date.
     public func date(_ day: String) -> Date? {
-        let parts = day.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            let year = Int(parts[0]), let month = Int(parts[1]), let dayOfMonth = Int(parts[2])
+        guard let parts = CivilDay(day)?.parts,
+            let date = calendar.date(from: DateComponents(year: parts.year, month: parts.month, day: parts.day))
         else { return nil }
-        let components = DateComponents(year: year, month: month, day: dayOfMonth)
-        guard components.isValidDate(in: calendar), let date = calendar.date(from: components) else { return nil }
         return calendar.startOfDay(for: date)
     }
 }

@@ -15,6 +15,19 @@ public enum CanonicalJSON {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// An object of texts as canonical JSON text (a campaign recipient's variables: no casts from `Any`).
+    public static func string(_ object: [String: String]) -> String {
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        for (index, key) in object.keys.sorted().enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            writeString(key, into: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            writeString(object[key]!, into: &bytes)
+        }
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// Appends `value` as canonical JSON to `bytes`.
     public static func write(_ value: Any, into bytes: inout [UInt8]) throws {
         switch value {

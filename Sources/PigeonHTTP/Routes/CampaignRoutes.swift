@@ -236,18 +236,17 @@ struct CampaignRoutes {
         _ tally: inout ImportTally
     ) async throws {
         var recipients: [NewRecipient] = []
+        recipients.reserveCapacity(rows.count)
+        let phoneColumn = columns.firstIndex { $0.lowercased() == "phone" }!
         for row in rows {
             guard row.fields.count == columns.count else {
                 tally.invalid(line: row.line, "has \(row.fields.count) fields; the header has \(columns.count)")
                 continue
             }
-            var phone = ""
             var variables: [String: String] = [:]
-            for (column, value) in zip(columns, row.fields) {
-                if column.lowercased() == "phone" { phone = value } else { variables[column] = value }
-            }
+            for (index, column) in columns.enumerated() where index != phoneColumn { variables[column] = row.fields[index] }
             do {
-                recipients.append(try campaigns.recipient(phone: phone, variables: variables, placeholders: placeholders))
+                recipients.append(try campaigns.recipient(phone: row.fields[phoneColumn], variables: variables, placeholders: placeholders))
             } catch {
                 tally.invalid(line: row.line, error.message)
             }

@@ -24,7 +24,7 @@ enum JSONBody {
     /// Parses an ISO 8601 date with or without fractional seconds; a day the month does not have (Foundation
     /// would roll February 30 over to March) is refused.
     static func parseDate(_ text: String) -> Date? {
-        guard hasRealDay(text), text.wholeMatch(of: rfc3339) != nil else { return nil }
+        guard CivilDay(String(text.prefix(10))) != nil, text.wholeMatch(of: rfc3339) != nil else { return nil }
         return (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
             ?? (try? Date(text, strategy: Date.ISO8601FormatStyle()))
     }
@@ -32,14 +32,4 @@ enum JSONBody {
     /// RFC 3339 with an offset from -14:00 to +14:00 (the pattern the OpenAPI document gives).
     nonisolated(unsafe) private static let rfc3339 =
         /[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9]|[+-]14:00)/
-
-    /// Whether `text` starts with `YYYY-MM-DD` naming a day of the (proleptic Gregorian) calendar.
-    private static func hasRealDay(_ text: String) -> Bool {
-        let parts = text.prefix(10).split(separator: "-")
-        guard parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]), (1...12).contains(month)
-        else { return false }
-        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
-        return (1...days).contains(day)
-    }
 }
