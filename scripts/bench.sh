@@ -12,6 +12,7 @@
 #                                                     # message (sent, delivered, read), one per POST
 #   MODE=campaign scripts/bench.sh                   # a campaign day of MESSAGES recipients (imported as CSV,
 #                                                     # all due at once), start to every recipient sent
+#   MODE=import MESSAGES=1000000 scripts/bench.sh    # only the CSV import: time, CPU and peak RSS
 #   SENDERS=10 scripts/bench.sh                      # ten Cloud API numbers in the default pool (the configured
 #                                                     # one and nine added by POST /v1/senders, no rate limit)
 #   SENDER_RATE_LIMIT=80 ERR_PCT=0 MESSAGES=2400 BATCH=10 scripts/bench.sh
@@ -110,7 +111,7 @@ BUSY_START=$(busy)
 STORE="sqlite synchronous=FULL"
 [[ -n "$PG_URL" ]] && STORE="postgresql $(psql -X -t -A "$PG_URL" -c 'SHOW server_version') synchronous_commit=$(psql -X -t -A "$PG_URL" -c 'SHOW synchronous_commit'), $INSTANCES instance(s)"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $STORE; mode ${MODE:-throughput}; upstream errors ${ERR_PCT:-10}%; senders ${SENDERS:-1}; rate limit ${SENDER_RATE_LIMIT:-none}"
-if [[ "${MODE:-throughput}" == campaign ]]; then
+if [[ "${MODE:-throughput}" == campaign || "${MODE:-throughput}" == import ]]; then
   # A campaign of MESSAGES recipients whose whole day is due at once: its window ends within a minute of
   # the start, so the scheduler's first look releases every recipient. Timed from start to every
   # recipient sent.
@@ -131,6 +132,11 @@ print(time.strftime('%H:%M', time.gmtime((m - 1) * 60)), time.strftime('%H:%M', 
   curl -sf -X POST "http://127.0.0.1:$PORT/v1/campaigns/$CAMPAIGN/recipients" -H "Authorization: Bearer $KEY" -H 'Content-Type: text/csv' \
     --data-binary @"$WORK/recipients.csv" >"$WORK/import.json"
   python3 -c "print(f'imported {$MESSAGES} recipients in {$(date +%s.%N) - $IMPORT_START:.2f} s')"
+  if [[ "$MODE" == import ]]; then
+    cat "$WORK/import.json" | head -c 300; echo
+    echo "pigeon CPU: $(awk '{ print ($14 + $15) / 100 }' "/proc/$PIGEON_PID/stat") s since it started; peak RSS $(awk '/VmHWM/ { print int($2 / 1024) }' "/proc/$PIGEON_PID/status") MiB"
+    exit 0
+  fi
   WAIT=$(python3 -c "print(max(0, $WAIT - ($(date +%s.%N) - $IMPORT_START)))")
   sleep "$WAIT"   # until the window has under a minute left
   BUSY_START=$(busy)

@@ -432,8 +432,16 @@ enum PostgresMigrations {
     ]
 
     /// A portfolio's reach is counted from the recipients a campaign released, not from an index on messages
-    /// that every plain send paid for.
+    /// that every plain send paid for; the trigger no longer writes the recipient for moves between queued,
+    /// sending and retry_scheduled (it is `sending` throughout).
     static let v9 = [
+        "DROP TRIGGER campaign_recipient_follows_message ON messages",
+        """
+        CREATE TRIGGER campaign_recipient_follows_message AFTER UPDATE OF status ON messages
+        FOR EACH ROW WHEN (NEW.campaign_recipient IS NOT NULL AND NEW.status IS DISTINCT FROM OLD.status
+          AND NOT (NEW.status IN ('queued', 'sending', 'retry_scheduled') AND OLD.status IN ('queued', 'sending', 'retry_scheduled')))
+        EXECUTE FUNCTION campaign_recipient_follows_message()
+        """,
         "DROP INDEX messages_campaign_reach",
         "ALTER TABLE campaign_recipients ADD COLUMN released_at BIGINT",
         """

@@ -17,13 +17,13 @@ final class MessageInserter {
             try db.cachedStatement(
                 sql: """
                     INSERT INTO messages (id, sender_id, recipient, type, payload, status, max_attempts, next_attempt_at,
-                      idempotency_key, request_hash, created_at, updated_at, pool)
-                    VALUES (?1, ?2, ?4, ?5, ?6, 'queued', ?7, ?3, ?8, ?9, ?3, ?3, ?10)
+                      idempotency_key, request_hash, created_at, updated_at, pool, campaign_id, campaign_recipient)
+                    VALUES (?1, ?2, ?4, ?5, ?6, 'queued', ?7, ?3, ?8, ?9, ?3, ?3, ?10, ?11, ?12)
                     """), in: db)
     }
 
-    /// Inserts `message` and returns it as stored.
-    func insert(_ message: NewMessage) throws -> MessageRecord {
+    /// Inserts `message` (a campaign's, for `recipient` of `campaign`) and returns it as stored.
+    func insert(_ message: NewMessage, campaign: String? = nil, recipient: Int64? = nil) throws -> MessageRecord {
         statement.bind(message.id.rawValue, at: 1)
         statement.bind(message.senderID, at: 2)
         statement.bind(nowMillis, at: 3)
@@ -34,6 +34,8 @@ final class MessageInserter {
         statement.bind(message.idempotencyKey, at: 8)
         statement.bind(message.requestHash, at: 9)
         statement.bind(message.pool, at: 10)
+        statement.bind(campaign, at: 11)
+        statement.bind(recipient, at: 12)
         try statement.execute()
         counters.moved(from: nil, to: .queued)
         return MessageRecord(

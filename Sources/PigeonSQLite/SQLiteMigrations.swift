@@ -376,18 +376,7 @@ enum SQLiteMigrations {
                     ALTER TABLE messages ADD COLUMN campaign_recipient INTEGER;
                     CREATE TRIGGER campaign_recipient_follows_message AFTER UPDATE OF status ON messages
                     WHEN NEW.campaign_recipient IS NOT NULL AND NEW.status <> OLD.status
-                    BEGIN
-                      UPDATE campaign_recipients SET
-                        status = CASE NEW.status WHEN 'queued' THEN 'sending' WHEN 'sending' THEN 'sending' WHEN 'retry_scheduled' THEN 'sending' WHEN 'sent' THEN 'sent' WHEN 'delivered' THEN 'delivered' WHEN 'read' THEN 'read' WHEN 'failed' THEN 'failed' WHEN 'cancelled' THEN 'skipped' END,
-                        error_code = CASE WHEN NEW.status = 'failed' THEN NEW.last_error_code ELSE error_code END,
-                        error_class = CASE WHEN NEW.status = 'failed' THEN NEW.last_error_class ELSE error_class END,
-                        error_title = CASE WHEN NEW.status = 'failed' THEN NEW.last_error_title ELSE error_title END,
-                        failure_reason = CASE WHEN NEW.status = 'failed' THEN NEW.failure_reason ELSE failure_reason END,
-                        failed_at = CASE WHEN NEW.status = 'failed' THEN NEW.updated_at ELSE failed_at END,
-                        skip_reason = CASE WHEN NEW.status = 'cancelled' THEN 'message_cancelled' ELSE skip_reason END,
-                        updated_at = NEW.updated_at
-                      WHERE seq = NEW.campaign_recipient AND message_id = NEW.id;
-                    END;
+                    \(recipientFollowsMessage)
                     """)
         }
         migrator.registerMigration("v15_campaign_brakes") { db in
@@ -399,10 +388,16 @@ enum SQLiteMigrations {
                     """)
         }
         // A portfolio's reach is counted from the recipients a campaign released, not from an index on
-        // messages that every plain send paid for.
+        // messages that every plain send paid for; the trigger no longer writes the recipient for moves
+        // between queued, sending and retry_scheduled (it is `sending` throughout).
         migrator.registerMigration("v16_campaign_reach_from_recipients") { db in
             try db.execute(
                 sql: """
+                    DROP TRIGGER campaign_recipient_follows_message;
+                    CREATE TRIGGER campaign_recipient_follows_message AFTER UPDATE OF status ON messages
+                    WHEN NEW.campaign_recipient IS NOT NULL AND NEW.status <> OLD.status
+                      AND NOT (NEW.status IN ('queued', 'sending', 'retry_scheduled') AND OLD.status IN ('queued', 'sending', 'retry_scheduled'))
+                    \(recipientFollowsMessage)
                     DROP INDEX messages_campaign_reach;
                     ALTER TABLE campaign_recipients ADD COLUMN released_at INTEGER;
                     UPDATE campaign_recipients SET released_at = (SELECT created_at FROM messages WHERE messages.id = campaign_recipients.message_id)
@@ -412,4 +407,21 @@ enum SQLiteMigrations {
         }
         return migrator
     }
+
+    /// The body of the trigger that moves a campaign recipient with its current message (frozen: v14 and v16
+    /// create the trigger with it).
+    static let recipientFollowsMessage = """
+        BEGIN
+          UPDATE campaign_recipients SET
+            status = CASE NEW.status WHEN 'queued' THEN 'sending' WHEN 'sending' THEN 'sending' WHEN 'retry_scheduled' THEN 'sending' WHEN 'sent' THEN 'sent' WHEN 'delivered' THEN 'delivered' WHEN 'read' THEN 'read' WHEN 'failed' THEN 'failed' WHEN 'cancelled' THEN 'skipped' END,
+            error_code = CASE WHEN NEW.status = 'failed' THEN NEW.last_error_code ELSE error_code END,
+            error_class = CASE WHEN NEW.status = 'failed' THEN NEW.last_error_class ELSE error_class END,
+            error_title = CASE WHEN NEW.status = 'failed' THEN NEW.last_error_title ELSE error_title END,
+            failure_reason = CASE WHEN NEW.status = 'failed' THEN NEW.failure_reason ELSE failure_reason END,
+            failed_at = CASE WHEN NEW.status = 'failed' THEN NEW.updated_at ELSE failed_at END,
+            skip_reason = CASE WHEN NEW.status = 'cancelled' THEN 'message_cancelled' ELSE skip_reason END,
+            updated_at = NEW.updated_at
+          WHERE seq = NEW.campaign_recipient AND message_id = NEW.id;
+        END;
+        """
 }

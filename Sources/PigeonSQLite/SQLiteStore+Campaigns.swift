@@ -197,7 +197,6 @@ extension SQLiteStore: CampaignStore {
                     WHERE seq = ? AND campaign_id = ? AND status = ? AND message_id IS ?
                       AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = campaign_recipients.phone)
                     """)
-            let link = try db.cachedStatement(sql: "UPDATE messages SET campaign_id = ?, campaign_recipient = ? WHERE seq = ?")
             let inserter = try MessageInserter(db: db, now: now)
             var result = CampaignSendResult(scheduled: 0, retries: 0, skipped: skipped, day: day)
             for send in sends {
@@ -206,8 +205,7 @@ extension SQLiteStore: CampaignStore {
                     send.message.id.rawValue, nowMillis, nowMillis, recipient.seq, id, recipient.status.rawValue, recipient.messageID?.rawValue,
                 ])
                 guard db.changesCount > 0 else { continue }
-                let record = try inserter.insert(send.message)
-                try link.execute(arguments: [id, recipient.seq, record.seq])
+                _ = try inserter.insert(send.message, campaign: id, recipient: recipient.seq)
                 if send.isRetry { result.retries += 1 } else { result.scheduled += 1 }
             }
             try inserter.finish(db)
