@@ -1,7 +1,7 @@
 /// A day of the proleptic Gregorian calendar, without a time zone: what `yyyy-MM-dd` names. Adding days to
 /// one is zone-free arithmetic (Howard Hinnant's days-from-civil algorithm), so a campaign's import can
 /// schedule a million recipients without asking a `Calendar` for each.
-public struct CivilDay: Sendable, Hashable, Comparable {
+public struct CivilDay: Sendable, Hashable {
     /// Days since 1970-01-01.
     public let daysSince1970: Int
 
@@ -37,8 +37,6 @@ public struct CivilDay: Sendable, Hashable, Comparable {
         Self.append(day, digits: 2, to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
     }
-
-    public static func < (lhs: CivilDay, rhs: CivilDay) -> Bool { lhs.daysSince1970 < rhs.daysSince1970 }
 
     private static func number(_ bytes: ArraySlice<UInt8>) -> Int? {
         var value = 0
