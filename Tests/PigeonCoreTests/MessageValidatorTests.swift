@@ -20,6 +20,15 @@ import Testing
         }
     }
 
+    @Test func aBlankTextIsWhitespaceAsTheOpenAPIPatternMeansIt() {
+        let body = { (text: String) in code(#"{"to": "+15550001111", "type": "text", "text": {"body": "\#(text)"}}"#) }
+        for blank in ["", " ", "\\t\\n", "\\u00a0\\u2003", "\\ufeff", "\\u3000 \\u2029"] {
+            #expect(body(blank) == "invalid_text", "\(blank) was taken for a text")
+        }
+        for text in ["\\u0085", " a ", "\\u001c", "\\u200b"] { #expect(body(text) == nil, "\(text) was taken for a blank") }
+        #expect(BlankText.isBlank("\u{2000}\u{200A}") && !BlankText.isBlank("\u{200B}"))
+    }
+
     @Test func textMessageIsNormalized() throws {
         let request = try validate(#"{"to": "+15550001111", "type": "text", "text": {"body": "hi"}, "idempotency_key": "k1", "max_attempts": 3}"#)
         #expect(request.recipient == "+15550001111")

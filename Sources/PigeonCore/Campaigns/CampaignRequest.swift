@@ -32,7 +32,7 @@ public enum CampaignRequestValidator {
     public static func draft(json: [UInt8]) throws(ValidationError) -> CampaignDraft {
         var body = try SenderRequestValidator.object(json)
         guard let name = body.removeValue(forKey: "name") as? String,
-            !name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, name.unicodeScalars.count <= maxNameLength
+            !BlankText.isBlank(name), name.unicodeScalars.count <= maxNameLength
         else {
             throw ValidationError("invalid_name", "name is required: a text of 1 to \(maxNameLength) characters")
         }

@@ -118,7 +118,7 @@ public struct MessageValidator: Sendable {
         }
         switch type {
         case "text":
-            guard let text = object["body"] as? String, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            guard let text = object["body"] as? String, !BlankText.isBlank(text) else {
                 throw ValidationError("invalid_text", "\(path).body is required and must be a non-empty string")
             }
             guard text.count <= Self.maxTextLength else {
