@@ -68,6 +68,31 @@ extension PostgresStore: MessageCatalog {
         }
     }
 
+    public func queueHealth(now: Date, deadLetteredSince since: Date) async throws -> QueueHealth {
+        let logger = logger
+        return try await read { connection in
+            var due: [String: Int] = [:]
+            var oldest: Int64?
+            var sql = SQL()
+            sql.text = """
+                SELECT sender_id, COUNT(*)::bigint AS n, MIN(next_attempt_at) AS first FROM messages
+                WHERE status IN ('queued', 'retry_scheduled') AND next_attempt_at <= \(sql.bind(now.millisecondsSince1970)) GROUP BY sender_id
+                """
+            for row in try await connection.rows(sql, logger: logger) {
+                due[try row.get("sender_id", as: String.self)] = Int(try row.get("n", as: Int64.self))
+                let first = try row.get("first", as: Int64.self)
+                oldest = min(oldest ?? first, first)
+            }
+            var dead = SQL()
+            dead.text = """
+                SELECT COUNT(*)::bigint AS n FROM messages
+                WHERE status IN ('failed', 'cancelled') AND updated_at >= \(dead.bind(since.millisecondsSince1970)) AND status = 'failed'
+                """
+            let count = try await connection.rows(dead, logger: logger).first.map { try $0.get("n", as: Int64.self) } ?? 0
+            return QueueHealth(dueBySender: due, oldestDueAt: oldest.map(Date.init(millisecondsSince1970:)), deadLettered: Int(count))
+        }
+    }
+
     /// SQL conditions selecting the messages `filter` matches, their values bound in `sql`.
     static func conditions(for filter: MessageFilter, _ sql: inout SQL) -> [String] {
         var conditions: [String] = []

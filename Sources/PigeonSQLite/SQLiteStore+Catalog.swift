@@ -65,6 +65,32 @@ extension SQLiteStore: MessageCatalog {
         }
     }
 
+    public func queueHealth(now: Date, deadLetteredSince since: Date) async throws -> QueueHealth {
+        try await read { db in
+            var due: [String: Int] = [:]
+            var oldest: Int64?
+            let rows = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT sender_id, COUNT(*), MIN(next_attempt_at) FROM messages INDEXED BY messages_due
+                        WHERE status IN ('queued', 'retry_scheduled') AND next_attempt_at <= ? GROUP BY sender_id
+                        """), arguments: [now.millisecondsSince1970])
+            for row in rows {
+                due[row[0]] = row[1]
+                let first: Int64 = row[2]
+                oldest = min(oldest ?? first, first)
+            }
+            let dead =
+                try Int.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT COUNT(*) FROM messages INDEXED BY messages_ended
+                            WHERE status IN ('failed', 'cancelled') AND updated_at >= ? AND status = 'failed'
+                            """), arguments: [since.millisecondsSince1970]) ?? 0
+            return QueueHealth(dueBySender: due, oldestDueAt: oldest.map(Date.init(millisecondsSince1970:)), deadLettered: dead)
+        }
+    }
+
     /// SQL conditions and arguments selecting the messages `filter` matches.
     static func conditions(for filter: MessageFilter) -> ([String], StatementArguments) {
         let terms: [(condition: String, value: (any DatabaseValueConvertible)?)] = [

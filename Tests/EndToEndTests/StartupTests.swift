@@ -1,4 +1,5 @@
 import Foundation
+import PigeonTestSupport
 import Testing
 
 /// `pigeon serve` as a user starts it.
@@ -41,6 +42,39 @@ import Testing
             let printedKey = log.range(of: #"pgn_[0-9a-f]{48}"#, options: .regularExpression) != nil
             #expect(printedKey == (run == 1), "the generated key must be printed at the first start only")
         }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    @Test func jsonLogsKeepTheTextUnderMsgAndAMessagesIDUnderMessageID() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pigeon-json-\(UUID().uuidString)")
+        let key = "json-log-key-0123456789abcdef"
+        let environment = [
+            "PIGEON_DATABASE_URL": directory.appendingPathComponent("p.sqlite").path, "PIGEON_PORT": "0", "PIGEON_LOG_FORMAT": "json",
+            "PIGEON_API_KEY": key,
+        ]
+        let child = try PigeonProcess(environment: environment, logURL: directory.appendingPathComponent("serve.log"))
+        let url = "http://127.0.0.1:\(try await child.start())"
+        let text = { (try? String(contentsOf: child.logURL, encoding: .utf8)) ?? "" }
+        let lines = {
+            text().split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        }
+        let sandbox = try #require(lines().first { ($0["msg"] as? String)?.hasPrefix("SANDBOX MODE") == true }, "\(text().prefix(2000))")
+        let simulator = try #require(sandbox["simulator"] as? String)
+        let client = JSONClient()
+        let rule = try await client.call(
+            .POST, simulator + "/_sim/rules", json: #"{"to": "+15550001111", "times": 1, "error": {"code": 131000, "http_status": 500}}"#,
+            bearer: nil)
+        #expect(rule.status == 201, "\(rule.text)")
+        let sent = try await client.call(.POST, url + "/v1/messages", json: #"{"to": "+15550001111", "text": {"body": "hi"}}"#, bearer: key)
+        let id = try #require(sent["id"] as? String, "\(sent.text)")
+        try await eventually("the failed attempt logged") {
+            lines().contains { $0["msg"] as? String == "attempt failed; message requeued" && $0["message_id"] as? String == id }
+        }
+        let line = try #require(lines().first { $0["message_id"] as? String == id && $0["msg"] as? String == "attempt failed; message requeued" })
+        #expect(line["attempt"] as? String == "1" && line["sender"] as? String == "100000000000001", "\(line)")
+        #expect(line["code"] as? String == "131000" && line["level"] as? String == "info" && line["ts"] is String, "\(line)")
+        #expect(!text().contains(key), "the API key was logged")
+        #expect(child.terminate() == 0)
         try? FileManager.default.removeItem(at: directory)
     }
 }

@@ -53,3 +53,19 @@ public struct DeliveryStats: Sendable, Hashable {
         self.retriesInWindow = retriesInWindow
     }
 }
+
+/// The queue as the health rule reads it (`MessageCatalog.queueHealth`).
+public struct QueueHealth: Sendable, Hashable {
+    /// Due messages per sender holding them.
+    public var dueBySender: [String: Int]
+    /// When the oldest due message became due.
+    public var oldestDueAt: Date?
+    /// Messages dead-lettered since the time asked.
+    public var deadLettered: Int
+
+    public init(dueBySender: [String: Int], oldestDueAt: Date?, deadLettered: Int) {
+        self.dueBySender = dueBySender
+        self.oldestDueAt = oldestDueAt
+        self.deadLettered = deadLettered
+    }
+}

@@ -59,6 +59,10 @@ public protocol MessageCatalog: Sendable {
     func list(_ filter: MessageFilter, limit: Int, cursor: Int64?) async throws -> MessagePage
     /// Counts per status and attempts since `windowStart`.
     func stats(windowStart: Date) async throws -> DeliveryStats
+    /// What the health rule reads from the queue: the messages due at `now` (queued or retry scheduled, their
+    /// time come) per sender holding them with the oldest due time, and how many messages were
+    /// dead-lettered (are `failed`, last changed) at or after `since`.
+    func queueHealth(now: Date, deadLetteredSince since: Date) async throws -> QueueHealth
 }
 
 /// Operator changes to messages, applied through the lifecycle inside one transaction.

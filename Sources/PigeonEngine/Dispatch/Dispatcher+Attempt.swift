@@ -177,7 +177,7 @@ extension Dispatcher {
     }
 
     static func metadata(_ record: MessageRecord) -> Logger.Metadata {
-        ["message": "\(record.id)", "attempt": "\(record.state.attempts)", "sender": "\(record.senderID)"]
+        ["message_id": "\(record.id)", "attempt": "\(record.state.attempts)", "sender": "\(record.senderID)"]
     }
 
     private func log(record: MessageRecord, state: MessageState, classification: Classification?) {

@@ -198,7 +198,7 @@ public struct WebhookProcessor: Service {
                 logger.warning(
                     "Meta reported a sent message failed",
                     metadata: [
-                        "message": "\(change.message.id)", "code": "\(classification.code.map(String.init) ?? "-")",
+                        "message_id": "\(change.message.id)", "code": "\(classification.code.map(String.init) ?? "-")",
                         "class": "\(classification.errorClass.rawValue)", "status": "\(change.state.status.rawValue)",
                     ])
             }

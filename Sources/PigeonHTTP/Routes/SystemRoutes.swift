@@ -3,7 +3,7 @@ import Hummingbird
 import PigeonCore
 import PigeonEngine
 
-/// `GET /v1/stats`, `/healthz`, `/readyz` and `/openapi.yaml`.
+/// `GET /v1/stats`, `/v1/health`, `/healthz`, `/readyz` and `/openapi.yaml`.
 struct SystemRoutes {
     let service: MessageService
     let mediaErrors: MediaErrorMonitor
@@ -23,6 +23,7 @@ struct SystemRoutes {
             }
         }
         router.get("/v1/stats") { _, _ in try await stats() }
+        router.get("/v1/health") { _, _ in await health() }
         router.get("/openapi.yaml") { _, _ in try openAPI() }
     }
 
@@ -68,6 +69,34 @@ struct SystemRoutes {
                 "last_hour": ["sends": hour.sends, "media_errors": hour.mediaErrors],
             ] as [String: Any],
         ])
+    }
+
+    /// The health rule's verdict (200; 503 when `critical`, so that a plain HTTP monitor alarms on it).
+    private func health() async -> Response {
+        let report = await HealthCheck(service: service).run()
+        var senders: [String: Any] = [:]
+        for sender in report.senders {
+            senders[sender.id] =
+                [
+                    "kind": sender.kind.rawValue, "pool": sender.pool, "status": sender.health.status.rawValue,
+                    "consecutive_failures": sender.health.consecutiveFailures, "reconnect_attempts": sender.health.reconnectAttempts,
+                    "last_failure_at": JSONBody.date(sender.health.lastFailureAt),
+                    "last_failure_reason": JSONBody.value(sender.health.lastFailureReason), "throttled": report.throttled.contains(sender.id),
+                    "quality_rating": JSONBody.value(sender.numberHealth.qualityRating),
+                    "messaging_limit": JSONBody.value(sender.numberHealth.messagingLimit),
+                ] as [String: Any]
+        }
+        var queue: Any = NSNull()
+        if let counts = report.queue { queue = Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }) }
+        return JSONBody.response(
+            [
+                "overall": report.health.overall.rawValue,
+                "reasons": report.health.reasons.map { reason in
+                    ["level": reason.level.rawValue, "code": reason.code, "subject": JSONBody.value(reason.subject), "message": reason.message]
+                        as [String: Any]
+                },
+                "senders": senders, "queue": queue, "checked_at": JSONBody.date(report.at),
+            ], status: report.health.overall == .critical ? .serviceUnavailable : .ok)
     }
 
     private func openAPI() throws -> Response {
