@@ -43,6 +43,8 @@ public final class Engine: Sendable {
         /// How long API requests and the sender monitor wait for a bridge's or Meta's answer to a sender
         /// action (`SenderService.actionWait`).
         public var senderActionWait: Duration
+        /// Where the engine's counters and histograms go.
+        public var metrics: PigeonMetrics
 
         public init(
             policy: DeliveryPolicy = DeliveryPolicy(), errorTable: ErrorTable = .meta,
@@ -54,8 +56,10 @@ public final class Engine: Sendable {
             mediaRefresh: MediaRefreshJob.Configuration = .init(), mediaFetcher: (any MediaFetcher)? = nil, defaultSenderID: String,
             sealer: any SecretSealing = SecretSealer.random(), senderLifecycle: SenderLifecycle = SenderLifecycle(),
             senderControl: (any SenderControl)? = nil, sessionCheckInterval: SessionCheckInterval = .default,
-            webTransport: (any MessageTransport)? = nil, senderActionWait: Duration = SenderService.defaultActionWait
+            webTransport: (any MessageTransport)? = nil, senderActionWait: Duration = SenderService.defaultActionWait,
+            metrics: PigeonMetrics = .disabled
         ) {
+            self.metrics = metrics
             self.senderActionWait = senderActionWait
             self.webTransport = webTransport
             self.sessionCheckInterval = sessionCheckInterval
@@ -129,7 +133,7 @@ public final class Engine: Sendable {
             logger: logger)
         service = MessageService(
             store: store, senders: senders, lifecycle: lifecycle, clock: clock, signal: signal, pacer: pacer, waiters: waiters,
-            defaultSenderID: options.defaultSenderID)
+            defaultSenderID: options.defaultSenderID, metrics: options.metrics)
         let campaigns = CampaignService(store: store, messages: service, clock: clock, logger: logger)
         self.campaigns = campaigns
         campaignScheduler = CampaignScheduler(
@@ -142,7 +146,7 @@ public final class Engine: Sendable {
                 fetcher: options.mediaFetcher, clock: clock,
                 configuration: .init(
                     defaultSenderID: options.defaultSenderID, owner: options.dispatcher.workerID, retry: options.policy.retry),
-                logger: logger)
+                logger: logger, metrics: options.metrics)
         }
         mediaRefresh = media.map {
             MediaRefreshJob(
@@ -160,17 +164,17 @@ public final class Engine: Sendable {
             store: store, senders: senders, transport: sending, lifecycle: lifecycle,
             classifier: classifier, pacer: pacer, clock: clock, signal: signal,
             configuration: dispatching, logger: logger, waiters: waiters, media: media, mediaErrors: mediaErrors,
-            random: random)
+            metrics: options.metrics, random: random)
         reaper = LeaseReaper(
             store: store, lifecycle: lifecycle, clock: clock, signal: signal, configuration: options.reaper, leadership: leadership,
-            logger: logger, random: random)
+            logger: logger, metrics: options.metrics, random: random)
         retention = RetentionJob(
             store: store, clock: clock, configuration: options.retention, leadership: leadership, logger: logger)
         let forwardSignal = WakeSignal()
         forwarder = options.forwarding.map {
             Forwarder(
                 store: store, transport: $0.transport, clock: clock, signal: forwardSignal, configuration: $0.configuration,
-                logger: logger, random: random)
+                logger: logger, metrics: options.metrics, random: random)
         }
         var webhookOptions = options.webhooks
         webhookOptions.forwarding = options.forwarding != nil
@@ -179,7 +183,7 @@ public final class Engine: Sendable {
             effects: EffectRunner(senders: senders, pacer: pacer, logger: logger), clock: clock, signal: webhookSignal,
             dispatch: signal, forwards: forwarder == nil ? nil : forwardSignal, configuration: webhookOptions,
             leadership: leadership, logger: logger,
-            mediaErrors: mediaErrors, campaigns: campaigns, random: random)
+            mediaErrors: mediaErrors, campaigns: campaigns, metrics: options.metrics, random: random)
     }
 
     /// The long-running services, in start order.

@@ -16,13 +16,16 @@ public final class MessageService: Sendable {
     let waiters: OutcomeWaiters
     /// The sender used when a request names none.
     public let defaultSenderID: String
+    /// The engine's metrics.
+    public let metrics: PigeonMetrics
     /// Most messages a bulk retry moves in one call.
     public static let bulkRetryLimit = 100_000
 
     public init(
         store: any PigeonStore, senders: SenderService, lifecycle: Lifecycle, clock: any PigeonClock, signal: WakeSignal, pacer: SenderPacer,
-        waiters: OutcomeWaiters = OutcomeWaiters(), defaultSenderID: String
+        waiters: OutcomeWaiters = OutcomeWaiters(), defaultSenderID: String, metrics: PigeonMetrics = .disabled
     ) {
+        self.metrics = metrics
         self.waiters = waiters
         self.store = store
         self.senders = senders
@@ -51,7 +54,9 @@ public final class MessageService: Sendable {
     public func accept(_ messages: [NewMessage]) async throws -> [EnqueueResult] {
         let messages = try await prepare(messages)
         let results = try await store.enqueue(messages, now: clock.now())
-        if results.contains(where: { if case .created = $0 { true } else { false } }) { signal.notify() }
+        let created = results.count { if case .created = $0 { true } else { false } }
+        metrics.accepted(created)
+        if created > 0 { signal.notify() }
         return results
     }
 

@@ -12,10 +12,10 @@ public enum PigeonAPI {
 
     /// The router for `engine`, guarded by `apiKey`; Meta's webhooks are checked with `verifyToken` and
     /// `appSecret` (intake is refused while either is unset); the drop-in endpoint waits up to
-    /// `inlineSendTimeout` for a message's first attempt.
+    /// `inlineSendTimeout` for a message's first attempt; `metrics` serves `GET /metrics` (off when nil).
     public static func router(
         engine: Engine, apiKey: String, webhookVerifyToken: String? = nil, metaAppSecret: String? = nil,
-        inlineSendTimeout: Duration = .seconds(2), graphProxy: (any GraphProxy)? = nil
+        inlineSendTimeout: Duration = .seconds(2), graphProxy: (any GraphProxy)? = nil, metrics: MetricsExport? = nil
     ) -> Router<PigeonRequestContext> {
         let service = engine.service
         let router = Router(context: PigeonRequestContext.self, options: .autoGenerateHeadEndpoints)
@@ -29,6 +29,7 @@ public enum PigeonAPI {
         SystemRoutes(service: service, mediaErrors: engine.mediaErrors).register(on: router)
         ForwardRoutes(service: service).register(on: router)
         MediaRoutes(media: engine.media).register(on: router)
+        if let metrics { MetricsRoutes(service: service, campaigns: engine.campaigns, export: metrics).register(on: router) }
         CloudAPIRoutes(service: service, inlineTimeout: inlineSendTimeout, proxy: graphProxy).register(on: router)
         WebhookRoutes(
             settings: .init(intake: engine.webhooks, verifyToken: webhookVerifyToken, appSecret: metaAppSecret)

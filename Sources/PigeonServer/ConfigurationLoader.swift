@@ -139,6 +139,7 @@ extension ServerConfiguration {
         }
         config.webhookVerifyToken = env["PIGEON_WEBHOOK_VERIFY_TOKEN"]
         config.metaAppSecret = env["PIGEON_META_APP_SECRET"]
+        config.metricsToken = env["PIGEON_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         config.forwardSecret = env["PIGEON_FORWARD_SECRET"]
         if let url = env["PIGEON_FORWARD_URL"] {
             guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {

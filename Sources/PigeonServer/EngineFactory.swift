@@ -30,6 +30,8 @@ public enum EngineFactory {
         public var webTransport: any MessageTransport
         /// How long API requests and the sender monitor wait for a sender action (`SenderService.actionWait`).
         public var senderActionWait: Duration
+        /// Where the engine's counters and histograms go.
+        public var metrics: PigeonMetrics
 
         public init(
             transport: any MessageTransport, mediaBytes: (any MediaBytes)?, forwarder: (any ForwardTransport)? = nil,
@@ -37,8 +39,9 @@ public enum EngineFactory {
             mediaRefresh: MediaRefreshJob.Configuration? = nil,
             random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
             sealer: any SecretSealing = SecretSealer.random(), webTransport: any MessageTransport = WAHATransport(),
-            senderActionWait: Duration = SenderService.defaultActionWait
+            senderActionWait: Duration = SenderService.defaultActionWait, metrics: PigeonMetrics = .disabled
         ) {
+            self.metrics = metrics
             self.senderActionWait = senderActionWait
             self.webTransport = webTransport
             self.sealer = sealer
@@ -89,7 +92,8 @@ public enum EngineFactory {
             defaultSenderID: config.defaultSenderID, sealer: parts.sealer,
             senderLifecycle: SenderLifecycle(reconnectSchedule: config.reconnectSchedule, stableAfter: config.sessionStableAfter),
             senderControl: senderControls(transport: parts.transport, errorTable: errorTable, clock: parts.clock),
-            sessionCheckInterval: config.sessionHealthInterval, webTransport: parts.webTransport, senderActionWait: parts.senderActionWait)
+            sessionCheckInterval: config.sessionHealthInterval, webTransport: parts.webTransport, senderActionWait: parts.senderActionWait,
+            metrics: parts.metrics)
         let engine = Engine(store: store, transport: parts.transport, clock: parts.clock, options: options, logger: logger, random: parts.random)
         try await engine.senders.ensureCloudSender(config.defaultSenderID, accessToken: config.metaAccessToken)
         try await engine.senders.reload()

@@ -7,6 +7,7 @@ import PigeonEngine
 import PigeonHTTP
 import PigeonPostgres
 import PigeonSQLite
+import Prometheus
 import ServiceLifecycle
 import WhatsAppCloud
 
@@ -228,16 +229,21 @@ public enum PigeonRuntime {
         }
         if let url = config.forwardURL { logger.info("forwarding statuses and inbound messages", metadata: ["url": "\(url)"]) }
         let sealer = try await sealer(config, store: opened.store, logger: logger)
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = PigeonMetrics.durationBuckets
         let engine = try await EngineFactory.buildEngine(
             config, store: opened.store,
-            parts: .init(transport: transport, mediaBytes: opened.mediaBytes, forwarder: forwarder, sealer: sealer),
+            parts: .init(
+                transport: transport, mediaBytes: opened.mediaBytes, forwarder: forwarder, sealer: sealer,
+                metrics: PigeonMetrics(factory: factory)),
             errorTable: errorTable, logger: logger)
         let host = config.host
         let app = Application(
             router: PigeonAPI.router(
                 engine: engine, apiKey: apiKey, webhookVerifyToken: config.webhookVerifyToken,
                 metaAppSecret: config.metaAppSecret, inlineSendTimeout: config.inlineSendTimeout,
-                graphProxy: transport as? any GraphProxy),
+                graphProxy: transport as? any GraphProxy, metrics: MetricsExport(registry: registry, token: config.metricsToken)),
             server: PigeonAPI.server,
             configuration: .init(address: .hostname(host, port: config.port), serverName: "pigeon"),
             services: opened.services + engine.services,

@@ -10,6 +10,7 @@ import PigeonHTTP
 import PigeonSQLite
 import PigeonServer
 import PigeonTestSupport
+import Prometheus
 import Testing
 import WhatsAppCloud
 
@@ -68,6 +69,8 @@ final class Harness: Sendable {
         var plainHTTPMedia = false
         /// The media refresh job's settings.
         var mediaRefresh = MediaRefreshJob.Configuration()
+        /// The bearer token `GET /metrics` asks for (nil: open).
+        var metricsToken: String?
 
         /// Sends time out after 1 s (a loaded test machine answers well within it) and an in-doubt attempt is
         /// resent after 60 s.
@@ -116,6 +119,9 @@ final class Harness: Sendable {
         config.leaseTimeout = options.leaseTimeout
         config.mediaPlainHTTP = options.plainHTTPMedia
         let sealer = SecretSealer.random()
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = PigeonMetrics.durationBuckets
         // Requests wait for the simulated bridge's answers, and the drop-in endpoint for a first attempt's
         // outcome, however loaded the machine (2 s each in production).
         let engine = try await EngineFactory.buildEngine(
@@ -123,13 +129,14 @@ final class Harness: Sendable {
             parts: .init(
                 transport: client, mediaBytes: mediaBytes, forwarder: forwarder, clock: clock,
                 workerID: "test-worker", mediaRefresh: options.mediaRefresh, random: { 0.5 }, sealer: sealer,
-                senderActionWait: .seconds(60)),
+                senderActionWait: .seconds(60), metrics: PigeonMetrics(factory: factory)),
             logger: logger)
         let apiServer = await RunningServer(logger: logger) { onRunning in
             Application(
                 router: PigeonAPI.router(
                     engine: engine, apiKey: apiKey, webhookVerifyToken: options.webhookSecrets ? webhookVerifyToken : nil,
-                    metaAppSecret: options.webhookSecrets ? appSecret : nil, inlineSendTimeout: .seconds(30), graphProxy: client),
+                    metaAppSecret: options.webhookSecrets ? appSecret : nil, inlineSendTimeout: .seconds(30), graphProxy: client,
+                    metrics: MetricsExport(registry: registry, token: options.metricsToken)),
                 server: PigeonAPI.server,
                 configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                 onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: logger)

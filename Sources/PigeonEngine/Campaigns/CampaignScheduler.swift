@@ -150,6 +150,7 @@ public struct CampaignScheduler: Service {
                         campaign.id, expected: expected, day: day, sends: sends, skips: skips, now: now)
                 else { return sent }
                 let queued = result.scheduled + result.retries
+                messages.metrics.accepted(queued)
                 sent += queued
                 budgets.spend(queued, in: portfolios)
                 if queued > 0 { messages.signal.notify() }

@@ -161,6 +161,7 @@ extension Dispatcher {
                 continue
             }
             waiters.recorded(item.record.id, state)
+            metrics.attempted(item.completion, createdAt: item.record.createdAt)
             await effects.carryOut(item.effects, sender: item.record.senderID, now: item.completion.finishedAt)
             log(record: item.record, state: state, classification: item.classification)
             if item.classification == nil { pacer.succeeded(item.record.senderID, now: item.completion.finishedAt) }

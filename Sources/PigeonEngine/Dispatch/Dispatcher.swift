@@ -25,6 +25,7 @@ public final class Dispatcher: Service {
     let media: MediaService?
     /// Counts sends and media errors for the hourly media-error warning.
     let mediaErrors: MediaErrorMonitor?
+    let metrics: PigeonMetrics
     /// Told of every recorded outcome, for callers waiting on one.
     let waiters: OutcomeWaiters
 
@@ -46,9 +47,10 @@ public final class Dispatcher: Service {
         store: any MessageQueue, senders: SenderService, transport: any MessageTransport, lifecycle: Lifecycle,
         classifier: ErrorClassifier, pacer: SenderPacer, clock: any PigeonClock, signal: WakeSignal,
         configuration: DispatcherConfiguration, logger: Logger, waiters: OutcomeWaiters = OutcomeWaiters(),
-        media: MediaService? = nil, mediaErrors: MediaErrorMonitor? = nil,
+        media: MediaService? = nil, mediaErrors: MediaErrorMonitor? = nil, metrics: PigeonMetrics = .disabled,
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
+        self.metrics = metrics
         self.media = media
         self.mediaErrors = mediaErrors
         self.waiters = waiters

@@ -40,11 +40,14 @@ public struct Forwarder: Service {
     let configuration: Configuration
     let logger: Logger
     let random: @Sendable () -> Double
+    let metrics: PigeonMetrics
 
     public init(
         store: any ForwardQueue, transport: any ForwardTransport, clock: any PigeonClock, signal: WakeSignal,
-        configuration: Configuration, logger: Logger, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+        configuration: Configuration, logger: Logger, metrics: PigeonMetrics = .disabled,
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
+        self.metrics = metrics
         self.store = store
         self.transport = transport
         self.clock = clock
@@ -104,12 +107,15 @@ public struct Forwarder: Service {
             logger.error("recording a forward's outcome failed; it will be sent again", metadata: ["forward": "\(forward.id)", "error": "\(error)"])
         }
         switch outcome {
-        case .delivered: break
+        case .delivered:
+            metrics.forwarded(.delivered)
         case .retry(let at, let error, _):
+            metrics.forwarded(.retried)
             logger.warning(
                 "forwarding to the application failed; will retry",
                 metadata: ["forward": "\(forward.id)", "error": "\(error)", "next_attempt_at": "\(at)"])
         case .deadLetter(let error, _):
+            metrics.forwarded(.deadLettered)
             logger.error(
                 "forward dead-lettered after its last attempt; POST /v1/forwards/\(forward.id)/retry sends it again",
                 metadata: ["forward": "\(forward.id)", "error": "\(error)"])

@@ -31,12 +31,14 @@ public struct LeaseReaper: Service {
     let random: @Sendable () -> Double
     /// Runs only while this process leads.
     let leadership: Leadership
+    let metrics: PigeonMetrics
 
     public init(
         store: any MessageQueue, lifecycle: Lifecycle, clock: any PigeonClock, signal: WakeSignal,
-        configuration: Configuration = Configuration(), leadership: Leadership, logger: Logger,
+        configuration: Configuration = Configuration(), leadership: Leadership, logger: Logger, metrics: PigeonMetrics = .disabled,
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
+        self.metrics = metrics
         self.leadership = leadership
         self.store = store
         self.lifecycle = lifecycle
@@ -62,6 +64,7 @@ public struct LeaseReaper: Service {
                 lifecycle.transition(record.state, .leaseExpired(jitter: random()), now: now).state
             }
         }
+        metrics.reclaimed(total)
         if total > 0 {
             logger.warning(
                 "reclaimed messages whose lease expired; their last attempt is in doubt and will be resent after the quiet period",

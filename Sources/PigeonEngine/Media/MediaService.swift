@@ -36,6 +36,7 @@ public final class MediaService: Sendable {
     }
 
     let store: any MediaLibrary
+    let metrics: PigeonMetrics
     let files: any MediaBytes
     let uploader: any MediaUploader
     /// Each sender's own access token for its uploads.
@@ -58,8 +59,10 @@ public final class MediaService: Sendable {
 
     init(
         store: any MediaLibrary, files: any MediaBytes, uploader: any MediaUploader, tokens: @escaping @Sendable (String) -> String?,
-        fetcher: (any MediaFetcher)?, clock: any PigeonClock, configuration: Configuration, logger: Logger
+        fetcher: (any MediaFetcher)?, clock: any PigeonClock, configuration: Configuration, logger: Logger,
+        metrics: PigeonMetrics = .disabled
     ) {
+        self.metrics = metrics
         self.tokens = tokens
         self.fetcher = fetcher
         self.store = store
@@ -300,6 +303,7 @@ public final class MediaService: Sendable {
                     data, mimeType: asset.mimeType, filename: asset.filename, phoneNumberID: senderID, accessToken: tokens(senderID))
             } catch {
                 logger.warning("uploading media failed", metadata: ["key": "\(key)", "sender": "\(senderID)", "error": "\(error)"])
+                metrics.mediaUpload(reason, succeeded: false)
                 let at = clock.now()
                 let failures = try await store.uploadFailures(key: key, senderID: senderID) + 1
                 try await store.finishUpload(
@@ -308,6 +312,7 @@ public final class MediaService: Sendable {
                     expiresAt: nil, retryAt: at.adding(configuration.retry.delay(afterAttempt: failures, random: Double.random(in: 0..<1))))
                 return .failure(MediaUploadFailure("\(error)"))
             }
+            metrics.mediaUpload(reason, succeeded: true)
             let at = clock.now()
             try await store.finishUpload(
                 key: key, senderID: senderID, owner: owner,

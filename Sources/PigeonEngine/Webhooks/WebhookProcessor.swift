@@ -55,13 +55,15 @@ public struct WebhookProcessor: Service {
     let leadership: Leadership
     /// Applies Meta's template verdicts to the campaigns sending them.
     let campaigns: CampaignService?
+    let metrics: PigeonMetrics
 
     init(
         store: any WebhookInbox & CampaignStore, settlement: StatusSettlement, effects: EffectRunner, clock: any PigeonClock,
         signal: WakeSignal, dispatch: WakeSignal, forwards: WakeSignal?, configuration: Configuration, leadership: Leadership,
-        logger: Logger, mediaErrors: MediaErrorMonitor? = nil, campaigns: CampaignService? = nil,
+        logger: Logger, mediaErrors: MediaErrorMonitor? = nil, campaigns: CampaignService? = nil, metrics: PigeonMetrics = .disabled,
         random: @escaping @Sendable () -> Double
     ) {
+        self.metrics = metrics
         self.leadership = leadership
         self.campaigns = campaigns
         self.mediaErrors = mediaErrors
@@ -192,6 +194,8 @@ public struct WebhookProcessor: Service {
         for change in settled {
             await effects.carryOut(change.effects, sender: change.message.senderID, now: clock.now())
             if MessageStatus.claimable.contains(change.state.status) { wake = true }
+            if let status = MessageStatus(rawValue: change.report.status) { metrics.webhookEvent(status) }
+            if change.state.status == .failed, change.message.state.status != .failed { metrics.deadLettered(change.state.failureReason) }
             if change.report.isFailure {
                 let classification = settlement.classification(of: change.report)
                 if classification.errorClass == .media { mediaErrors?.recordReportedMediaError(now: clock.now()) }

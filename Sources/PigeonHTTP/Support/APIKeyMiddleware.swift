@@ -4,8 +4,8 @@ import Hummingbird
 /// Requires `Authorization: Bearer <api key>` on every path except the public ones. Compares digests,
 /// so the comparison takes the same time whatever the key.
 struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
-    /// Paths reachable without a key.
-    static var publicPaths: Set<String> { ["/healthz", "/readyz"] }
+    /// Paths reachable without a key (`/metrics` checks its own token, when one is set).
+    static var publicPaths: Set<String> { ["/healthz", "/readyz", "/metrics"] }
     /// Prefixes of paths that authenticate otherwise (Meta's webhooks: verify token and signature).
     static var publicPrefixes: [String] { ["/webhooks/"] }
 
