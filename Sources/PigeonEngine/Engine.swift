@@ -108,6 +108,8 @@ public final class Engine: Sendable {
     public let campaignScheduler: CampaignScheduler
     /// Whether this process runs the periodic jobs now.
     public let leadership: Leadership
+    /// Raises and resolves alerts.
+    public let alerts: AlertMonitor
     /// Wakes the dispatcher when another process queues work, when the store can tell.
     let workListener: WorkListener?
 
@@ -138,6 +140,7 @@ public final class Engine: Sendable {
         self.campaigns = campaigns
         campaignScheduler = CampaignScheduler(
             store: store, campaigns: campaigns, messages: service, clock: clock, leadership: leadership, logger: logger)
+        alerts = AlertMonitor(store: store, service: service, campaigns: campaigns, clock: clock, leadership: leadership, logger: logger)
         let mediaErrors = MediaErrorMonitor(clock: clock, logger: logger)
         self.mediaErrors = mediaErrors
         media = options.media.map {
@@ -188,7 +191,7 @@ public final class Engine: Sendable {
 
     /// The long-running services, in start order.
     public var services: [any Service] {
-        [leadership, senderMonitor, reaper, retention, webhooks, dispatcher, campaignScheduler] + (forwarder.map { [$0] } ?? [])
+        [leadership, senderMonitor, reaper, retention, webhooks, dispatcher, campaignScheduler, alerts] + (forwarder.map { [$0] } ?? [])
             + (mediaRefresh.map { [$0] } ?? [])
             + (workListener.map { [$0] } ?? [])
     }

@@ -29,10 +29,13 @@ public enum PigeonAPI {
         SystemRoutes(service: service, mediaErrors: engine.mediaErrors).register(on: router)
         ForwardRoutes(service: service).register(on: router)
         MediaRoutes(media: engine.media).register(on: router)
+        AlertRoutes(store: service.store).register(on: router)
         if let metrics { MetricsRoutes(service: service, campaigns: engine.campaigns, export: metrics).register(on: router) }
         CloudAPIRoutes(service: service, inlineTimeout: inlineSendTimeout, proxy: graphProxy).register(on: router)
         WebhookRoutes(
-            settings: .init(intake: engine.webhooks, verifyToken: webhookVerifyToken, appSecret: metaAppSecret)
+            settings: .init(
+                intake: engine.webhooks, verifyToken: webhookVerifyToken, appSecret: metaAppSecret,
+                forgedSignatures: engine.alerts.forgedSignatures)
         ).register(on: router)
         MethodNotAllowed.register(on: router)
         return router

@@ -21,6 +21,7 @@ enum PostgresMigrations {
         ("v7_campaigns", v7),
         ("v8_campaign_brakes", v8),
         ("v9_campaign_reach_from_recipients", v9),
+        ("v10_alerts", v10),
     ]
 
     /// Applies every migration not applied yet; returns their identifiers.
@@ -449,5 +450,23 @@ enum PostgresMigrations {
         WHERE m.id = campaign_recipients.message_id
         """,
         "CREATE INDEX campaign_recipients_reach ON campaign_recipients(released_at) WHERE message_id IS NOT NULL",
+    ]
+
+    /// Alerts raised and resolved by the alert monitor; one open per kind and subject.
+    static let v10 = [
+        """
+        CREATE TABLE alerts (
+          seq BIGSERIAL PRIMARY KEY,
+          id TEXT NOT NULL UNIQUE,
+          kind TEXT NOT NULL,
+          subject TEXT NOT NULL,
+          status TEXT NOT NULL,
+          message TEXT NOT NULL,
+          first_seen_at BIGINT NOT NULL,
+          last_seen_at BIGINT NOT NULL,
+          resolved_at BIGINT
+        )
+        """,
+        "CREATE UNIQUE INDEX alerts_open ON alerts(kind, subject) WHERE status = 'open'",
     ]
 }

@@ -142,6 +142,16 @@ extension PostgresStore: MediaLibrary {
         }
     }
 
+    public func mediaUploadFailures(since: Date) async throws -> Int {
+        let logger = logger
+        return try await read { connection in
+            var sql = SQL()
+            sql.text =
+                "SELECT COUNT(*)::bigint AS n FROM media_refreshes WHERE new_media_id IS NULL AND at >= \(sql.bind(since.millisecondsSince1970))"
+            return Int(try await connection.rows(sql, logger: logger).first?.get("n", as: Int64.self) ?? 0)
+        }
+    }
+
     public func mediaStats() async throws -> MediaStats {
         let logger = logger
         return try await read { connection in

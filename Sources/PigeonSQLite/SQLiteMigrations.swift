@@ -405,6 +405,24 @@ enum SQLiteMigrations {
                     CREATE INDEX campaign_recipients_reach ON campaign_recipients(released_at) WHERE message_id IS NOT NULL;
                     """)
         }
+        // Alerts raised and resolved by the alert monitor; one open per kind and subject.
+        migrator.registerMigration("v17_alerts") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE alerts (
+                      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                      id TEXT NOT NULL UNIQUE,
+                      kind TEXT NOT NULL,
+                      subject TEXT NOT NULL,
+                      status TEXT NOT NULL,
+                      message TEXT NOT NULL,
+                      first_seen_at INTEGER NOT NULL,
+                      last_seen_at INTEGER NOT NULL,
+                      resolved_at INTEGER
+                    );
+                    CREATE UNIQUE INDEX alerts_open ON alerts(kind, subject) WHERE status = 'open';
+                    """)
+        }
         return migrator
     }
 

@@ -119,6 +119,13 @@ extension SQLiteStore: MediaLibrary {
         }
     }
 
+    public func mediaUploadFailures(since: Date) async throws -> Int {
+        try await read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM media_refreshes WHERE new_media_id IS NULL AND at >= ?", arguments: [since.millisecondsSince1970]) ?? 0
+        }
+    }
+
     public func mediaStats() async throws -> MediaStats {
         try await read { db in
             let assets = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM media_assets") ?? 0

@@ -42,16 +42,13 @@ public struct HealthRule: Sendable, Hashable {
                         message: "\(count) messages are due for \(route.name) and none of its senders can send"))
             }
         }
-        if facts.attempts >= minimumAttempts {
-            let rate = Double(facts.retries) / Double(facts.attempts)
-            if rate > retryRateThreshold {
-                reasons.append(
-                    HealthReason(
-                        level: .warning, code: "retry_rate_high",
-                        message:
-                            "\(Self.percent(rate)) of the last \(Int(window / 60)) minutes' \(facts.attempts) attempts were retries (threshold \(Self.percent(retryRateThreshold)))"
-                    ))
-            }
+        if let rate = retryRate(facts) {
+            reasons.append(
+                HealthReason(
+                    level: .warning, code: "retry_rate_high",
+                    message:
+                        "\(Self.percent(rate)) of the last \(Int(window / 60)) minutes' \(facts.attempts) attempts were retries (threshold \(Self.percent(retryRateThreshold)))"
+                ))
         }
         if facts.deadLetteredLastHour > 0 {
             reasons.append(
@@ -74,6 +71,13 @@ public struct HealthRule: Sendable, Hashable {
             a.element.level == b.element.level ? a.offset < b.offset : a.element.level > b.element.level
         }
         return Health(overall: overall, reasons: ordered.map(\.element))
+    }
+
+    /// The retry rate of the window when it is above the threshold, with enough attempts to judge; nil otherwise.
+    public func retryRate(_ facts: HealthFacts) -> Double? {
+        guard facts.attempts >= minimumAttempts else { return nil }
+        let rate = Double(facts.retries) / Double(facts.attempts)
+        return rate > retryRateThreshold ? rate : nil
     }
 
     /// What one sender's state says, if anything.
@@ -107,5 +111,5 @@ public struct HealthRule: Sendable, Hashable {
         }
     }
 
-    private static func percent(_ value: Double) -> String { "\(Int((value * 100).rounded())) %" }
+    static func percent(_ value: Double) -> String { "\(Int((value * 100).rounded())) %" }
 }

@@ -60,6 +60,9 @@ public protocol MediaLibrary: Sendable {
     /// The library in numbers.
     func mediaStats() async throws -> MediaStats
 
+    /// Uploads that failed at or after `since`.
+    func mediaUploadFailures(since: Date) async throws -> Int
+
     /// The media ids the latest attempt of `messageSeq` before `attempt` used, by asset key.
     func mediaUsed(messageSeq: Int64, before attempt: Int) async throws -> [String: String]
 }

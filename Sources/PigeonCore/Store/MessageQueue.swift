@@ -158,4 +158,4 @@ public protocol SettingsStore: Sendable {
 
 /// Everything Pigeon needs from a database.
 public typealias PigeonStore = MessageQueue & MessageCatalog & MessageAdministration & SenderRegistry & SettingsStore & CampaignStore
-    & WebhookInbox & ForwardQueue & MediaLibrary & LeaderElection
+    & WebhookInbox & ForwardQueue & MediaLibrary & LeaderElection & AlertStore

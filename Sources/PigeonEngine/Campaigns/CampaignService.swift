@@ -74,6 +74,18 @@ public final class CampaignService: Sendable {
     }
 
     /// A campaign's recipients counted.
+    /// Every campaign `include` keeps, newest first, read page by page.
+    public func all(where include: (CampaignRecord) -> Bool) async throws -> [CampaignRecord] {
+        var found: [CampaignRecord] = []
+        var cursor: Int64?
+        repeat {
+            let page = try await store.campaigns(limit: 500, cursor: cursor)
+            found += page.campaigns.filter(include)
+            cursor = page.next
+        } while cursor != nil
+        return found
+    }
+
     public func counts(_ id: String) async throws -> RecipientCounts { try await store.recipientCounts(of: id, rule: rule) }
 
     /// Applies an operator's or the scheduler's action; nil when there is no such campaign. Throws

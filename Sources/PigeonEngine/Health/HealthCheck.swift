@@ -16,6 +16,13 @@ public struct HealthCheck: Sendable {
     /// The verdict now.
     public func run() async -> HealthReport {
         let now = service.clock.now()
+        let (facts, queue) = await read(now: now)
+        return HealthReport(health: rule.evaluate(facts), senders: facts.senders, throttled: facts.throttled, queue: queue, at: now)
+    }
+
+    /// The facts at `now`, with the messages per status (nil, and the database unreachable, when the store
+    /// did not answer).
+    func read(now: Date) async -> (HealthFacts, queue: [MessageStatus: Int]?) {
         let throttled = Set(service.pacer.holds(now: now).keys)
         do {
             let delivery = try await service.store.stats(windowStart: now.addingTimeInterval(-rule.window))
@@ -30,11 +37,9 @@ public struct HealthCheck: Sendable {
                 databaseReachable: true, senders: senders, throttled: throttled, due: due,
                 oldestDueWait: queue.oldestDueAt.map { now.timeIntervalSince($0) }, attempts: delivery.attemptsInWindow,
                 retries: delivery.retriesInWindow, deadLetteredLastHour: queue.deadLettered)
-            return HealthReport(health: rule.evaluate(facts), senders: senders, throttled: throttled, queue: delivery.counts, at: now)
+            return (facts, delivery.counts)
         } catch {
-            let senders = service.senders.all
-            let health = rule.evaluate(HealthFacts(databaseReachable: false, senders: senders, throttled: throttled))
-            return HealthReport(health: health, senders: senders, throttled: throttled, queue: nil, at: now)
+            return (HealthFacts(databaseReachable: false, senders: service.senders.all, throttled: throttled), nil)
         }
     }
 }

@@ -20,6 +20,7 @@ public final class PigeonMetrics: Sendable {
     private let forwards: [ForwardResult: Counter]
     private let mediaUploads: [MediaUploadKey: Counter]
     private let leaseReclaims: Counter
+    private let alerts: [AlertKind: Counter]
 
     /// An attempt's outcome and, when it failed, its error class (`none` for a sent one).
     struct AttemptKey: Hashable {
@@ -85,6 +86,10 @@ public final class PigeonMetrics: Sendable {
         }
         mediaUploads = uploads
         leaseReclaims = Counter(label: "pigeon_lease_reclaims_total", factory: factory)
+        alerts = Dictionary(
+            uniqueKeysWithValues: AlertKind.allCases.map {
+                ($0, Counter(label: "pigeon_alerts_total", dimensions: [("kind", $0.rawValue)], factory: factory))
+            })
     }
 
     /// Metrics that go nowhere (the default of an engine built without a factory).
@@ -128,6 +133,11 @@ public final class PigeonMetrics: Sendable {
     /// A media upload for `reason` succeeded or failed.
     func mediaUpload(_ reason: MediaRefreshReason, succeeded: Bool) {
         mediaUploads[MediaUploadKey(reason: reason, succeeded: succeeded)]?.increment()
+    }
+
+    /// An alert of `kind` was raised.
+    func alertOpened(_ kind: AlertKind) {
+        alerts[kind]?.increment()
     }
 
     /// `count` messages whose lease expired were reclaimed.

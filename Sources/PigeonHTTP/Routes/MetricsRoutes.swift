@@ -64,21 +64,16 @@ struct MetricsRoutes {
             gauges.set(
                 "pigeon_sender_consecutive_failures", ["sender": sender.id], Double(sender.health.consecutiveFailures), in: registry)
         }
-        var cursor: Int64?
-        repeat {
-            let page = try await campaigns.campaigns(limit: 500, cursor: cursor)
-            for campaign in page.campaigns where campaign.status.isActive || campaign.status == .paused {
-                let counts = try await campaigns.counts(campaign.id)
-                for status in RecipientStatus.allCases {
-                    gauges.set(
-                        "pigeon_campaign_recipients", ["campaign": campaign.id, "status": status.rawValue], Double(counts.byStatus[status] ?? 0),
-                        in: registry)
-                }
+        for campaign in try await campaigns.all(where: { $0.status.isActive || $0.status == .paused }) {
+            let counts = try await campaigns.counts(campaign.id)
+            for status in RecipientStatus.allCases {
                 gauges.set(
-                    "pigeon_campaign_sent_today", ["campaign": campaign.id], Double(campaign.day.sent), in: registry)
+                    "pigeon_campaign_recipients", ["campaign": campaign.id, "status": status.rawValue], Double(counts.byStatus[status] ?? 0),
+                    in: registry)
             }
-            cursor = page.next
-        } while cursor != nil
+            gauges.set(
+                "pigeon_campaign_sent_today", ["campaign": campaign.id], Double(campaign.day.sent), in: registry)
+        }
         gauges.dropUnset(in: registry)
     }
 }

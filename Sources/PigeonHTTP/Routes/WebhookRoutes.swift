@@ -18,6 +18,8 @@ struct WebhookRoutes: Sendable {
         var verifyToken: String?
         /// `PIGEON_META_APP_SECRET`: the key of Meta's signatures.
         var appSecret: String?
+        /// Counts bodies refused for a missing or wrong signature, for the forged-signature alert.
+        var forgedSignatures: WindowCount?
     }
 
     /// Largest body accepted: Meta sends up to 3 MB.
@@ -65,11 +67,13 @@ struct WebhookRoutes: Sendable {
                 "webhook intake is off until PIGEON_META_APP_SECRET is set: unsigned events are never accepted")
         }
         guard let header = request.headers[Self.signatureHeader] else {
+            settings.forgedSignatures?.record()
             throw APIError(.unauthorized, "missing_signature", "the X-Hub-Signature-256 header is missing")
         }
         let body = try await RequestBody.bytes(request, limit: Self.maxBodyBytes, hint: "Meta sends at most 3 MB")
         let bytes = Data(body.readableBytesView)
         guard signer.valid(header: header, body: bytes) else {
+            settings.forgedSignatures?.record()
             throw APIError(.forbidden, "invalid_signature", "X-Hub-Signature-256 does not match the body signed with the app secret")
         }
         try await settings.intake.receive(bytes)
