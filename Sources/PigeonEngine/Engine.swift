@@ -45,6 +45,8 @@ public final class Engine: Sendable {
         public var senderActionWait: Duration
         /// Where the engine's counters and histograms go.
         public var metrics: PigeonMetrics
+        /// Posts alerts to `PIGEON_ALERT_WEBHOOK_URL`, when set (its forwarder's destination is `alerts`).
+        public var alerting: (transport: any ForwardTransport, configuration: Forwarder.Configuration)?
 
         public init(
             policy: DeliveryPolicy = DeliveryPolicy(), errorTable: ErrorTable = .meta,
@@ -57,8 +59,10 @@ public final class Engine: Sendable {
             sealer: any SecretSealing = SecretSealer.random(), senderLifecycle: SenderLifecycle = SenderLifecycle(),
             senderControl: (any SenderControl)? = nil, sessionCheckInterval: SessionCheckInterval = .default,
             webTransport: (any MessageTransport)? = nil, senderActionWait: Duration = SenderService.defaultActionWait,
-            metrics: PigeonMetrics = .disabled
+            metrics: PigeonMetrics = .disabled,
+            alerting: (transport: any ForwardTransport, configuration: Forwarder.Configuration)? = nil
         ) {
+            self.alerting = alerting
             self.metrics = metrics
             self.senderActionWait = senderActionWait
             self.webTransport = webTransport
@@ -110,6 +114,8 @@ public final class Engine: Sendable {
     public let leadership: Leadership
     /// Raises and resolves alerts.
     public let alerts: AlertMonitor
+    /// Posts alerts to the alert webhook, when one is set.
+    public let alertForwarder: Forwarder?
     /// Wakes the dispatcher when another process queues work, when the store can tell.
     let workListener: WorkListener?
 
@@ -140,7 +146,15 @@ public final class Engine: Sendable {
         self.campaigns = campaigns
         campaignScheduler = CampaignScheduler(
             store: store, campaigns: campaigns, messages: service, clock: clock, leadership: leadership, logger: logger)
-        alerts = AlertMonitor(store: store, service: service, campaigns: campaigns, clock: clock, leadership: leadership, logger: logger)
+        let alertSignal = WakeSignal()
+        alertForwarder = options.alerting.map {
+            Forwarder(
+                store: store, transport: $0.transport, clock: clock, signal: alertSignal, configuration: $0.configuration, logger: logger,
+                random: random)
+        }
+        alerts = AlertMonitor(
+            store: store, service: service, campaigns: campaigns, clock: clock, leadership: leadership, logger: logger,
+            delivery: alertForwarder == nil ? nil : alertSignal)
         let mediaErrors = MediaErrorMonitor(clock: clock, logger: logger)
         self.mediaErrors = mediaErrors
         media = options.media.map {
@@ -192,7 +206,7 @@ public final class Engine: Sendable {
     /// The long-running services, in start order.
     public var services: [any Service] {
         [leadership, senderMonitor, reaper, retention, webhooks, dispatcher, campaignScheduler, alerts] + (forwarder.map { [$0] } ?? [])
-            + (mediaRefresh.map { [$0] } ?? [])
+            + (mediaRefresh.map { [$0] } ?? []) + (alertForwarder.map { [$0] } ?? [])
             + (workListener.map { [$0] } ?? [])
     }
 

@@ -22,6 +22,7 @@ enum PostgresMigrations {
         ("v8_campaign_brakes", v8),
         ("v9_campaign_reach_from_recipients", v9),
         ("v10_alerts", v10),
+        ("v11_forward_destinations", v11),
     ]
 
     /// Applies every migration not applied yet; returns their identifiers.
@@ -468,5 +469,12 @@ enum PostgresMigrations {
         )
         """,
         "CREATE UNIQUE INDEX alerts_open ON alerts(kind, subject) WHERE status = 'open'",
+    ]
+
+    /// Forwards go to the application or to the alert webhook, each claimed by its own forwarder.
+    static let v11 = [
+        "ALTER TABLE forwards ADD COLUMN destination TEXT NOT NULL DEFAULT 'app'",
+        "DROP INDEX forwards_due",
+        "CREATE INDEX forwards_due ON forwards (destination, next_attempt_at) WHERE status IN ('queued','retry_scheduled')",
     ]
 }

@@ -10,7 +10,7 @@ extension PostgresStore: AlertStore {
         }
     }
 
-    public func recordAlerts(_ changes: AlertBook.Changes) async throws -> [Alert] {
+    public func recordAlerts(_ changes: AlertBook.Changes, notify: (@Sendable (Alert) -> Data)?) async throws -> [Alert] {
         guard !changes.isEmpty else { return [] }
         let logger = logger
         return try await write { connection in
@@ -23,16 +23,24 @@ extension PostgresStore: AlertStore {
                       \(sql.bind(alert.firstSeenAt.millisecondsSince1970)), \(sql.bind(alert.lastSeenAt.millisecondsSince1970)), NULL)
                     ON CONFLICT (kind, subject) WHERE status = 'open' DO NOTHING RETURNING id
                     """
-                if try await connection.run(sql, logger: logger) > 0 { inserted.append(alert) }
+                guard try await connection.run(sql, logger: logger) > 0 else { continue }
+                inserted.append(alert)
+                if let notify {
+                    try await Self.enqueueForward(
+                        key: "alert:\(alert.key)", body: notify(alert), now: alert.firstSeenAt, to: .alerts, connection, logger: logger)
+                }
             }
             for alert in changes.seen + changes.resolved {
                 var sql = SQL()
                 sql.text = """
                     UPDATE alerts SET status = \(sql.bind(alert.status.rawValue)), message = \(sql.bind(alert.message)),
                       last_seen_at = \(sql.bind(alert.lastSeenAt.millisecondsSince1970)), resolved_at = \(sql.bind(alert.resolvedAt?.millisecondsSince1970))
-                    WHERE id = \(sql.bind(alert.id)) AND status = 'open'
+                    WHERE id = \(sql.bind(alert.id)) AND status = 'open' RETURNING id
                     """
-                try await connection.run(sql, logger: logger)
+                let updated = try await connection.run(sql, logger: logger)
+                if let notify, alert.status == .resolved, updated > 0, let at = alert.resolvedAt {
+                    try await Self.enqueueForward(key: "alert:\(alert.key)", body: notify(alert), now: at, to: .alerts, connection, logger: logger)
+                }
             }
             return inserted
         }

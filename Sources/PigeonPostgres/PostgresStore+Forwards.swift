@@ -6,7 +6,7 @@ import PostgresNIO
 extension PostgresStore: ForwardQueue {
     static let forwardColumns = """
         seq, key, body, status, attempts, next_attempt_at, lease_owner, lease_expires_at, last_error, last_http_status,
-        created_at, updated_at, delivered_at
+        created_at, updated_at, delivered_at, destination
         """
 
     static func forward(from row: PostgresRandomAccessRow) throws -> ForwardRecord {
@@ -16,17 +16,20 @@ extension PostgresStore: ForwardQueue {
             leaseExpiresAt: try row.date("lease_expires_at"), lastError: try row.get("last_error"),
             lastHTTPStatus: try row.get("last_http_status"), deliveredAt: try row.date("delivered_at"))
         return ForwardRecord(
-            id: try row.get("seq"), key: try row.get("key"), body: try row.get("body"), state: state,
+            id: try row.get("seq"), destination: ForwardDestination(rawValue: try row.get("destination")) ?? .app, key: try row.get("key"),
+            body: try row.get("body"), state: state,
             createdAt: try row.date("created_at")!, updatedAt: try row.date("updated_at")!)
     }
 
-    /// Queues `body` for the application under ordering `key`, in the caller's transaction.
-    static func enqueueForward(key: String, body: Data, now: Date, _ connection: PostgresConnection, logger: Logger) async throws {
+    /// Queues `body` for `destination` under ordering `key`, in the caller's transaction.
+    static func enqueueForward(
+        key: String, body: Data, now: Date, to destination: ForwardDestination = .app, _ connection: PostgresConnection, logger: Logger
+    ) async throws {
         var sql = SQL()
         let now = sql.bind(now.millisecondsSince1970)
         sql.text = """
-            INSERT INTO forwards (key, body, status, next_attempt_at, created_at, updated_at)
-            VALUES (\(sql.bind(key)), \(sql.bind(body)), 'queued', \(now), \(now), \(now))
+            INSERT INTO forwards (key, body, status, next_attempt_at, created_at, updated_at, destination)
+            VALUES (\(sql.bind(key)), \(sql.bind(body)), 'queued', \(now), \(now), \(now), \(sql.bind(destination.rawValue)))
             """
         try await connection.run(sql, logger: logger)
     }
@@ -67,13 +70,18 @@ extension PostgresStore: ForwardQueue {
         return try await connection.rows(sql, logger: logger).first.map(forward(from:))
     }
 
-    public func claimForwards(limit: Int, owner: String, now: Date, leaseUntil: Date) async throws -> [ForwardRecord] {
+    public func claimForwards(
+        to destination: ForwardDestination, limit: Int, owner: String, now: Date, leaseUntil: Date
+    ) async throws
+        -> [ForwardRecord]
+    {
         let logger = logger
         return try await write { connection in
             var sql = SQL()
             sql.text = """
                 SELECT \(Self.forwardColumns) FROM forwards f
-                WHERE f.status IN ('queued','retry_scheduled') AND f.next_attempt_at <= \(sql.bind(now.millisecondsSince1970))
+                WHERE f.destination = \(sql.bind(destination.rawValue)) AND f.status IN ('queued','retry_scheduled')
+                  AND f.next_attempt_at <= \(sql.bind(now.millisecondsSince1970))
                   AND NOT EXISTS (
                     SELECT 1 FROM forwards p
                     WHERE p.key = f.key AND p.seq < f.seq AND p.status IN ('queued','sending','retry_scheduled'))
@@ -106,12 +114,15 @@ extension PostgresStore: ForwardQueue {
         }
     }
 
-    public func nextForwardDue() async throws -> Date? {
+    public func nextForwardDue(to destination: ForwardDestination) async throws -> Date? {
         let logger = logger
         return try await read { connection in
-            try await connection.rows(
-                SQL("SELECT MIN(next_attempt_at) AS due FROM forwards WHERE status IN ('queued','retry_scheduled')"), logger: logger
-            ).first?.date("due")
+            var sql = SQL()
+            sql.text = """
+                SELECT MIN(next_attempt_at) AS due FROM forwards
+                WHERE destination = \(sql.bind(destination.rawValue)) AND status IN ('queued','retry_scheduled')
+                """
+            return try await connection.rows(sql, logger: logger).first?.date("due")
         }
     }
 

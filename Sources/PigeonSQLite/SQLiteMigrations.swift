@@ -423,6 +423,15 @@ enum SQLiteMigrations {
                     CREATE UNIQUE INDEX alerts_open ON alerts(kind, subject) WHERE status = 'open';
                     """)
         }
+        // Forwards go to the application or to the alert webhook, each claimed by its own forwarder.
+        migrator.registerMigration("v18_forward_destinations") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE forwards ADD COLUMN destination TEXT NOT NULL DEFAULT 'app';
+                    DROP INDEX forwards_due;
+                    CREATE INDEX forwards_due ON forwards(destination, next_attempt_at) WHERE status IN ('queued','retry_scheduled');
+                    """)
+        }
         return migrator
     }
 

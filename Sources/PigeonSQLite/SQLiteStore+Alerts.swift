@@ -9,7 +9,7 @@ extension SQLiteStore: AlertStore {
         }
     }
 
-    public func recordAlerts(_ changes: AlertBook.Changes) async throws -> [Alert] {
+    public func recordAlerts(_ changes: AlertBook.Changes, notify: (@Sendable (Alert) -> Data)?) async throws -> [Alert] {
         guard !changes.isEmpty else { return [] }
         return try await write { db in
             var inserted: [Alert] = []
@@ -23,7 +23,9 @@ extension SQLiteStore: AlertStore {
                         alert.id, alert.kind.rawValue, alert.subject, alert.message, alert.firstSeenAt.millisecondsSince1970,
                         alert.lastSeenAt.millisecondsSince1970,
                     ])
-                if db.changesCount > 0 { inserted.append(alert) }
+                guard db.changesCount > 0 else { continue }
+                inserted.append(alert)
+                if let notify { try Self.enqueueForward(key: "alert:\(alert.key)", body: notify(alert), now: alert.firstSeenAt, to: .alerts, db: db) }
             }
             for alert in changes.seen + changes.resolved {
                 try db.execute(
@@ -32,6 +34,9 @@ extension SQLiteStore: AlertStore {
                         alert.status.rawValue, alert.message, alert.lastSeenAt.millisecondsSince1970, alert.resolvedAt?.millisecondsSince1970,
                         alert.id,
                     ])
+                if let notify, alert.status == .resolved, db.changesCount > 0, let at = alert.resolvedAt {
+                    try Self.enqueueForward(key: "alert:\(alert.key)", body: notify(alert), now: at, to: .alerts, db: db)
+                }
             }
             return inserted
         }

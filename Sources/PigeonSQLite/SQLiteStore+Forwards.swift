@@ -5,7 +5,7 @@ import PigeonCore
 extension SQLiteStore: ForwardQueue {
     static let forwardColumns = """
         seq, key, body, status, attempts, next_attempt_at, lease_owner, lease_expires_at, last_error, last_http_status,
-        created_at, updated_at, delivered_at
+        created_at, updated_at, delivered_at, destination
         """
 
     static func forward(from row: Row) -> ForwardRecord {
@@ -15,18 +15,19 @@ extension SQLiteStore: ForwardQueue {
             leaseExpiresAt: SQLiteRows.date(row["lease_expires_at"]), lastError: row["last_error"],
             lastHTTPStatus: row["last_http_status"], deliveredAt: SQLiteRows.date(row["delivered_at"]))
         return ForwardRecord(
-            id: row["seq"], key: row["key"], body: row["body"], state: state,
+            id: row["seq"], destination: ForwardDestination(rawValue: row["destination"]) ?? .app, key: row["key"], body: row["body"],
+            state: state,
             createdAt: Date(millisecondsSince1970: row["created_at"]), updatedAt: Date(millisecondsSince1970: row["updated_at"]))
     }
 
-    /// Queues `body` for the application under ordering `key`, in the caller's transaction.
-    static func enqueueForward(key: String, body: Data, now: Date, db: Database) throws {
+    /// Queues `body` for `destination` under ordering `key`, in the caller's transaction.
+    static func enqueueForward(key: String, body: Data, now: Date, to destination: ForwardDestination = .app, db: Database) throws {
         try db.cachedStatement(
             sql: """
-                INSERT INTO forwards (key, body, status, next_attempt_at, created_at, updated_at)
-                VALUES (?, ?, 'queued', ?3, ?3, ?3)
+                INSERT INTO forwards (key, body, status, next_attempt_at, created_at, updated_at, destination)
+                VALUES (?1, ?2, 'queued', ?3, ?3, ?3, ?4)
                 """
-        ).execute(arguments: [key, body, now.millisecondsSince1970])
+        ).execute(arguments: [key, body, now.millisecondsSince1970, destination.rawValue])
     }
 
     /// Applies `event` to each forward through `ForwardLifecycle`, writing each change guarded by the state it
@@ -62,19 +63,23 @@ extension SQLiteStore: ForwardQueue {
             .map(forward(from:))
     }
 
-    public func claimForwards(limit: Int, owner: String, now: Date, leaseUntil: Date) async throws -> [ForwardRecord] {
+    public func claimForwards(
+        to destination: ForwardDestination, limit: Int, owner: String, now: Date, leaseUntil: Date
+    ) async throws
+        -> [ForwardRecord]
+    {
         try await write { db in
             let due = try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
                         SELECT \(Self.forwardColumns) FROM forwards f INDEXED BY forwards_due
-                        WHERE f.status IN ('queued','retry_scheduled') AND f.next_attempt_at <= ?1
+                        WHERE f.destination = ?3 AND f.status IN ('queued','retry_scheduled') AND f.next_attempt_at <= ?1
                           AND NOT EXISTS (
                             SELECT 1 FROM forwards p INDEXED BY forwards_open
                             WHERE p.key = f.key AND p.seq < f.seq AND p.status IN ('queued','sending','retry_scheduled'))
                         ORDER BY f.next_attempt_at LIMIT ?2
                         """),
-                arguments: [now.millisecondsSince1970, limit]
+                arguments: [now.millisecondsSince1970, limit, destination.rawValue]
             ).map(Self.forward(from:))
             return try Self.apply(.claim(owner: owner, leaseUntil: leaseUntil), to: due, now: now, db: db).sorted { $0.id < $1.id }
         }
@@ -101,15 +106,15 @@ extension SQLiteStore: ForwardQueue {
         }
     }
 
-    public func nextForwardDue() async throws -> Date? {
+    public func nextForwardDue(to destination: ForwardDestination) async throws -> Date? {
         try await read { db in
             SQLiteRows.date(
                 try Int64.fetchOne(
                     db.cachedStatement(
                         sql: """
                             SELECT MIN(next_attempt_at) FROM forwards INDEXED BY forwards_due
-                            WHERE status IN ('queued','retry_scheduled')
-                            """)))
+                            WHERE destination = ? AND status IN ('queued','retry_scheduled')
+                            """), arguments: [destination.rawValue]))
         }
     }
 

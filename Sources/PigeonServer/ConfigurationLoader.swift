@@ -142,7 +142,7 @@ extension ServerConfiguration {
         config.metricsToken = env["PIGEON_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         config.forwardSecret = env["PIGEON_FORWARD_SECRET"]
         if let url = env["PIGEON_FORWARD_URL"] {
-            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+            guard Self.isWebURL(url) else {
                 throw ConfigurationError("PIGEON_FORWARD_URL", "\"\(url)\" is not an http(s) URL such as https://app.example.com/webhooks/whatsapp")
             }
             guard config.forwardSecret != nil || config.metaAppSecret != nil else {
@@ -152,7 +152,24 @@ extension ServerConfiguration {
             }
             config.forwardURL = url
         }
+        config.alertSecret = env["PIGEON_ALERT_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
+        if let url = env["PIGEON_ALERT_WEBHOOK_URL"] {
+            guard Self.isWebURL(url) else {
+                throw ConfigurationError("PIGEON_ALERT_WEBHOOK_URL", "\"\(url)\" is not an http(s) URL such as https://ops.example.com/hooks/pigeon")
+            }
+            guard config.alertSecret != nil else {
+                throw ConfigurationError(
+                    "PIGEON_ALERT_WEBHOOK_URL", "alerts are signed (X-Pigeon-Signature-256): set PIGEON_ALERT_SECRET to the key your receiver checks")
+            }
+            config.alertWebhookURL = url
+        }
         return config
+    }
+
+    /// Whether `text` is an http(s) URL with a host.
+    private static func isWebURL(_ text: String) -> Bool {
+        guard let parsed = URL(string: text), ["http", "https"].contains(parsed.scheme ?? "") else { return false }
+        return parsed.host != nil
     }
 
     /// A comma-separated list of durations in variable `name`; the error names the variable and `example`.

@@ -32,6 +32,8 @@ public enum EngineFactory {
         public var senderActionWait: Duration
         /// Where the engine's counters and histograms go.
         public var metrics: PigeonMetrics
+        /// Posts alerts, when `PIGEON_ALERT_WEBHOOK_URL` is set.
+        public var alerter: (any ForwardTransport)?
 
         public init(
             transport: any MessageTransport, mediaBytes: (any MediaBytes)?, forwarder: (any ForwardTransport)? = nil,
@@ -39,8 +41,10 @@ public enum EngineFactory {
             mediaRefresh: MediaRefreshJob.Configuration? = nil,
             random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
             sealer: any SecretSealing = SecretSealer.random(), webTransport: any MessageTransport = WAHATransport(),
-            senderActionWait: Duration = SenderService.defaultActionWait, metrics: PigeonMetrics = .disabled
+            senderActionWait: Duration = SenderService.defaultActionWait, metrics: PigeonMetrics = .disabled,
+            alerter: (any ForwardTransport)? = nil
         ) {
+            self.alerter = alerter
             self.metrics = metrics
             self.senderActionWait = senderActionWait
             self.webTransport = webTransport
@@ -93,7 +97,14 @@ public enum EngineFactory {
             senderLifecycle: SenderLifecycle(reconnectSchedule: config.reconnectSchedule, stableAfter: config.sessionStableAfter),
             senderControl: senderControls(transport: parts.transport, errorTable: errorTable, clock: parts.clock),
             sessionCheckInterval: config.sessionHealthInterval, webTransport: parts.webTransport, senderActionWait: parts.senderActionWait,
-            metrics: parts.metrics)
+            metrics: parts.metrics,
+            alerting: parts.alerter.map { alerter in
+                (
+                    alerter,
+                    Forwarder.Configuration(
+                        workerID: parts.workerID + "-alerts", retry: retry, leaseTimeout: config.leaseTimeout, destination: .alerts)
+                )
+            })
         let engine = Engine(store: store, transport: parts.transport, clock: parts.clock, options: options, logger: logger, random: parts.random)
         try await engine.senders.ensureCloudSender(config.defaultSenderID, accessToken: config.metaAccessToken)
         try await engine.senders.reload()

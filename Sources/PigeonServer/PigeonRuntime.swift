@@ -228,6 +228,10 @@ public enum PigeonRuntime {
             WebhookForwarder(url: url, secret: config.forwardSecret ?? config.metaAppSecret ?? "")
         }
         if let url = config.forwardURL { logger.info("forwarding statuses and inbound messages", metadata: ["url": "\(url)"]) }
+        let alerter = config.alertWebhookURL.map { url in
+            WebhookForwarder(url: url, secret: config.alertSecret ?? "", signatureHeader: "X-Pigeon-Signature-256")
+        }
+        if let url = config.alertWebhookURL { logger.info("posting alerts", metadata: ["url": "\(url)"]) }
         let sealer = try await sealer(config, store: opened.store, logger: logger)
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -236,7 +240,7 @@ public enum PigeonRuntime {
             config, store: opened.store,
             parts: .init(
                 transport: transport, mediaBytes: opened.mediaBytes, forwarder: forwarder, sealer: sealer,
-                metrics: PigeonMetrics(factory: factory)),
+                metrics: PigeonMetrics(factory: factory), alerter: alerter),
             errorTable: errorTable, logger: logger)
         let host = config.host
         let app = Application(
@@ -257,6 +261,7 @@ public enum PigeonRuntime {
             configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         ).run()
         try? await forwarder?.shutdown()
+        try? await alerter?.shutdown()
         logger.notice("Pigeon stopped")
     }
 }

@@ -75,6 +75,10 @@ public struct ServerConfiguration: Sendable {
     public var metaAppSecret: String?
     /// `PIGEON_METRICS_TOKEN`: the bearer token `GET /metrics` asks for (unset: open). Never logged.
     public var metricsToken: String?
+    /// `PIGEON_ALERT_WEBHOOK_URL`: where alerts are POSTed as they open and resolve.
+    public var alertWebhookURL: String?
+    /// `PIGEON_ALERT_SECRET`: the key of the alerts' `X-Pigeon-Signature-256`. Never logged.
+    public var alertSecret: String?
     /// `PIGEON_SECRET_KEY`: the key sender credentials are sealed with (32 bytes, base64 or hex). Without it,
     /// a key is generated once into a file with mode 0600: beside an SQLite database, or `./pigeon-secret.key`
     /// with PostgreSQL (then every instance needs the same file; setting the variable is simpler). Never logged.

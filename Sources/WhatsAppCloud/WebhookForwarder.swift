@@ -4,18 +4,21 @@ import Foundation
 import NIOCore
 import PigeonCore
 
-/// Posts forwards to the application's webhook URL, signed like Meta signs (`X-Hub-Signature-256:
-/// sha256=<hex HMAC-SHA256 of the body>`), so the application's existing handler accepts them.
+/// Posts forwards to a webhook URL, signed like Meta signs (`X-Hub-Signature-256: sha256=<hex HMAC-SHA256
+/// of the body>`, so the application's existing handler accepts them), or under another header name (the
+/// alert webhook's `X-Pigeon-Signature-256`).
 public final class WebhookForwarder: ForwardTransport {
     let url: String
+    let signatureHeader: String
     /// The signing secret's bytes (a `SymmetricKey` is made per signature: it is not `Sendable`).
     let secret: [UInt8]
     let timeout: Duration
     private let http: HTTPClient
 
-    /// Forwards to `url`, signing with `secret`; each POST may take up to `timeout`.
-    public init(url: String, secret: String, timeout: Duration = .seconds(10)) {
+    /// Forwards to `url`, signing with `secret` under `signatureHeader`; each POST may take up to `timeout`.
+    public init(url: String, secret: String, timeout: Duration = .seconds(10), signatureHeader: String = "X-Hub-Signature-256") {
         self.url = url
+        self.signatureHeader = signatureHeader
         self.secret = Array(secret.utf8)
         self.timeout = timeout
         http = HTTPClient(eventLoopGroupProvider: .singleton)
@@ -33,7 +36,7 @@ public final class WebhookForwarder: ForwardTransport {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "X-Hub-Signature-256", value: signature(body))
+        request.headers.add(name: signatureHeader, value: signature(body))
         request.headers.add(name: "User-Agent", value: "Pigeon")
         request.body = .bytes(ByteBuffer(bytes: body))
         do {

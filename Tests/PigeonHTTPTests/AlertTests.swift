@@ -49,4 +49,38 @@ import Testing
             #expect(try await h.call(.GET, "/v1/alerts?status=closed").status == 400)
         }
     }
+
+    @Test(arguments: StoreKind.available) func eachOpenedAndResolvedAlertIsPostedSignedAndRetriedUntilTaken(_ kind: StoreKind) async throws {
+        var options = Harness.Options()
+        options.alertWebhook = true
+        try await Harness.run(kind, options) { h in
+            let receiver = try #require(h.alertReceiver)
+            let forwarder = try #require(h.engine.alertForwarder)
+            try await h.script(#"{"times": 1, "error": {"code": 132001}}"#)
+            _ = try await h.send()
+            try await h.dispatch()
+            // The receiver is down at first: the alert waits in the queue and goes on a later try.
+            receiver.setFailing(true)
+            let opened = try #require(try await h.engine.alerts.runOnce(now: h.clock.now()).opened.first)
+            #expect(try await forwarder.runOnce() == 1)
+            #expect(receiver.received.isEmpty)
+            h.clock.advance(by: .seconds(2))
+            receiver.setFailing(false)
+            #expect(try await forwarder.runOnce() == 1)
+            let posted = try #require(receiver.received.first)
+            #expect(
+                posted.pigeonSignature == MetaSignature.header(for: posted.body, secret: Harness.alertSecret), "not signed with PIGEON_ALERT_SECRET")
+            #expect(posted.signature == nil)
+            let body = try #require(try JSONSerialization.jsonObject(with: Data(posted.body.utf8)) as? [String: Any])
+            #expect(body["id"] as? String == opened.id && body["kind"] as? String == "dead_letters_grew" && body["status"] as? String == "open")
+            #expect(Set(body.keys) == ["id", "kind", "status", "subject", "message", "first_seen_at", "last_seen_at", "resolved_at"])
+
+            h.clock.advance(by: .seconds(3600))
+            #expect(try await h.engine.alerts.runOnce(now: h.clock.now()).resolved.count == 1)
+            #expect(try await forwarder.runOnce() == 1)
+            let resolved = try JSONSerialization.jsonObject(with: Data(try #require(receiver.received.last).body.utf8)) as? [String: Any]
+            #expect(resolved?["id"] as? String == opened.id && resolved?["status"] as? String == "resolved" && resolved?["resolved_at"] is String)
+            #expect(receiver.received.count == 2)
+        }
+    }
 }

@@ -11,6 +11,8 @@ final class AppReceiver: Sendable {
     struct Received: Sendable {
         let body: String
         let signature: String?
+        /// The alert webhook's `X-Pigeon-Signature-256`.
+        let pigeonSignature: String?
     }
 
     private final class Recorder: Sendable {
@@ -38,8 +40,9 @@ final class AppReceiver: Sendable {
             router.post("/hook") { request, _ -> Response in
                 let body = String(buffer: try await request.body.collect(upTo: 1 << 20))
                 let signature = request.headers[HTTPField.Name("X-Hub-Signature-256")!]
+                let pigeonSignature = request.headers[HTTPField.Name("X-Pigeon-Signature-256")!]
                 let failing = recorder.state.withLock { state -> Bool in
-                    if !state.failing { state.received.append(Received(body: body, signature: signature)) }
+                    if !state.failing { state.received.append(Received(body: body, signature: signature, pigeonSignature: pigeonSignature)) }
                     return state.failing
                 }
                 return Response(status: failing ? .serviceUnavailable : .ok)

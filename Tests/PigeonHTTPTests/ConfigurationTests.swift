@@ -59,7 +59,8 @@ import Testing
         ("PIGEON_LEASE_TIMEOUT", "30"), ("PIGEON_IN_DOUBT_AFTER", "-1m"), ("PIGEON_RETENTION_DAYS", "0"),
         ("PIGEON_LOG_FORMAT", "xml"), ("PIGEON_LOG_LEVEL", "loud"), ("PIGEON_SQLITE_SYNCHRONOUS", "off"),
         ("PIGEON_MAX_IN_FLIGHT", "0"), ("PIGEON_META_PHONE_NUMBER_ID", "+1 555 000"),
-        ("PIGEON_INLINE_SEND_TIMEOUT", "soon"),
+        ("PIGEON_INLINE_SEND_TIMEOUT", "soon"), ("PIGEON_ALERT_WEBHOOK_URL", "ops.example.com/hook"),
+        ("PIGEON_ALERT_WEBHOOK_URL", "https://ops.example.com/hook"),
     ])
     func invalidValuesNameTheVariable(variable: String, value: String) {
         do {
@@ -68,6 +69,14 @@ import Testing
         } catch {
             #expect(error.description.hasPrefix(variable), "\(error)")
         }
+    }
+
+    @Test func anAlertWebhookTakesItsSecretAndTheMetricsAToken() throws {
+        let config = try ServerConfiguration.load(environment: [
+            "PIGEON_ALERT_WEBHOOK_URL": "https://ops.example.com/hook", "PIGEON_ALERT_SECRET": "alert-key", "PIGEON_METRICS_TOKEN": "m-token",
+        ])
+        #expect(config.alertWebhookURL == "https://ops.example.com/hook" && config.alertSecret == "alert-key" && config.metricsToken == "m-token")
+        #expect(try ServerConfiguration.load(environment: ["PIGEON_METRICS_TOKEN": ""]).metricsToken == nil)
     }
 
     @Test func aTokenNeedsAPhoneNumberID() {

@@ -23,6 +23,7 @@ final class Harness: Sendable {
     static let webhookVerifyToken = "verify-me-123"
     static let appSecret = "test-app-secret"
     static let forwardSecret = "test-forward-secret"
+    static let alertSecret = "test-alert-secret"
 
     let clock: ManualClock
     let simulator: MetaSimulator
@@ -39,11 +40,14 @@ final class Harness: Sendable {
     let sealer: SecretSealer
     /// The application's webhook handler, when forwarding.
     let app: AppReceiver?
+    /// The alert webhook's receiver, when alerts are posted.
+    let alertReceiver: AppReceiver?
 
     private init(
         clock: ManualClock, simulator: MetaSimulator, store: any PigeonStore, database: TemporaryDatabase, mediaBytes: any MediaBytes,
-        engine: Engine, apiURL: String, simulatorURL: String, app: AppReceiver?, sealer: SecretSealer
+        engine: Engine, apiURL: String, simulatorURL: String, app: AppReceiver?, alertReceiver: AppReceiver?, sealer: SecretSealer
     ) {
+        self.alertReceiver = alertReceiver
         self.sealer = sealer
         self.database = database
         self.mediaBytes = mediaBytes
@@ -71,6 +75,8 @@ final class Harness: Sendable {
         var mediaRefresh = MediaRefreshJob.Configuration()
         /// The bearer token `GET /metrics` asks for (nil: open).
         var metricsToken: String?
+        /// Post alerts to an `AppReceiver` (`alertReceiver`), signed with `alertSecret`.
+        var alertWebhook = false
 
         /// Sends time out after 1 s (a loaded test machine answers well within it) and an in-doubt attempt is
         /// resent after 60 s.
@@ -111,6 +117,8 @@ final class Harness: Sendable {
             configuration: .init(baseURL: simulatorServer.url, accessToken: "test-token", requestTimeout: options.requestTimeout))
         let app = options.forwarding ? await AppReceiver.start() : nil
         let forwarder = app.map { WebhookForwarder(url: $0.url, secret: forwardSecret) }
+        let alertReceiver = options.alertWebhook ? await AppReceiver.start() : nil
+        let alerter = alertReceiver.map { WebhookForwarder(url: $0.url, secret: alertSecret, signatureHeader: "X-Pigeon-Signature-256") }
         var config = ServerConfiguration()
         config.metaAccessToken = "test-token"
         config.metaPhoneNumberID = sender
@@ -129,7 +137,7 @@ final class Harness: Sendable {
             parts: .init(
                 transport: client, mediaBytes: mediaBytes, forwarder: forwarder, clock: clock,
                 workerID: "test-worker", mediaRefresh: options.mediaRefresh, random: { 0.5 }, sealer: sealer,
-                senderActionWait: .seconds(60), metrics: PigeonMetrics(factory: factory)),
+                senderActionWait: .seconds(60), metrics: PigeonMetrics(factory: factory), alerter: alerter),
             logger: logger)
         let apiServer = await RunningServer(logger: logger) { onRunning in
             Application(
@@ -143,7 +151,7 @@ final class Harness: Sendable {
         }
         let harness = Harness(
             clock: clock, simulator: simulator, store: store, database: database, mediaBytes: mediaBytes, engine: engine,
-            apiURL: apiServer.url, simulatorURL: simulatorServer.url, app: app, sealer: sealer)
+            apiURL: apiServer.url, simulatorURL: simulatorServer.url, app: app, alertReceiver: alertReceiver, sealer: sealer)
         var failure: (any Error)?
         do {
             try await body(harness)
@@ -154,6 +162,8 @@ final class Harness: Sendable {
         await simulatorServer.stop()
         await app?.server.stop()
         try? await forwarder?.shutdown()
+        try? await alerter?.shutdown()
+        await alertReceiver?.server.stop()
         try? await client.shutdown()
         await database.close()
         if let failure { throw failure }

@@ -61,19 +61,19 @@ import Testing
             let inbound = (0..<3).map { InboundMessage(wamid: "wamid.in.\($0)", from: "1555000\($0 % 2)", body: Data("{\"n\":\($0)}".utf8)) }
             _ = try await store.settle([], inbound: inbound + [inbound[0]], processed: [], now: t0, forwarding: true) { _, _ in .wait }
             #expect(try await store.intakeStats().forwardsWaiting == 3, "an inbound message seen twice was forwarded twice")
-            #expect(try await store.nextForwardDue() == t0)
+            #expect(try await store.nextForwardDue(to: .app) == t0)
             // One open forward per key: two keys, two claimable.
-            let first = try await store.claimForwards(limit: 10, owner: "a", now: t0, leaseUntil: t0.addingTimeInterval(30))
+            let first = try await store.claimForwards(to: .app, limit: 10, owner: "a", now: t0, leaseUntil: t0.addingTimeInterval(30))
             #expect(first.map(\.key).sorted() == ["from:15550000", "from:15550001"])
             #expect(first.allSatisfy { $0.status == .sending && $0.attempts == 1 })
-            #expect(try await store.claimForwards(limit: 10, owner: "b", now: t0, leaseUntil: t0).isEmpty)
+            #expect(try await store.claimForwards(to: .app, limit: 10, owner: "b", now: t0, leaseUntil: t0).isEmpty)
             let delivered = try #require(first.first { $0.key == "from:15550000" })
             try await store.finishForward(delivered.id, owner: "someone-else", outcome: .delivered, now: t0)
             try await store.finishForward(delivered.id, owner: "a", outcome: .delivered, now: t0)
             let failing = try #require(first.first { $0.key == "from:15550001" })
             try await store.finishForward(failing.id, owner: "a", outcome: .deadLetter(error: "HTTP 500", httpStatus: 500), now: t0)
             // The key's next forward is now due; the dead letter waits for an operator.
-            let second = try await store.claimForwards(limit: 10, owner: "a", now: t0, leaseUntil: t0.addingTimeInterval(30))
+            let second = try await store.claimForwards(to: .app, limit: 10, owner: "a", now: t0, leaseUntil: t0.addingTimeInterval(30))
             #expect(second.map(\.key) == ["from:15550000"])
             #expect(try await store.reclaimForwards(now: t0.addingTimeInterval(31)) == 1)
             let failed = try await store.forwards(status: .failed, limit: 10, cursor: nil).forwards

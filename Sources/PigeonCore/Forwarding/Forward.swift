@@ -10,10 +10,20 @@ public enum ForwardStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case failed
 }
 
-/// One event to POST to the application, in Meta's webhook format, signed.
+/// Where a forward goes: the application (`PIGEON_FORWARD_URL`: statuses and inbound messages) or the
+/// alert webhook (`PIGEON_ALERT_WEBHOOK_URL`). Each has its own forwarder; both are retried and
+/// dead-lettered alike.
+public enum ForwardDestination: String, Sendable, Hashable, Codable, CaseIterable {
+    case app
+    case alerts
+}
+
+/// One event to POST to the application (in Meta's webhook format) or to the alert webhook, signed.
 public struct ForwardRecord: Sendable, Hashable {
     /// Store order; the id in the API.
     public var id: Int64
+    /// Where it goes.
+    public var destination: ForwardDestination
     /// Forwards with the same key are delivered in order (see `ForwardRouting`).
     public var key: String
     /// The body to POST, byte for byte.
@@ -23,8 +33,11 @@ public struct ForwardRecord: Sendable, Hashable {
     public var createdAt: Date
     public var updatedAt: Date
 
-    public init(id: Int64, key: String, body: Data, state: ForwardState, createdAt: Date, updatedAt: Date) {
+    public init(
+        id: Int64, destination: ForwardDestination = .app, key: String, body: Data, state: ForwardState, createdAt: Date, updatedAt: Date
+    ) {
         self.id = id
+        self.destination = destination
         self.key = key
         self.body = body
         self.state = state

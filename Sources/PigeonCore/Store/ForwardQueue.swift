@@ -2,10 +2,13 @@ import Foundation
 
 /// Durable forwards to the application: claimed under a lease like messages, in order per key.
 public protocol ForwardQueue: Sendable {
-    /// Claims up to `limit` due forwards for `owner` until `leaseUntil`: only the oldest unfinished forward of
-    /// each key is due, so a key's events arrive in order. Each returned forward is `sending`, its attempt
-    /// counted.
-    func claimForwards(limit: Int, owner: String, now: Date, leaseUntil: Date) async throws -> [ForwardRecord]
+    /// Claims up to `limit` due forwards to `destination` for `owner` until `leaseUntil`: only the oldest
+    /// unfinished forward of each key is due, so a key's events arrive in order. Each returned forward is
+    /// `sending`, its attempt counted.
+    func claimForwards(
+        to destination: ForwardDestination, limit: Int, owner: String, now: Date, leaseUntil: Date
+    ) async throws
+        -> [ForwardRecord]
 
     /// Records how an attempt ended, if `owner` still holds the lease.
     func finishForward(_ id: Int64, owner: String, outcome: ForwardOutcome, now: Date) async throws
@@ -13,8 +16,8 @@ public protocol ForwardQueue: Sendable {
     /// Returns forwards whose lease expired before `now` to the queue (their worker died); returns how many.
     func reclaimForwards(now: Date) async throws -> Int
 
-    /// When the earliest queued or scheduled forward falls due.
-    func nextForwardDue() async throws -> Date?
+    /// When the earliest queued or scheduled forward to `destination` falls due.
+    func nextForwardDue(to destination: ForwardDestination) async throws -> Date?
 
     /// A page of forwards, newest first, optionally in one status.
     func forwards(status: ForwardStatus?, limit: Int, cursor: Int64?) async throws -> (forwards: [ForwardRecord], next: Int64?)

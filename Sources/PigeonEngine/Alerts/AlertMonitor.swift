@@ -6,7 +6,8 @@ import ServiceLifecycle
 /// Raises and resolves alerts: every look (each 30 s, only while this process leads) it reads the facts
 /// `AlertRule` judges, finds the conditions that hold, and records with `AlertBook` which alerts open, stay
 /// open and resolve. An opened alert is logged at error level and counted in `pigeon_alerts_total`; a
-/// resolved one is logged at notice level.
+/// resolved one is logged at notice level. With an alert webhook, each opened and resolved alert is queued
+/// for it in the same transaction (`AlertBody`), and its forwarder woken.
 public struct AlertMonitor: Service {
     let store: any PigeonStore
     let health: HealthCheck
@@ -18,13 +19,16 @@ public struct AlertMonitor: Service {
     let clock: any PigeonClock
     let leadership: Leadership
     let logger: Logger
+    /// The alert forwarder's signal, when an alert webhook is set.
+    let delivery: WakeSignal?
     /// How often it looks.
     public static let interval: Duration = .seconds(30)
 
     public init(
         store: any PigeonStore, service: MessageService, campaigns: CampaignService, rule: AlertRule = .standard, clock: any PigeonClock,
-        leadership: Leadership, logger: Logger
+        leadership: Leadership, logger: Logger, delivery: WakeSignal? = nil
     ) {
+        self.delivery = delivery
         self.store = store
         self.health = HealthCheck(service: service, rule: rule.health)
         self.campaigns = campaigns
@@ -57,7 +61,9 @@ public struct AlertMonitor: Service {
         var changes = AlertBook.reconcile(
             open: try await store.openAlerts(), holding: rule.conditions(alertFacts), now: now,
             newID: { "alt_\(MessageID.generate(now: now).rawValue.dropFirst(4))" })
-        changes.opened = try await store.recordAlerts(changes)
+        let notify: (@Sendable (Alert) -> Data)? = delivery == nil ? nil : AlertBody.json
+        changes.opened = try await store.recordAlerts(changes, notify: notify)
+        if !changes.opened.isEmpty || !changes.resolved.isEmpty { delivery?.notify() }
         for alert in changes.opened {
             metrics.alertOpened(alert.kind)
             logger.error(

@@ -3,9 +3,10 @@ import Logging
 import PigeonCore
 import ServiceLifecycle
 
-/// Delivers forwards (statuses and inbound messages, in Meta's format) to the application: claimed under a
-/// lease, at most one open forward per key at a time so each message's events arrive in order, retried on
-/// `PIGEON_RETRY_SCHEDULE` like messages, and dead-lettered when the budget runs out.
+/// Delivers forwards to one destination (statuses and inbound messages, in Meta's format, to the
+/// application; or alerts to the alert webhook): claimed under a lease, at most one open forward per key at
+/// a time so each message's (or alert's) events arrive in order, retried on `PIGEON_RETRY_SCHEDULE` like
+/// messages, and dead-lettered when the budget runs out.
 public struct Forwarder: Service {
     /// Settings with named defaults.
     public struct Configuration: Sendable {
@@ -19,11 +20,14 @@ public struct Forwarder: Service {
         public var leaseTimeout: Duration
         /// Longest idle wait before looking again (default 1 s).
         public var idlePoll: Duration
+        /// Which forwards it delivers (default the application's).
+        public var destination: ForwardDestination
 
         public init(
             workerID: String, retry: RetryPolicy = RetryPolicy(), batchSize: Int = 32, leaseTimeout: Duration = .seconds(30),
-            idlePoll: Duration = .seconds(1)
+            idlePoll: Duration = .seconds(1), destination: ForwardDestination = .app
         ) {
+            self.destination = destination
             self.workerID = workerID
             self.retry = retry
             self.batchSize = batchSize
@@ -69,7 +73,7 @@ public struct Forwarder: Service {
                 }
                 if delivered > 0 { continue }
                 let now = clock.now()
-                let due = (try? await store.nextForwardDue()).flatMap { $0 }
+                let due = (try? await store.nextForwardDue(to: configuration.destination)).flatMap { $0 }
                 let deadline = min(due.map { max($0, now) } ?? now.adding(configuration.idlePoll), now.adding(configuration.idlePoll))
                 await Waiting.untilSignal(signal, orDeadline: deadline, clock: clock)
             }
@@ -82,7 +86,7 @@ public struct Forwarder: Service {
     public func runOnce() async throws -> Int {
         let now = clock.now()
         let claimed = try await store.claimForwards(
-            limit: configuration.batchSize, owner: configuration.workerID, now: now,
+            to: configuration.destination, limit: configuration.batchSize, owner: configuration.workerID, now: now,
             leaseUntil: now.adding(configuration.leaseTimeout))
         await withTaskGroup(of: Void.self) { group in
             for forward in claimed {

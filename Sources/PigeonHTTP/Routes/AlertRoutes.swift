@@ -19,16 +19,7 @@ struct AlertRoutes {
                 status = value
             }
             let page = try await store.alerts(status: status, limit: limit, cursor: cursor)
-            return JSONBody.response(["alerts": page.alerts.map(Self.body), "next_cursor": page.next.map { String($0) } ?? NSNull()])
+            return JSONBody.response(["alerts": page.alerts.map(AlertBody.object), "next_cursor": page.next.map { String($0) } ?? NSNull()])
         }
-    }
-
-    /// An alert as the API, the dashboard and the alert webhook show it.
-    static func body(_ alert: Alert) -> [String: Any] {
-        [
-            "id": alert.id, "kind": alert.kind.rawValue, "status": alert.status.rawValue, "subject": alert.subject, "message": alert.message,
-            "first_seen_at": JSONBody.date(alert.firstSeenAt), "last_seen_at": JSONBody.date(alert.lastSeenAt),
-            "resolved_at": JSONBody.date(alert.resolvedAt),
-        ]
     }
 }

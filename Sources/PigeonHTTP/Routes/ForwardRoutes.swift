@@ -46,6 +46,7 @@ struct ForwardRoutes {
     static func view(_ forward: ForwardRecord) -> [String: Any] {
         [
             "id": forward.id,
+            "destination": forward.destination.rawValue,
             "key": forward.key,
             "status": forward.status.rawValue,
             "attempts": forward.attempts,
