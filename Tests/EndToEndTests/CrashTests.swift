@@ -331,6 +331,9 @@ import Testing
             "no 503 while the database was down: \(answers.withLock { $0 })")
         #expect(try await client.call(.GET, url + "/readyz").status == 503)
         #expect(try await client.call(.GET, url + "/healthz").status == 200)
+        let health = try await client.call(.GET, url + "/v1/health", bearer: Self.apiKey)
+        let reasons = (health["reasons"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+        #expect(health.status == 503 && health["overall"] as? String == "critical" && reasons == ["database_unreachable"], "\(health.text)")
         try server.restart()
         let before = accepted.withLock { $0.count }
         #expect(try await eventually(.seconds(30)) { accepted.withLock { $0.count } >= before + 200 }, "no message accepted after the restart")

@@ -70,7 +70,7 @@ extension Dispatcher {
                 do {
                     try await store.refundPace(sender.id, pacing: senders.pacing(random: random), now: now)
                 } catch {
-                    logger.warning("giving back a held message's pace failed", metadata: Self.metadata(record).merging(["error": "\(error)"]) { $1 })
+                    logger.warning("giving back a held message's pace failed", metadata: record.logMetadata.merging(["error": "\(error)"]) { $1 })
                 }
                 finish(record, event: .held(until: until, classification), classification: classification, elapsed: .zero)
                 return
@@ -119,7 +119,7 @@ extension Dispatcher {
         defer { sendFinished() }
         let now = clock.now()
         guard case .moved(let state, let effects) = lifecycle.transition(record.state, event, now: now) else {
-            logger.error("attempt outcome could not be applied", metadata: Self.metadata(record))
+            logger.error("attempt outcome could not be applied", metadata: record.logMetadata)
             finish([record.id])
             return
         }
@@ -157,7 +157,7 @@ extension Dispatcher {
             let state = item.completion.state
             guard applied.contains(item.record.id) else {
                 logger.warning(
-                    "lease lost before the outcome was recorded; another worker owns it now", metadata: Self.metadata(item.record))
+                    "lease lost before the outcome was recorded; another worker owns it now", metadata: item.record.logMetadata)
                 continue
             }
             waiters.recorded(item.record.id, state)
@@ -177,16 +177,12 @@ extension Dispatcher {
         }
     }
 
-    static func metadata(_ record: MessageRecord) -> Logger.Metadata {
-        ["message_id": "\(record.id)", "attempt": "\(record.state.attempts)", "sender": "\(record.senderID)"]
-    }
-
     private func log(record: MessageRecord, state: MessageState, classification: Classification?) {
         guard let classification else {
-            logger.debug("message sent", metadata: Self.metadata(record).merging(["wamid": "\(state.wamid ?? "")"]) { $1 })
+            logger.debug("message sent", metadata: record.logMetadata.merging(["wamid": "\(state.wamid ?? "")"]) { $1 })
             return
         }
-        var metadata = Self.metadata(record)
+        var metadata = record.logMetadata
         metadata["class"] = "\(classification.errorClass.rawValue)"
         metadata["code"] = "\(classification.code.map(String.init) ?? "-")"
         metadata["title"] = "\(classification.title)"

@@ -201,10 +201,10 @@ public struct WebhookProcessor: Service {
                 if classification.errorClass == .media { mediaErrors?.recordReportedMediaError(now: clock.now()) }
                 logger.warning(
                     "Meta reported a sent message failed",
-                    metadata: [
-                        "message_id": "\(change.message.id)", "code": "\(classification.code.map(String.init) ?? "-")",
-                        "class": "\(classification.errorClass.rawValue)", "status": "\(change.state.status.rawValue)",
-                    ])
+                    metadata: change.message.logMetadata.merging([
+                        "code": "\(classification.code.map(String.init) ?? "-")", "class": "\(classification.errorClass.rawValue)",
+                        "status": "\(change.state.status.rawValue)",
+                    ]) { $1 })
             }
         }
         if wake { dispatch.notify() }
