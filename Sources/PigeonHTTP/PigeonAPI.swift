@@ -30,6 +30,11 @@ public enum PigeonAPI {
         ForwardRoutes(service: service).register(on: router)
         MediaRoutes(media: engine.media).register(on: router)
         AlertRoutes(store: service.store).register(on: router)
+        do {
+            try DashboardRoutes(service: service, apiKey: apiKey).register(on: router)
+        } catch {
+            router.get("/dashboard") { _, _ -> Response in throw error }
+        }
         if let metrics { MetricsRoutes(service: service, campaigns: engine.campaigns, export: metrics).register(on: router) }
         CloudAPIRoutes(service: service, inlineTimeout: inlineSendTimeout, proxy: graphProxy).register(on: router)
         WebhookRoutes(

@@ -6,8 +6,9 @@ import Hummingbird
 struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Paths reachable without a key (`/metrics` checks its own token, when one is set).
     static var publicPaths: Set<String> { ["/healthz", "/readyz", "/metrics"] }
-    /// Prefixes of paths that authenticate otherwise (Meta's webhooks: verify token and signature).
-    static var publicPrefixes: [String] { ["/webhooks/"] }
+    /// Prefixes of paths that authenticate otherwise (Meta's webhooks: verify token and signature; the
+    /// dashboard: its session cookie).
+    static var publicPrefixes: [String] { ["/webhooks/", "/dashboard"] }
 
     private let expectedDigest: [UInt8]
 

@@ -1,0 +1,248 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Mustache
+import PigeonCore
+import PigeonEngine
+
+/// The operator dashboard at `/dashboard`: server-rendered pages (swift-mustache templates in
+/// `Resources/dashboard`) behind a login that turns the API key into a session cookie (HttpOnly,
+/// SameSite=Strict; `DashboardSession`). Every action is a POST carrying the session's form token from a
+/// page of the same origin; it answers with a redirect that says how many messages moved.
+struct DashboardRoutes {
+    let service: MessageService
+    let session: DashboardSession
+    let library: MustacheLibrary
+    /// The page size of lists.
+    static let pageSize = 50
+    static let pages = ["head", "foot", "login", "overview", "dead_letters", "message"]
+    static let assets = ["dashboard.css": "text/css; charset=utf-8", "dashboard.js": "text/javascript; charset=utf-8"]
+
+    init(service: MessageService, apiKey: String) throws {
+        self.service = service
+        session = DashboardSession(apiKey: apiKey)
+        var library = MustacheLibrary()
+        for name in Self.pages {
+            try library.register(try Self.resource(name + ".mustache"), named: name)
+        }
+        self.library = library
+    }
+
+    static func resource(_ name: String) throws -> String {
+        guard let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "dashboard"),
+            let text = try? String(contentsOf: url, encoding: .utf8)
+        else { throw APIError(.internalServerError, "missing_dashboard", "the dashboard's \(name) is missing from this build") }
+        return text
+    }
+
+    func register(on router: Router<PigeonRequestContext>) {
+        router.get("/dashboard/login") { _, _ in page("login", ["title": "Sign in"]) }
+        router.post("/dashboard/login") { request, _ in try await login(request) }
+        router.post("/dashboard/logout") { request, _ in
+            _ = try await form(request)
+            var response = Self.redirect("/dashboard/login")
+            response.setCookie(Cookie(name: DashboardSession.cookieName, value: "", maxAge: 0, path: "/dashboard", sameSite: .strict))
+            return response
+        }
+        router.get("/dashboard") { request, _ in
+            guard let token = signedIn(request) else { return Self.redirect("/dashboard/login") }
+            return try await overview(token: token)
+        }
+        router.get("/dashboard/dead-letters") { request, _ in
+            guard let token = signedIn(request) else { return Self.redirect("/dashboard/login") }
+            return try await deadLetters(request, token: token)
+        }
+        router.get("/dashboard/messages/:id") { request, context in
+            guard let token = signedIn(request) else { return Self.redirect("/dashboard/login") }
+            return try await message(context.parameters.get("id") ?? "", token: token)
+        }
+        router.post("/dashboard/messages/:id/retry") { request, context in
+            _ = try await form(request)
+            let moved = try await service.retry(MessageID(rawValue: context.parameters.get("id") ?? "")) != nil ? 1 : 0
+            return Self.redirect("/dashboard/dead-letters?moved=\(moved)")
+        }
+        router.post("/dashboard/dead-letters/retry") { request, _ in
+            let fields = try await form(request)
+            var filter = try Self.filter(fields)
+            filter.status = .failed
+            let moved = try await service.retryAll(filter)
+            return Self.redirect("/dashboard/dead-letters?moved=\(moved)")
+        }
+        router.get("/dashboard/assets/:file") { _, context in
+            let name = context.parameters.get("file") ?? ""
+            guard let type = Self.assets[name] else { throw APIError(.notFound, "not_found", "no dashboard asset \(name)") }
+            return Response(
+                status: .ok, headers: [.contentType: type, .cacheControl: "no-cache"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: try Self.resource(name))))
+        }
+    }
+
+    // MARK: Login and forms
+
+    /// The form token of the request's valid session, or nil when it has none.
+    private func signedIn(_ request: Request) -> String? {
+        guard let value = request.cookies[DashboardSession.cookieName]?.value, session.valid(value, now: Date()) else { return nil }
+        return session.formToken(for: value)
+    }
+
+    private func login(_ request: Request) async throws -> Response {
+        let fields = try await Self.fields(request)
+        guard let key = fields["api_key"], session.accepts(apiKey: key) else {
+            return page(
+                "login", ["title": "Sign in", "error": "That is not the API key. Use the key Pigeon printed at its first start, or PIGEON_API_KEY."],
+                status: .unauthorized)
+        }
+        var response = Self.redirect("/dashboard")
+        let secure = request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https"
+        response.setCookie(
+            Cookie(
+                name: DashboardSession.cookieName, value: session.issue(now: Date()), maxAge: Int(DashboardSession.lifetime), path: "/dashboard",
+                secure: secure, httpOnly: true, sameSite: .strict))
+        return response
+    }
+
+    /// The fields of an action's form, once its session, its form token and its origin are checked.
+    private func form(_ request: Request) async throws -> [String: String] {
+        if let origin = request.headers[.origin], let host = request.headers[HTTPField.Name("Host")!] ?? request.head.authority,
+            URL(string: origin)?.host.map({ host.hasPrefix($0) }) != true
+        {
+            throw APIError(.forbidden, "cross_origin_form", "this form was posted from another site; open the dashboard and use its buttons")
+        }
+        let fields = try await Self.fields(request)
+        guard let value = request.cookies[DashboardSession.cookieName]?.value, session.valid(value, now: Date()),
+            session.validForm(fields["form_token"], session: value)
+        else {
+            throw APIError(.forbidden, "session_expired", "your dashboard session expired or the form is stale: sign in again and retry")
+        }
+        return fields
+    }
+
+    /// A urlencoded form body's fields.
+    static func fields(_ request: Request) async throws -> [String: String] {
+        let buffer = try await request.body.collect(upTo: 64 * 1024)
+        var components = URLComponents()
+        components.percentEncodedQuery = String(buffer: buffer).replacingOccurrences(of: "+", with: "%20")
+        var fields: [String: String] = [:]
+        for item in components.queryItems ?? [] { fields[item.name] = item.value ?? "" }
+        return fields
+    }
+
+    /// The dead-letter filter of query or form fields; a bad value is a 400 that says what to fix.
+    static func filter(_ fields: [String: String]) throws -> MessageFilter {
+        var filter = MessageFilter(status: .failed)
+        if let text = fields["error_code"], !text.isEmpty {
+            guard let code = Int(text) else { throw APIError(.badRequest, "invalid_error_code", "error_code must be a number such as 131026") }
+            filter.errorCode = code
+        }
+        if let text = fields["class"], !text.isEmpty {
+            guard let errorClass = ErrorClass(rawValue: text) else {
+                throw APIError(.badRequest, "invalid_class", "class must be one of \(ErrorClass.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            filter.errorClass = errorClass
+        }
+        if let sender = fields["sender"], !sender.isEmpty { filter.senderID = sender }
+        return filter
+    }
+
+    // MARK: Pages
+
+    private func overview(token: String) async throws -> Response {
+        let report = await HealthCheck(service: service).run()
+        let now = Date()
+        let lastHour = try await service.store.stats(windowStart: now.addingTimeInterval(-3600))
+        let alerts = try await service.store.alerts(status: .open, limit: 20, cursor: nil).alerts
+        return page(
+            "overview",
+            [
+                "title": "Overview", "signedIn": true, "formToken": token, "live": true, "nav": ["overview": true],
+                "health": [
+                    "overall": report.health.overall.rawValue,
+                    "reasons": report.health.reasons.map { ["level": $0.level.rawValue, "code": $0.code, "message": $0.message] },
+                ],
+                "queue": MessageStatus.allCases.map { ["status": $0.rawValue, "count": report.queue?[$0] ?? 0] },
+                "attemptsLastHour": lastHour.attemptsInWindow, "retriesLastHour": lastHour.retriesInWindow,
+                "senders": report.senders.map { sender in
+                    [
+                        "id": sender.id, "kind": sender.kind.rawValue, "pool": sender.pool, "status": sender.health.status.rawValue,
+                        "consecutiveFailures": sender.health.consecutiveFailures,
+                        "lastFailure": sender.health.lastFailureReason.map { "\(Self.time(sender.health.lastFailureAt)): \($0)" } ?? "—",
+                    ] as [String: Any]
+                },
+                "alerts": alerts.map { ["kind": $0.kind.rawValue, "message": $0.message, "firstSeenAt": Self.time($0.firstSeenAt)] },
+            ])
+    }
+
+    private func deadLetters(_ request: Request, token: String) async throws -> Response {
+        let query = request.uri.queryParameters
+        var fields: [String: String] = [:]
+        for key in ["error_code", "class", "sender", "cursor", "moved"] { fields[key] = query.get(key) }
+        let filter = try Self.filter(fields)
+        let cursor = fields["cursor"].flatMap(Int64.init)
+        let page = try await service.list(filter, limit: Self.pageSize, cursor: cursor)
+        let filterQuery = ["error_code", "class", "sender"].compactMap { key in
+            fields[key].flatMap { $0.isEmpty ? nil : "&\(key)=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
+        }.joined()
+        var context: [String: Any] = [
+            "title": "Dead letters", "signedIn": true, "formToken": token, "nav": ["deadLetters": true],
+            "filter": ["errorCode": fields["error_code"] ?? "", "errorClass": fields["class"] ?? "", "sender": fields["sender"] ?? ""],
+            "classes": ErrorClass.allCases.map { ["value": $0.rawValue, "selected": $0 == filter.errorClass] },
+            "messages": page.messages.map { message in
+                [
+                    "id": message.id.rawValue, "to": message.recipient, "code": message.state.lastError?.code.map(String.init) ?? "—",
+                    "errorClass": message.state.lastError?.errorClass.rawValue ?? "—", "title": message.state.lastError?.title ?? "—",
+                    "sender": message.senderID, "updatedAt": Self.time(message.updatedAt),
+                ]
+            },
+            "count": page.messages.count, "more": page.nextCursor != nil, "filterQuery": filterQuery,
+        ]
+        if let next = page.nextCursor { context["next"] = String(next) }
+        if let moved = fields["moved"].flatMap(Int.init) {
+            context["notice"] = moved == 1 ? "1 message moved to queued." : "\(moved) messages moved to queued."
+        }
+        return self.page("dead_letters", context)
+    }
+
+    private func message(_ id: String, token: String) async throws -> Response {
+        guard let detail = try await service.message(MessageID(rawValue: id)) else {
+            throw APIError(.notFound, "not_found", "no message \(id)")
+        }
+        let record = detail.record
+        return page(
+            "message",
+            [
+                "title": "Message \(id)", "signedIn": true, "formToken": token, "id": id, "status": record.state.status.rawValue,
+                "to": record.recipient, "sender": record.senderID, "type": record.type, "attempts": record.state.attempts,
+                "maxAttempts": record.state.maxAttempts,
+                "failure": record.state.lastError.map { "\($0.code.map(String.init) ?? "—") \($0.title) (\($0.errorClass.rawValue))" } ?? "—",
+                "history": detail.history.map { attempt in
+                    [
+                        "number": attempt.number, "startedAt": Self.time(attempt.startedAt), "outcome": attempt.outcome.rawValue,
+                        "code": attempt.error?.code.map(String.init) ?? "", "errorClass": attempt.error?.errorClass.rawValue ?? "",
+                        "title": attempt.error?.title ?? "", "sender": attempt.senderID ?? "", "duration": attempt.durationMs.map(String.init) ?? "",
+                    ] as [String: Any]
+                },
+                "events": detail.events.map { ["receivedAt": Self.time($0.receivedAt), "status": $0.report.status, "outcome": $0.outcome.rawValue] },
+            ])
+    }
+
+    // MARK: Rendering
+
+    private func page(_ name: String, _ context: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
+        let html = library.render(context, withTemplate: name) ?? "<!doctype html><title>Pigeon</title><p>The page \(name) is missing.</p>"
+        return Response(
+            status: status,
+            headers: [
+                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                .contentSecurityPolicy: "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+            ],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    static func redirect(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
+    }
+
+    static func time(_ date: Date?) -> String {
+        date.map { $0.formatted(Date.ISO8601FormatStyle().year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false)) } ?? "—"
+    }
+}

@@ -1,0 +1,125 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import PigeonCore
+import PigeonTestSupport
+import Testing
+
+/// The dashboard over HTTP on both stores, as a browser drives it (redirects not followed, the cookie
+/// carried by hand): the login turns the key into a session cookie, pages need it, actions need its form
+/// token from the same origin, and retrying a dead letter moves it back to the queue.
+@Suite struct DashboardTests {
+    struct Page {
+        var status: Int
+        var headers: [String: String]
+        var text: String
+    }
+
+    /// A client that shows redirects instead of following them.
+    final class Browser: Sendable {
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        let base: String
+
+        init(base: String) { self.base = base }
+
+        func request(
+            _ method: HTTPMethod, _ path: String, form: String? = nil, cookie: String? = nil, origin: String? = nil
+        ) async throws
+            -> Page
+        {
+            var request = HTTPClientRequest(url: base + path)
+            request.method = method
+            if let cookie { request.headers.add(name: "Cookie", value: cookie) }
+            if let origin { request.headers.add(name: "Origin", value: origin) }
+            if let form {
+                request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+                request.body = .bytes(ByteBuffer(string: form))
+            }
+            let response = try await http.execute(request, timeout: .seconds(30))
+            var headers: [String: String] = [:]
+            for header in response.headers { headers[header.name.lowercased()] = header.value }
+            return Page(status: Int(response.status.code), headers: headers, text: String(buffer: try await response.body.collect(upTo: 4 << 20)))
+        }
+    }
+
+    static func formToken(_ html: String) -> String? {
+        guard let range = html.range(of: #"name="form_token" value="([0-9a-f]+)""#, options: .regularExpression) else { return nil }
+        return html[range].components(separatedBy: "value=\"").last.map { String($0.dropLast()) }
+    }
+
+    @Test(arguments: StoreKind.available) func anOperatorSignsInSeesTheDeadLettersAndRetriesOne(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
+            let browser = Browser(base: h.apiURL)
+            do {
+                try await Self.walk(h, browser)
+            } catch {
+                try? await browser.http.shutdown()
+                throw error
+            }
+            try await browser.http.shutdown()
+        }
+    }
+
+    static func walk(_ h: Harness, _ browser: Browser) async throws {
+        try await h.script(#"{"to": "+15550001111", "times": 1, "error": {"code": 132001}}"#)
+        try await h.script(#"{"to": "+15550002222", "times": 1, "error": {"code": 131026}}"#)
+        let template = try await h.send(to: "+15550001111")
+        let other = try await h.send(to: "+15550002222")
+        try await h.dispatch()
+
+        // Signed out: pages send to the login; a wrong key is refused and sets no cookie.
+        #expect(try await browser.request(.GET, "/dashboard").headers["location"] == "/dashboard/login")
+        let login = try await browser.request(.GET, "/dashboard/login")
+        #expect(login.status == 200 && login.text.contains(#"<label for="api_key">API key</label>"#))
+        let wrong = try await browser.request(.POST, "/dashboard/login", form: "api_key=nope")
+        #expect(wrong.status == 401 && wrong.headers["set-cookie"] == nil && wrong.text.contains("not the API key"))
+
+        let signed = try await browser.request(.POST, "/dashboard/login", form: "api_key=\(Harness.apiKey)")
+        #expect(signed.status == 303 && signed.headers["location"] == "/dashboard")
+        let setCookie = try #require(signed.headers["set-cookie"])
+        #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict") && setCookie.contains("Path=/dashboard"), "\(setCookie)")
+        #expect(!setCookie.contains(Harness.apiKey), "the API key is in the cookie")
+        let cookie = try #require(setCookie.components(separatedBy: ";").first)
+
+        let overview = try await browser.request(.GET, "/dashboard", cookie: cookie)
+        #expect(overview.status == 200 && overview.text.contains(#"data-testid="overall">warning<"#), "\(overview.text.prefix(3000))")
+        #expect(overview.text.contains("dead_letters_grew") && !overview.text.contains(Harness.apiKey))
+        #expect(overview.headers["content-security-policy"]?.contains("default-src 'self'") == true)
+
+        let list = try await browser.request(.GET, "/dashboard/dead-letters", cookie: cookie)
+        #expect(list.status == 200 && list.text.contains(template) && list.text.contains(other), "\(list.text.prefix(3000))")
+        #expect(list.text.contains(#"<td class="code">132001</td>"#) && list.text.contains(#"<td class="code">131026</td>"#))
+        let filtered = try await browser.request(.GET, "/dashboard/dead-letters?error_code=131026", cookie: cookie)
+        #expect(filtered.text.contains(other) && !filtered.text.contains(template))
+        #expect(try await browser.request(.GET, "/dashboard/dead-letters?error_code=abc", cookie: cookie).status == 400)
+        let token = try #require(Self.formToken(list.text))
+
+        // Actions need the form token, from this origin.
+        #expect(try await browser.request(.POST, "/dashboard/messages/\(template)/retry", form: "form_token=0", cookie: cookie).status == 403)
+        let forged = try await browser.request(
+            .POST, "/dashboard/messages/\(template)/retry", form: "form_token=\(token)", cookie: cookie, origin: "https://evil.example")
+        #expect(forged.status == 403)
+        #expect(try await h.message(template)["status"] as? String == "failed", "a refused action moved the message")
+
+        let retried = try await browser.request(.POST, "/dashboard/messages/\(template)/retry", form: "form_token=\(token)", cookie: cookie)
+        #expect(retried.status == 303 && retried.headers["location"] == "/dashboard/dead-letters?moved=1")
+        let after = try await browser.request(.GET, "/dashboard/dead-letters?moved=1", cookie: cookie)
+        #expect(after.text.contains("1 message moved to queued.") && !after.text.contains(template) && after.text.contains(other))
+        try await h.dispatch()
+        #expect(try await h.message(template)["status"] as? String == "sent")
+
+        // The history of a message, and retry all matching a filter.
+        let detail = try await browser.request(.GET, "/dashboard/messages/\(template)", cookie: cookie)
+        #expect(detail.status == 200 && detail.text.contains("132001") && detail.text.contains(">sent<"), "\(detail.text.prefix(3000))")
+        let bulk = try await browser.request(
+            .POST, "/dashboard/dead-letters/retry", form: "form_token=\(token)&error_code=131026&class=&sender=", cookie: cookie)
+        #expect(bulk.headers["location"] == "/dashboard/dead-letters?moved=1")
+        #expect(try await h.message(other)["status"] as? String == "queued")
+
+        let out = try await browser.request(.POST, "/dashboard/logout", form: "form_token=\(token)", cookie: cookie)
+        #expect(out.status == 303 && out.headers["set-cookie"]?.contains("Max-Age=0") == true)
+        let css = try await browser.request(.GET, "/dashboard/assets/dashboard.css")
+        #expect(css.status == 200 && css.headers["content-type"]?.hasPrefix("text/css") == true)
+    }
+}
