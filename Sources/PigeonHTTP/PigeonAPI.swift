@@ -31,7 +31,7 @@ public enum PigeonAPI {
         MediaRoutes(media: engine.media).register(on: router)
         AlertRoutes(store: service.store).register(on: router)
         do {
-            try DashboardRoutes(service: service, apiKey: apiKey).register(on: router)
+            try DashboardRoutes(engine: engine, apiKey: apiKey).register(on: router)
         } catch {
             router.get("/dashboard") { _, _ -> Response in throw error }
         }

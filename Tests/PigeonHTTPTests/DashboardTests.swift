@@ -122,4 +122,67 @@ import Testing
         let css = try await browser.request(.GET, "/dashboard/assets/dashboard.css")
         #expect(css.status == 200 && css.headers["content-type"]?.hasPrefix("text/css") == true)
     }
+
+    /// Signs in; returns the cookie and a form token.
+    static func signIn(_ browser: Browser) async throws -> (cookie: String, token: String) {
+        let signed = try await browser.request(.POST, "/dashboard/login", form: "api_key=\(Harness.apiKey)")
+        let cookie = try #require(signed.headers["set-cookie"]?.components(separatedBy: ";").first)
+        let page = try await browser.request(.GET, "/dashboard", cookie: cookie)
+        return (cookie, try #require(Self.formToken(page.text)))
+    }
+
+    @Test(arguments: StoreKind.available) func sendersAndCampaignsArePausedAndResumedFromTheirPages(_ kind: StoreKind) async throws {
+        try await Harness.run(kind) { h in
+            let browser = Browser(base: h.apiURL)
+            do {
+                try await Self.operate(h, browser)
+            } catch {
+                try? await browser.http.shutdown()
+                throw error
+            }
+            try await browser.http.shutdown()
+        }
+    }
+
+    static func operate(_ h: Harness, _ browser: Browser) async throws {
+        let (cookie, token) = try await Self.signIn(browser)
+        let senders = try await browser.request(.GET, "/dashboard/senders", cookie: cookie)
+        #expect(senders.status == 200 && senders.text.contains(#"<tr data-sender="\#(Harness.sender)">"#), "\(senders.text.prefix(2000))")
+        #expect(senders.text.contains(#"action="/dashboard/senders/\#(Harness.sender)/pause""#))
+        let paused = try await browser.request(.POST, "/dashboard/senders/\(Harness.sender)/pause", form: "form_token=\(token)", cookie: cookie)
+        #expect(paused.status == 303 && paused.headers["location"] == "/dashboard/senders?done=pause")
+        #expect(try await h.call(.GET, "/v1/senders/\(Harness.sender)")["status"] as? String == "paused")
+        let afterPause = try await browser.request(.GET, "/dashboard/senders?done=pause", cookie: cookie)
+        #expect(afterPause.text.contains("Done: pause.") && afterPause.text.contains(#"/\#(Harness.sender)/resume""#))
+        _ = try await browser.request(.POST, "/dashboard/senders/\(Harness.sender)/resume", form: "form_token=\(token)", cookie: cookie)
+        #expect(try await h.call(.GET, "/v1/senders/\(Harness.sender)")["status"] as? String == "connected")
+        #expect(
+            try await browser.request(.POST, "/dashboard/senders/\(Harness.sender)/explode", form: "form_token=\(token)", cookie: cookie).status
+                == 404)
+
+        let created = try await h.call(
+            .POST, "/v1/campaigns",
+            json:
+                #"{"name": "Welcome", "sender_id": "\#(Harness.sender)", "daily_send_limit": 10, "message": {"type": "text", "text": {"body": "hi"}}}"#
+        )
+        let id = try #require(created["id"] as? String)
+        _ = try await h.call(
+            .POST, "/v1/campaigns/\(id)/recipients", json: #"{"recipients": [{"phone": "+15550001111"}, {"phone": "+15550002222"}]}"#)
+        #expect(try await h.call(.POST, "/v1/campaigns/\(id)/start").status == 200)
+        let list = try await browser.request(.GET, "/dashboard/campaigns", cookie: cookie)
+        #expect(
+            list.text.contains(#"<tr data-campaign="\#(id)">"#) && list.text.contains(#"<progress max="2" value="0""#), "\(list.text.prefix(3000))")
+        let pause = try await browser.request(.POST, "/dashboard/campaigns/\(id)/pause", form: "form_token=\(token)", cookie: cookie)
+        #expect(pause.headers["location"] == "/dashboard/campaigns?done=pause")
+        #expect(try await h.call(.GET, "/v1/campaigns/\(id)")["status"] as? String == "paused")
+        #expect(try await browser.request(.POST, "/dashboard/campaigns/\(id)/pause", form: "form_token=\(token)", cookie: cookie).status == 409)
+        _ = try await browser.request(.POST, "/dashboard/campaigns/\(id)/resume", form: "form_token=\(token)", cookie: cookie)
+        #expect(try await h.call(.GET, "/v1/campaigns/\(id)")["status"] as? String != "paused")
+
+        let forwards = try await browser.request(.GET, "/dashboard/forwards", cookie: cookie)
+        #expect(forwards.status == 200 && forwards.text.contains("None."))
+        let media = try await browser.request(.GET, "/dashboard/media", cookie: cookie)
+        #expect(media.status == 200 && media.text.contains("<h1>Media</h1>"))
+        #expect(try await browser.request(.GET, "/dashboard/senders").headers["location"] == "/dashboard/login", "a page opened without a session")
+    }
 }

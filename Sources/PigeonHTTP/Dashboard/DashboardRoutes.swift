@@ -11,15 +11,21 @@ import PigeonEngine
 /// page of the same origin; it answers with a redirect that says how many messages moved.
 struct DashboardRoutes {
     let service: MessageService
+    let senders: SenderService
+    let campaigns: CampaignService
+    let media: MediaService?
     let session: DashboardSession
     let library: MustacheLibrary
     /// The page size of lists.
     static let pageSize = 50
-    static let pages = ["head", "foot", "login", "overview", "dead_letters", "message"]
+    static let pages = ["head", "foot", "login", "overview", "dead_letters", "message", "senders", "campaigns", "media", "forwards"]
     static let assets = ["dashboard.css": "text/css; charset=utf-8", "dashboard.js": "text/javascript; charset=utf-8"]
 
-    init(service: MessageService, apiKey: String) throws {
-        self.service = service
+    init(engine: Engine, apiKey: String) throws {
+        service = engine.service
+        senders = engine.senders
+        campaigns = engine.campaigns
+        media = engine.media
         session = DashboardSession(apiKey: apiKey)
         var library = MustacheLibrary()
         for name in Self.pages {
@@ -68,6 +74,7 @@ struct DashboardRoutes {
             let moved = try await service.retryAll(filter)
             return Self.redirect("/dashboard/dead-letters?moved=\(moved)")
         }
+        registerOperations(on: router)
         router.get("/dashboard/assets/:file") { _, context in
             let name = context.parameters.get("file") ?? ""
             guard let type = Self.assets[name] else { throw APIError(.notFound, "not_found", "no dashboard asset \(name)") }
@@ -222,6 +229,151 @@ struct DashboardRoutes {
                     ] as [String: Any]
                 },
                 "events": detail.events.map { ["receivedAt": Self.time($0.receivedAt), "status": $0.report.status, "outcome": $0.outcome.rawValue] },
+            ])
+    }
+
+    // MARK: Senders, campaigns, media, forwards
+
+    private func registerOperations(on router: Router<PigeonRequestContext>) {
+        router.get("/dashboard/senders") { request, _ in
+            guard let token = signedIn(request) else { return Self.redirect("/dashboard/login") }
+            return try await sendersPage(token: token, notice: request.uri.queryParameters.get("done"))
+        }
+        router.get("/dashboard/senders/:id/qr") { request, context in
+            guard signedIn(request) != nil else { throw APIError(.unauthorized, "signed_out", "sign in to the dashboard first") }
+            guard case .image(let png)? = try await senders.pair(context.parameters.get("id") ?? "", .qrImage) else {
+                throw APIError(.conflict, "not_waiting_for_pairing", "this sender is not waiting for a QR code scan")
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "image/png", .cacheControl: "no-store"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: png)))
+        }
+        router.post("/dashboard/senders/:id/:action") { request, context in
+            _ = try await form(request)
+            let id = context.parameters.get("id") ?? ""
+            let action = context.parameters.get("action") ?? ""
+            guard let event = Self.senderEvents[action] else { throw APIError(.notFound, "not_found", "no sender action \(action)") }
+            guard try await senders.apply(event, to: id) != nil else { throw APIError(.notFound, "not_found", "no sender \(id)") }
+            return Self.redirect("/dashboard/senders?done=\(action)")
+        }
+        router.get("/dashboard/campaigns") { request, _ in
+            guard let token = signedIn(request) else { return Self.redirect("/dashboard/login") }
+            return try await campaignsPage(token: token, notice: request.uri.queryParameters.get("done"))
+        }
+        router.post("/dashboard/campaigns/:id/:action") { request, context in
+            _ = try await form(request)
+            let id = context.parameters.get("id") ?? ""
+            guard let action = CampaignAction(rawValue: context.parameters.get("action") ?? ""), [.pause, .resume].contains(action) else {
+                throw APIError(.notFound, "not_found", "the dashboard pauses and resumes campaigns")
+            }
+            do {
+                guard try await campaigns.act(action, on: id) != nil else { throw APIError(.notFound, "not_found", "no campaign \(id)") }
+            } catch let refusal as CampaignRefusal {
+                throw APIError(.conflict, "invalid_state", refusal.message)
+            }
+            return Self.redirect("/dashboard/campaigns?done=\(action.rawValue)")
+        }
+        router.get("/dashboard/forwards") { request, _ in
+            guard let token = signedIn(request) else { return Self.redirect("/dashboard/login") }
+            return try await forwardsPage(token: token, notice: request.uri.queryParameters.get("done"))
+        }
+        router.post("/dashboard/forwards/:id/retry") { request, context in
+            _ = try await form(request)
+            guard let id = context.parameters.get("id").flatMap(Int64.init), try await service.retryForward(id) != nil else {
+                throw APIError(.notFound, "not_found", "no such forward")
+            }
+            return Self.redirect("/dashboard/forwards?done=retry")
+        }
+        router.get("/dashboard/media") { request, _ in
+            guard let token = signedIn(request) else { return Self.redirect("/dashboard/login") }
+            return try await mediaPage(token: token)
+        }
+    }
+
+    /// The sender actions the dashboard offers, by path.
+    static let senderEvents: [String: SenderEvent] = [
+        "connect": .connect, "pause": .pause, "resume": .resume, "disconnect": .disconnect(forgetSession: false),
+    ]
+
+    private func sendersPage(token: String, notice: String?) async throws -> Response {
+        let today = try await senders.sentToday()
+        let now = String(Int(Date().timeIntervalSince1970))
+        let rows = try await senders.reload().map { sender -> [String: Any] in
+            let status = sender.health.status
+            var actions: [[String: String]] = []
+            if status != .disabled { actions.append(["action": "connect", "label": "Reconnect"]) }
+            if status == .paused { actions.append(["action": "resume", "label": "Resume"]) }
+            if status != .paused && status != .disabled { actions.append(["action": "pause", "label": "Pause"]) }
+            if status != .disabled { actions.append(["action": "disconnect", "label": "Force disconnect"]) }
+            return [
+                "id": sender.id, "kind": sender.kind.rawValue, "pool": sender.pool, "status": status.rawValue,
+                "consecutiveFailures": sender.health.consecutiveFailures,
+                "lastFailure": sender.health.lastFailureReason.map { "\(Self.time(sender.health.lastFailureAt)): \($0)" } ?? "—",
+                "sentToday": today[sender.id] ?? 0, "cap": sender.limits.dailyCap.map(String.init) ?? "",
+                "quality": sender.numberHealth.qualityRating ?? "—", "tier": sender.numberHealth.messagingLimit ?? "—",
+                "actions": actions, "pairing": sender.kind == .webSession && status == .needsPairing, "now": now,
+            ]
+        }
+        var context: [String: Any] = [
+            "title": "Senders", "signedIn": true, "formToken": token, "live": true, "nav": ["senders": true], "senders": rows,
+        ]
+        if let notice, Self.senderEvents[notice] != nil { context["notice"] = "Done: \(notice)." }
+        return page("senders", context)
+    }
+
+    private func campaignsPage(token: String, notice: String?) async throws -> Response {
+        var rows: [[String: Any]] = []
+        for campaign in try await campaigns.all(where: { _ in true }) {
+            let counts = try await campaigns.counts(campaign.id)
+            let count = { (status: RecipientStatus) in counts.byStatus[status] ?? 0 }
+            var actions: [[String: String]] = []
+            if CampaignLifecycle.next(campaign.status, .pause) != nil { actions.append(["action": "pause", "label": "Pause"]) }
+            if CampaignLifecycle.next(campaign.status, .resume) != nil { actions.append(["action": "resume", "label": "Resume"]) }
+            rows.append([
+                "id": campaign.id, "name": campaign.name, "status": campaign.status.rawValue, "pauseReason": campaign.pauseReason ?? "",
+                "recipients": counts.total, "done": counts.total - count(.pending) - count(.sending), "pending": count(.pending),
+                "sent": count(.sent), "delivered": count(.delivered), "read": count(.read), "failed": count(.failed),
+                "skipped": count(.skipped), "sentToday": campaign.day.sent, "limit": campaign.dailySendLimit, "actions": actions,
+            ])
+        }
+        var context: [String: Any] = [
+            "title": "Campaigns", "signedIn": true, "formToken": token, "live": true, "nav": ["campaigns": true], "campaigns": rows,
+        ]
+        if let notice, ["pause", "resume"].contains(notice) { context["notice"] = "Done: \(notice)." }
+        return page("campaigns", context)
+    }
+
+    private func forwardsPage(token: String, notice: String?) async throws -> Response {
+        let failed = try await service.forwards(status: .failed, limit: Self.pageSize, cursor: nil).forwards
+        var context: [String: Any] = [
+            "title": "Forwards", "signedIn": true, "formToken": token, "nav": ["forwards": true],
+            "forwards": failed.map { forward in
+                [
+                    "id": String(forward.id), "destination": forward.destination.rawValue, "key": forward.key, "attempts": forward.attempts,
+                    "lastError": forward.lastError ?? "—", "createdAt": Self.time(forward.createdAt),
+                ] as [String: Any]
+            },
+        ]
+        if notice == "retry" { context["notice"] = "The forward was queued again." }
+        return page("forwards", context)
+    }
+
+    private func mediaPage(token: String) async throws -> Response {
+        let assets = try await media?.assets() ?? []
+        return page(
+            "media",
+            [
+                "title": "Media", "signedIn": true, "formToken": token, "nav": ["media": true],
+                "assets": assets.map { asset in
+                    [
+                        "uploads": asset.uploads.map { upload in
+                            [
+                                "key": asset.key, "mimeType": asset.mimeType, "size": asset.size, "sender": upload.senderID,
+                                "mediaID": upload.mediaID ?? "—", "expiresAt": Self.time(upload.expiresAt),
+                                "history": upload.history.map { ["at": Self.time($0.at), "reason": $0.reason.rawValue, "error": $0.error ?? ""] },
+                            ] as [String: Any]
+                        }
+                    ]
+                },
             ])
     }
 
