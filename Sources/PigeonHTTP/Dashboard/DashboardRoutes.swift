@@ -304,14 +304,16 @@ struct DashboardRoutes {
             if status == .paused { actions.append(["action": "resume", "label": "Resume"]) }
             if status != .paused && status != .disabled { actions.append(["action": "pause", "label": "Pause"]) }
             if status != .disabled { actions.append(["action": "disconnect", "label": "Force disconnect"]) }
-            return [
+            var row: [String: Any] = [
                 "id": sender.id, "kind": sender.kind.rawValue, "pool": sender.pool, "status": status.rawValue,
                 "consecutiveFailures": sender.health.consecutiveFailures,
                 "lastFailure": sender.health.lastFailureReason.map { "\(Self.time(sender.health.lastFailureAt)): \($0)" } ?? "—",
-                "sentToday": today[sender.id] ?? 0, "cap": sender.limits.dailyCap.map(String.init) ?? "",
-                "quality": sender.numberHealth.qualityRating ?? "—", "tier": sender.numberHealth.messagingLimit ?? "—",
-                "actions": actions, "pairing": sender.kind == .webSession && status == .needsPairing, "now": now,
+                "sentToday": today[sender.id] ?? 0, "quality": sender.numberHealth.qualityRating ?? "—",
+                "tier": sender.numberHealth.messagingLimit ?? "—", "actions": actions,
+                "pairing": sender.kind == .webSession && status == .needsPairing, "now": now,
             ]
+            if let cap = sender.limits.dailyCap { row["cap"] = cap }
+            return row
         }
         var context: [String: Any] = [
             "title": "Senders", "signedIn": true, "formToken": token, "live": true, "nav": ["senders": true], "senders": rows,
