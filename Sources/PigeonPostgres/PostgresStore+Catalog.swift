@@ -93,6 +93,38 @@ extension PostgresStore: MessageCatalog {
         }
     }
 
+    public func attemptMinutes(since: Date) async throws -> [AttemptMinute] {
+        let logger = logger
+        return try await read { connection in
+            var sql = SQL()
+            sql.text = """
+                SELECT minute, SUM(attempts)::bigint AS attempts, SUM(retries)::bigint AS retries FROM attempt_minutes
+                WHERE minute >= \(sql.bind(since.millisecondsSince1970 / 60000)) GROUP BY minute ORDER BY minute
+                """
+            return try await connection.rows(sql, logger: logger).map { row in
+                AttemptMinute(
+                    minute: Date(millisecondsSince1970: try row.get("minute", as: Int64.self) * 60000),
+                    attempts: Int(try row.get("attempts", as: Int64.self)), retries: Int(try row.get("retries", as: Int64.self)))
+            }
+        }
+    }
+
+    public func topFailureCodes(limit: Int) async throws -> [FailureCount] {
+        let logger = logger
+        return try await read { connection in
+            var sql = SQL()
+            sql.text = """
+                SELECT last_error_code AS code, MAX(last_error_title) AS title, COUNT(*)::bigint AS n FROM messages
+                WHERE status = 'failed' GROUP BY last_error_code ORDER BY n DESC, last_error_code LIMIT \(sql.bind(limit))
+                """
+            return try await connection.rows(sql, logger: logger).map { row in
+                FailureCount(
+                    code: try row.get("code", as: Int?.self), title: try row.get("title", as: String?.self),
+                    count: Int(try row.get("n", as: Int64.self)))
+            }
+        }
+    }
+
     /// SQL conditions selecting the messages `filter` matches, their values bound in `sql`.
     static func conditions(for filter: MessageFilter, _ sql: inout SQL) -> [String] {
         var conditions: [String] = []

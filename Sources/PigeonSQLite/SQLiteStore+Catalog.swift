@@ -91,6 +91,29 @@ extension SQLiteStore: MessageCatalog {
         }
     }
 
+    public func attemptMinutes(since: Date) async throws -> [AttemptMinute] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT minute, attempts, retries FROM attempt_minutes WHERE minute >= ? ORDER BY minute",
+                arguments: [since.millisecondsSince1970 / 60000]
+            ).map { row in
+                AttemptMinute(minute: Date(millisecondsSince1970: (row[0] as Int64) * 60000), attempts: row[1], retries: row[2])
+            }
+        }
+    }
+
+    public func topFailureCodes(limit: Int) async throws -> [FailureCount] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT last_error_code, MAX(last_error_title), COUNT(*) AS n FROM messages INDEXED BY messages_status
+                    WHERE status = 'failed' GROUP BY last_error_code ORDER BY n DESC, last_error_code LIMIT ?
+                    """, arguments: [limit]
+            ).map { FailureCount(code: $0[0], title: $0[1], count: $0[2]) }
+        }
+    }
+
     /// SQL conditions and arguments selecting the messages `filter` matches.
     static func conditions(for filter: MessageFilter) -> ([String], StatementArguments) {
         let terms: [(condition: String, value: (any DatabaseValueConvertible)?)] = [

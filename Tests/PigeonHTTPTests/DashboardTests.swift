@@ -86,6 +86,8 @@ import Testing
         #expect(overview.status == 200 && overview.text.contains(#"data-testid="overall">warning<"#), "\(overview.text.prefix(3000))")
         #expect(overview.text.contains("dead_letters_grew") && !overview.text.contains(Harness.apiKey))
         #expect(overview.headers["content-security-policy"]?.contains("default-src 'self'") == true)
+        #expect(overview.text.contains(#"<a href="/dashboard/dead-letters?error_code=132001">132001</a></td><td>Simulated error</td><td>1</td>"#))
+        #expect(overview.text.contains(#"role="img" aria-label="Attempts per minute, last hour: peak 2 attempts"#), "\(overview.text)")
 
         let list = try await browser.request(.GET, "/dashboard/dead-letters", cookie: cookie)
         #expect(list.status == 200 && list.text.contains(template) && list.text.contains(other), "\(list.text.prefix(3000))")

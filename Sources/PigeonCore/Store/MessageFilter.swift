@@ -69,3 +69,31 @@ public struct QueueHealth: Sendable, Hashable {
         self.deadLettered = deadLettered
     }
 }
+
+/// Attempts started in one minute.
+public struct AttemptMinute: Sendable, Hashable {
+    /// The minute's start.
+    public var minute: Date
+    public var attempts: Int
+    /// Attempts after a message's first.
+    public var retries: Int
+
+    public init(minute: Date, attempts: Int, retries: Int) {
+        self.minute = minute
+        self.attempts = attempts
+        self.retries = retries
+    }
+}
+
+/// How many dead letters failed with one error code (nil: without one).
+public struct FailureCount: Sendable, Hashable {
+    public var code: Int?
+    public var title: String?
+    public var count: Int
+
+    public init(code: Int?, title: String?, count: Int) {
+        self.code = code
+        self.title = title
+        self.count = count
+    }
+}

@@ -155,9 +155,11 @@ struct DashboardRoutes {
 
     private func overview(token: String) async throws -> Response {
         let report = await HealthCheck(service: service).run()
-        let now = Date()
+        let now = campaigns.clock.now()
         let lastHour = try await service.store.stats(windowStart: now.addingTimeInterval(-3600))
         let alerts = try await service.store.alerts(status: .open, limit: 20, cursor: nil).alerts
+        let minutes = try await Self.lastHourByMinute(service.store, now: now)
+        let codes = try await service.store.topFailureCodes(limit: 10)
         return page(
             "overview",
             [
@@ -176,7 +178,30 @@ struct DashboardRoutes {
                     ] as [String: Any]
                 },
                 "alerts": alerts.map { ["kind": $0.kind.rawValue, "message": $0.message, "firstSeenAt": Self.time($0.firstSeenAt)] },
+                "throughputChart": SVGChart(
+                    title: "Attempts per minute, last hour", values: minutes.map { Double($0.attempts) }, format: { "\(Int($0)) attempts" }
+                ).svg,
+                "retryChart": SVGChart(
+                    title: "Retry rate per minute, last hour",
+                    values: minutes.map { $0.attempts == 0 ? 0 : Double($0.retries) * 100 / Double($0.attempts) },
+                    format: { "\(Int($0.rounded())) %" }
+                ).svg,
+                "codes": codes.map {
+                    ["code": $0.code.map(String.init) ?? "none", "link": $0.code != nil, "title": $0.title ?? "—", "count": $0.count] as [String: Any]
+                },
             ])
+    }
+
+    /// The last hour's attempts per minute, a value for every minute (zero where none started).
+    static func lastHourByMinute(_ store: any PigeonStore, now: Date) async throws -> [AttemptMinute] {
+        let first = (Int64(now.timeIntervalSince1970) / 60 - 59) * 60
+        let found = Dictionary(
+            try await store.attemptMinutes(since: Date(timeIntervalSince1970: Double(first))).map { (Int64($0.minute.timeIntervalSince1970), $0) },
+            uniquingKeysWith: { $1 })
+        return (0..<60).map { step in
+            let minute = first + Int64(step) * 60
+            return found[minute] ?? AttemptMinute(minute: Date(timeIntervalSince1970: Double(minute)), attempts: 0, retries: 0)
+        }
     }
 
     private func deadLetters(_ request: Request, token: String) async throws -> Response {
