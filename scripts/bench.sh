@@ -13,6 +13,8 @@
 #   MODE=campaign scripts/bench.sh                   # a campaign day of MESSAGES recipients (imported as CSV,
 #                                                     # all due at once), start to every recipient sent
 #   MODE=import MESSAGES=1000000 scripts/bench.sh    # only the CSV import: time, CPU and peak RSS
+#   MODE=dashboard MESSAGES=1000000 BATCH=1000 scripts/bench.sh  # a backlog as above, then each dashboard
+#                                                     # page, /v1/health and /metrics timed 10 times
 #   SENDERS=10 scripts/bench.sh                      # ten Cloud API numbers in the default pool (the configured
 #                                                     # one and nine added by POST /v1/senders, no rate limit)
 #   SENDER_RATE_LIMIT=80 ERR_PCT=0 MESSAGES=2400 BATCH=10 scripts/bench.sh
@@ -59,7 +61,7 @@ fi
 
 rm -rf "$WORK" && mkdir -p "$WORK"
 UPSTREAM=http://127.0.0.1:18080
-if [[ "${MODE:-throughput}" == backlog ]]; then
+if [[ "${MODE:-throughput}" == backlog || "${MODE:-throughput}" == dashboard ]]; then
   UPSTREAM=http://127.0.0.1:18091
   "$BIN" simulate --port 18091 >"$WORK/simulator.log" 2>&1 &
   SIMULATOR_PID=$!
@@ -166,11 +168,26 @@ POLL
     python3 -c 'import json,sys; v = json.load(sys.stdin); print("campaign view:", {k: v[k] for k in ["status", "recipients", "pending", "sending", "sent", "failed", "sent_today"]})' 
   CPU=$(python3 -c "print($(cat "/proc/$PIGEON_PID/stat" | awk '{ print ($14 + $15) / 100 }') - $CPU_START)")
   python3 -c "print(f'pigeon CPU during the day: {$CPU:.1f} s = {$CPU / $MESSAGES * 1e6:.0f} us per message')"
-elif [[ "${MODE:-throughput}" == backlog ]]; then
+elif [[ "${MODE:-throughput}" == backlog || "${MODE:-throughput}" == dashboard ]]; then
   "$BIN" bench --url "$URL_LIST" --api-key "$KEY" --messages "$MESSAGES" --batch "$BATCH" \
     --concurrency "$CONCURRENCY" --rate "$RATE" --accept-only
   curl -s "http://127.0.0.1:$PORT/v1/stats" -H "Authorization: Bearer $KEY"; echo
   sleep 2
+  if [[ "$MODE" == dashboard ]]; then
+    # Each page 10 times with the store holding MESSAGES messages (all due: the sender is paused), signed in.
+    COOKIE=$(curl -s -i -X POST "http://127.0.0.1:$PORT/dashboard/login" --data-urlencode "api_key=$KEY" | tr -d '\r' |
+      awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }')
+    for page in /dashboard /dashboard/dead-letters /dashboard/senders /dashboard/campaigns /dashboard/forwards /v1/health /metrics; do
+      for _ in $(seq 1 10); do
+        curl -s -o /dev/null -w '%{time_total} %{http_code}\n' "http://127.0.0.1:$PORT$page" -H "Cookie: $COOKIE" -H "Authorization: Bearer $KEY"
+      done | python3 -c "
+import sys
+rows = [line.split() for line in sys.stdin]
+times = sorted(float(t) * 1000 for t, _ in rows)
+codes = sorted({c for _, c in rows})
+print(f'$page: median {times[len(times) // 2]:.1f} ms, max {times[-1]:.1f} ms (HTTP {\",\".join(codes)})')"
+    done
+  fi
 else
   "$BIN" bench --url "$URL_LIST" --api-key "$KEY" --messages "$MESSAGES" --batch "$BATCH" \
     --concurrency "$CONCURRENCY" --rate "$RATE"

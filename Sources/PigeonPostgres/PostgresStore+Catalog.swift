@@ -74,9 +74,14 @@ extension PostgresStore: MessageCatalog {
             var due: [String: Int] = [:]
             var oldest: Int64?
             var sql = SQL()
+            // The oldest due messages through the due index, at most countCap of them: the cost stays the
+            // same however many are due.
             sql.text = """
-                SELECT sender_id, COUNT(*)::bigint AS n, MIN(next_attempt_at) AS first FROM messages
-                WHERE status IN ('queued', 'retry_scheduled') AND next_attempt_at <= \(sql.bind(now.millisecondsSince1970)) GROUP BY sender_id
+                SELECT sender_id, COUNT(*)::bigint AS n, MIN(next_attempt_at) AS first FROM (
+                  SELECT sender_id, next_attempt_at FROM messages
+                  WHERE status IN ('queued', 'retry_scheduled') AND next_attempt_at <= \(sql.bind(now.millisecondsSince1970))
+                  ORDER BY next_attempt_at, seq LIMIT \(sql.bind(QueueHealth.countCap))) oldest
+                GROUP BY sender_id
                 """
             for row in try await connection.rows(sql, logger: logger) {
                 due[try row.get("sender_id", as: String.self)] = Int(try row.get("n", as: Int64.self))
@@ -114,8 +119,10 @@ extension PostgresStore: MessageCatalog {
         return try await read { connection in
             var sql = SQL()
             sql.text = """
-                SELECT last_error_code AS code, MAX(last_error_title) AS title, COUNT(*)::bigint AS n FROM messages
-                WHERE status = 'failed' GROUP BY last_error_code ORDER BY n DESC, last_error_code LIMIT \(sql.bind(limit))
+                SELECT last_error_code AS code, MAX(last_error_title) AS title, COUNT(*)::bigint AS n FROM (
+                  SELECT last_error_code, last_error_title FROM messages
+                  WHERE status = 'failed' ORDER BY seq DESC LIMIT \(sql.bind(FailureCount.sample))) latest
+                GROUP BY last_error_code ORDER BY n DESC, last_error_code LIMIT \(sql.bind(limit))
                 """
             return try await connection.rows(sql, logger: logger).map { row in
                 FailureCount(

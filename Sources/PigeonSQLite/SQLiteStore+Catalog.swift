@@ -69,16 +69,21 @@ extension SQLiteStore: MessageCatalog {
         try await read { db in
             var due: [String: Int] = [:]
             var oldest: Int64?
-            let rows = try Row.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT sender_id, COUNT(*), MIN(next_attempt_at) FROM messages INDEXED BY messages_due
-                        WHERE status IN ('queued', 'retry_scheduled') AND next_attempt_at <= ? GROUP BY sender_id
-                        """), arguments: [now.millisecondsSince1970])
-            for row in rows {
-                due[row[0]] = row[1]
-                let first: Int64 = row[2]
-                oldest = min(oldest ?? first, first)
+            // Sender by sender, each a seek into the due index: the cost stays the same however many are due.
+            let first = try db.cachedStatement(
+                sql: """
+                    SELECT MIN(next_attempt_at) FROM messages INDEXED BY messages_due
+                    WHERE sender_id = ? AND status IN ('queued', 'retry_scheduled')
+                    """)
+            let count = try db.cachedStatement(
+                sql: """
+                    SELECT COUNT(*) FROM (SELECT 1 FROM messages INDEXED BY messages_due
+                      WHERE sender_id = ? AND status IN ('queued', 'retry_scheduled') AND next_attempt_at <= ? LIMIT ?)
+                    """)
+            for sender in try String.fetchAll(db, sql: "SELECT id FROM senders") {
+                guard let at = try Int64.fetchOne(first, arguments: [sender]), at <= now.millisecondsSince1970 else { continue }
+                oldest = min(oldest ?? at, at)
+                due[sender] = try Int.fetchOne(count, arguments: [sender, now.millisecondsSince1970, QueueHealth.countCap]) ?? 0
             }
             let dead =
                 try Int.fetchOne(
@@ -107,9 +112,11 @@ extension SQLiteStore: MessageCatalog {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT last_error_code, MAX(last_error_title), COUNT(*) AS n FROM messages INDEXED BY messages_status
-                    WHERE status = 'failed' GROUP BY last_error_code ORDER BY n DESC, last_error_code LIMIT ?
-                    """, arguments: [limit]
+                    SELECT last_error_code, MAX(last_error_title), COUNT(*) AS n FROM (
+                      SELECT last_error_code, last_error_title FROM messages INDEXED BY messages_status
+                      WHERE status = 'failed' ORDER BY seq DESC LIMIT ?)
+                    GROUP BY last_error_code ORDER BY n DESC, last_error_code LIMIT ?
+                    """, arguments: [FailureCount.sample, limit]
             ).map { FailureCount(code: $0[0], title: $0[1], count: $0[2]) }
         }
     }

@@ -56,7 +56,11 @@ public struct DeliveryStats: Sendable, Hashable {
 
 /// The queue as the health rule reads it (`MessageCatalog.queueHealth`).
 public struct QueueHealth: Sendable, Hashable {
-    /// Due messages per sender holding them.
+    /// How many due messages a store counts at most (per sender, or in all, the oldest first), so that
+    /// reading the health costs about the same at any queue size: with more due than this the counts are
+    /// lower bounds, and a sender holding none of the oldest may be left out.
+    public static let countCap = 10_000
+    /// Due messages per sender holding them (see `countCap`).
     public var dueBySender: [String: Int]
     /// When the oldest due message became due.
     public var oldestDueAt: Date?
@@ -87,6 +91,9 @@ public struct AttemptMinute: Sendable, Hashable {
 
 /// How many dead letters failed with one error code (nil: without one).
 public struct FailureCount: Sendable, Hashable {
+    /// The most recent dead letters counted (so the count costs the same at any size).
+    public static let sample = 10_000
+
     public var code: Int?
     public var title: String?
     public var count: Int

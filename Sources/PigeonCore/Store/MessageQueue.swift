@@ -60,13 +60,13 @@ public protocol MessageCatalog: Sendable {
     /// Counts per status and attempts since `windowStart`.
     func stats(windowStart: Date) async throws -> DeliveryStats
     /// What the health rule reads from the queue: the messages due at `now` (queued or retry scheduled, their
-    /// time come) per sender holding them with the oldest due time, and how many messages were
-    /// dead-lettered (are `failed`, last changed) at or after `since`.
+    /// time come) per sender holding them (counted up to `QueueHealth.countCap`) with the oldest due
+    /// time, and how many messages were dead-lettered (are `failed`, last changed) at or after `since`.
     func queueHealth(now: Date, deadLetteredSince since: Date) async throws -> QueueHealth
     /// Attempts and retries started in each minute at or after `since` that had any, oldest first.
     func attemptMinutes(since: Date) async throws -> [AttemptMinute]
-    /// The error codes the dead letters (`failed` messages) failed with, most frequent first, at most
-    /// `limit`, each with a title it was recorded with and how many.
+    /// The error codes the latest `FailureCount.sample` dead letters (`failed` messages) failed with, most
+    /// frequent first, at most `limit`, each with a title it was recorded with and how many.
     func topFailureCodes(limit: Int) async throws -> [FailureCount]
 }
 

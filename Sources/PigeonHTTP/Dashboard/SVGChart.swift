@@ -24,7 +24,7 @@ struct SVGChart {
         }
         let label = Self.escape("\(title): peak \(format(values.max() ?? 0)), now \(format(values.last ?? 0))")
         return
-            #"<svg class="chart" viewBox="0 0 \#(Self.number(Self.width)) \#(Self.number(Self.height))" role="img" aria-label="\#(label)" preserveAspectRatio="none"><title>\#(label)</title>\#(bars)<text x="4" y="14">\#(Self.escape(format(peak)))</text></svg>"#
+            #"<svg class="chart" viewBox="0 0 \#(Self.number(Self.width)) \#(Self.number(Self.height))" role="img" aria-label="\#(label)" preserveAspectRatio="none"><title>\#(label)</title>\#(bars)<text x="4" y="14">\#(Self.escape(format(values.max() ?? 0)))</text></svg>"#
     }
 
     private static func number(_ value: Double) -> String { String(format: "%.1f", value) }
