@@ -119,6 +119,23 @@ import Testing
         #expect(bulk.headers["location"] == "/dashboard/dead-letters?moved=1")
         #expect(try await h.message(other)["status"] as? String == "queued")
 
+        // Selected: one retried with another deleted, in one form; a message that is not a dead letter stays.
+        try await h.script(#"{"to": "+15550008888", "times": 2, "error": {"code": 132001}}"#)
+        let first = try await h.send(to: "+15550008888")
+        let second = try await h.send(to: "+15550008888")
+        try await h.dispatch()
+        let deleted = try await browser.request(
+            .POST, "/dashboard/dead-letters/selected", form: "form_token=\(token)&id=\(first)&id=\(template)&do=delete", cookie: cookie)
+        #expect(deleted.headers["location"] == "/dashboard/dead-letters?deleted=1", "\(deleted.headers)")
+        #expect(try await h.message(first).status == 404)
+        #expect(try await h.message(template)["status"] as? String == "sent", "a message that was not a dead letter was deleted")
+        let chosen = try await browser.request(
+            .POST, "/dashboard/dead-letters/selected", form: "form_token=\(token)&id=\(second)&do=retry", cookie: cookie)
+        #expect(chosen.headers["location"] == "/dashboard/dead-letters?moved=1")
+        #expect(try await h.message(second)["status"] as? String == "queued")
+        #expect(try await browser.request(.GET, "/dashboard/dead-letters?since=yesterday", cookie: cookie).status == 400)
+        #expect(try await browser.request(.GET, "/dashboard/dead-letters?since=2026-01-01T00:00", cookie: cookie).status == 200)
+
         let out = try await browser.request(.POST, "/dashboard/logout", form: "form_token=\(token)", cookie: cookie)
         #expect(out.status == 303 && out.headers["set-cookie"]?.contains("Max-Age=0") == true)
         let css = try await browser.request(.GET, "/dashboard/assets/dashboard.css")

@@ -67,6 +67,22 @@ struct DashboardRoutes {
             let moved = try await service.retry(MessageID(rawValue: context.parameters.get("id") ?? "")) != nil ? 1 : 0
             return Self.redirect("/dashboard/dead-letters?moved=\(moved)")
         }
+        router.post("/dashboard/dead-letters/selected") { request, _ in
+            let fields = try await form(request)
+            let ids = (fields["id"] ?? "").split(separator: ",").map { MessageID(rawValue: String($0)) }
+            switch fields["do"] {
+            case "retry":
+                var moved = 0
+                for id in ids where try await service.retry(id) != nil { moved += 1 }
+                return Self.redirect("/dashboard/dead-letters?moved=\(moved)")
+            case "delete":
+                var deleted = 0
+                for id in ids where try await service.store.delete(id, where: { $0.status == .failed }) == .deleted { deleted += 1 }
+                return Self.redirect("/dashboard/dead-letters?deleted=\(deleted)")
+            default:
+                throw APIError(.badRequest, "invalid_action", "do must be retry or delete")
+            }
+        }
         router.post("/dashboard/dead-letters/retry") { request, _ in
             let fields = try await form(request)
             var filter = try Self.filter(fields)
@@ -124,13 +140,17 @@ struct DashboardRoutes {
         return fields
     }
 
-    /// A urlencoded form body's fields.
+    /// A urlencoded form body's fields (a name given several times, such as the selected messages' `id`,
+    /// under `name` joined by commas).
     static func fields(_ request: Request) async throws -> [String: String] {
-        let buffer = try await request.body.collect(upTo: 64 * 1024)
+        let buffer = try await request.body.collect(upTo: 256 * 1024)
         var components = URLComponents()
         components.percentEncodedQuery = String(buffer: buffer).replacingOccurrences(of: "+", with: "%20")
         var fields: [String: String] = [:]
-        for item in components.queryItems ?? [] { fields[item.name] = item.value ?? "" }
+        for item in components.queryItems ?? [] {
+            let value = item.value ?? ""
+            fields[item.name] = fields[item.name].map { $0 + "," + value } ?? value
+        }
         return fields
     }
 
@@ -148,7 +168,19 @@ struct DashboardRoutes {
             filter.errorClass = errorClass
         }
         if let sender = fields["sender"], !sender.isEmpty { filter.senderID = sender }
+        if let text = fields["since"], !text.isEmpty {
+            guard let since = Self.localTime(text) else {
+                throw APIError(.badRequest, "invalid_since", "since must be a date and time such as 2026-12-04T09:30 (UTC)")
+            }
+            filter.since = since
+        }
         return filter
+    }
+
+    /// A `datetime-local` value (`yyyy-MM-ddTHH:mm`, seconds optional), read as UTC.
+    static func localTime(_ text: String) -> Date? {
+        let strategy = Date.ISO8601FormatStyle(timeZone: .gmt)
+        return (try? strategy.parse(text + ":00Z")) ?? (try? strategy.parse(text + "Z"))
     }
 
     // MARK: Pages
@@ -207,16 +239,19 @@ struct DashboardRoutes {
     private func deadLetters(_ request: Request, token: String) async throws -> Response {
         let query = request.uri.queryParameters
         var fields: [String: String] = [:]
-        for key in ["error_code", "class", "sender", "cursor", "moved"] { fields[key] = query.get(key) }
+        for key in ["error_code", "class", "sender", "since", "cursor", "moved", "deleted"] { fields[key] = query.get(key) }
         let filter = try Self.filter(fields)
         let cursor = fields["cursor"].flatMap(Int64.init)
         let page = try await service.list(filter, limit: Self.pageSize, cursor: cursor)
-        let filterQuery = ["error_code", "class", "sender"].compactMap { key in
+        let filterQuery = ["error_code", "class", "sender", "since"].compactMap { key in
             fields[key].flatMap { $0.isEmpty ? nil : "&\(key)=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
         }.joined()
         var context: [String: Any] = [
             "title": "Dead letters", "signedIn": true, "formToken": token, "nav": ["deadLetters": true],
-            "filter": ["errorCode": fields["error_code"] ?? "", "errorClass": fields["class"] ?? "", "sender": fields["sender"] ?? ""],
+            "filter": [
+                "errorCode": fields["error_code"] ?? "", "errorClass": fields["class"] ?? "", "sender": fields["sender"] ?? "",
+                "since": fields["since"] ?? "",
+            ],
             "classes": ErrorClass.allCases.map { ["value": $0.rawValue, "selected": $0 == filter.errorClass] },
             "messages": page.messages.map { message in
                 [
@@ -230,6 +265,9 @@ struct DashboardRoutes {
         if let next = page.nextCursor { context["next"] = String(next) }
         if let moved = fields["moved"].flatMap(Int.init) {
             context["notice"] = moved == 1 ? "1 message moved to queued." : "\(moved) messages moved to queued."
+        }
+        if let deleted = fields["deleted"].flatMap(Int.init) {
+            context["notice"] = deleted == 1 ? "1 message deleted." : "\(deleted) messages deleted."
         }
         return self.page("dead_letters", context)
     }
