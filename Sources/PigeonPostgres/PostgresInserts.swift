@@ -36,6 +36,7 @@ enum PostgresInserts {
         }
         var counters = CounterChanges()
         var inserted: [String: Int64] = [:]
+        let acceptedAt = Dictionary(toInsert.map { (messages[$0].id.rawValue, times[$0]) }, uniquingKeysWith: { first, _ in first })
         for chunk in toInsert.chunks(of: rowsPerStatement) {
             var sql = SQL()
             let rows = chunk.map { index -> String in
@@ -56,8 +57,9 @@ enum PostgresInserts {
                 RETURNING id, seq
                 """
             for row in try await connection.rows(sql, logger: logger) {
-                inserted[try row.get("id", as: String.self)] = try row.get("seq", as: Int64.self)
-                counters.moved(from: nil, to: .queued)
+                let id = try row.get("id", as: String.self)
+                inserted[id] = try row.get("seq", as: Int64.self)
+                counters.moved(from: nil, to: .queued, at: acceptedAt[id])
             }
         }
         // Keys a concurrent transaction stored first, and keys repeated within this batch.

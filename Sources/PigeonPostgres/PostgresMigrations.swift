@@ -23,6 +23,7 @@ enum PostgresMigrations {
         ("v9_campaign_reach_from_recipients", v9),
         ("v10_alerts", v10),
         ("v11_forward_destinations", v11),
+        ("v12_funnel_minutes", v12),
     ]
 
     /// Applies every migration not applied yet; returns their identifiers.
@@ -476,5 +477,13 @@ enum PostgresMigrations {
         "ALTER TABLE forwards ADD COLUMN destination TEXT NOT NULL DEFAULT 'app'",
         "DROP INDEX forwards_due",
         "CREATE INDEX forwards_due ON forwards (destination, next_attempt_at) WHERE status IN ('queued','retry_scheduled')",
+    ]
+
+    /// The delivery funnel per minute: messages accepted, and reaching sent, delivered and read.
+    static let v12 = [
+        "ALTER TABLE attempt_minutes ADD COLUMN accepted BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE attempt_minutes ADD COLUMN reached_sent BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE attempt_minutes ADD COLUMN reached_delivered BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE attempt_minutes ADD COLUMN reached_read BIGINT NOT NULL DEFAULT 0",
     ]
 }

@@ -12,6 +12,7 @@ enum PostgresStateWrites {
     /// Writes each change whose row still has status `old.status` (and, for guarded writes, the same lease
     /// owner and attempt), with the counters. Returns the `seq` of every row that changed.
     static func write(_ connection: PostgresConnection, _ writes: [StateWrite], now: Date, logger: Logger) async throws -> Set<Int64> {
+        let moment = now
         var applied = Set<Int64>(minimumCapacity: writes.count)
         var counters = CounterChanges()
         let byKey = Dictionary(writes.map { ($0.seq, $0) }, uniquingKeysWith: { first, _ in first })
@@ -59,7 +60,7 @@ enum PostgresStateWrites {
             for row in try await connection.rows(sql, logger: logger) {
                 let seq: Int64 = try row.get("seq")
                 guard applied.insert(seq).inserted, let write = byKey[seq] else { continue }
-                counters.moved(from: write.old.status, to: write.new.status)
+                counters.moved(from: write.old.status, to: write.new.status, at: moment)
             }
         }
         try await writeCounters(counters, connection, logger: logger)
@@ -118,13 +119,23 @@ enum PostgresStateWrites {
         let minutes = counters.minutes.sorted { $0.key < $1.key }
         if !minutes.isEmpty {
             var sql = SQL()
-            let rows = minutes.map {
-                "(\(sql.bind($0.key))::bigint, \(shard)::smallint, \(sql.bind($0.value.attempts))::bigint, \(sql.bind($0.value.retries))::bigint)"
+            let rows = minutes.map { minute, counts in
+                "("
+                    + [
+                        "\(sql.bind(minute))::bigint", "\(shard)::smallint", "\(sql.bind(counts.attempts))::bigint",
+                        "\(sql.bind(counts.retries))::bigint",
+                        "\(sql.bind(counts.accepted))::bigint", "\(sql.bind(counts.sent))::bigint", "\(sql.bind(counts.delivered))::bigint",
+                        "\(sql.bind(counts.read))::bigint",
+                    ].joined(separator: ", ") + ")"
             }
             sql.text = """
-                INSERT INTO attempt_minutes (minute, shard, attempts, retries) VALUES \(rows.joined(separator: ", "))
+                INSERT INTO attempt_minutes (minute, shard, attempts, retries, accepted, reached_sent, reached_delivered, reached_read)
+                VALUES \(rows.joined(separator: ", "))
                 ON CONFLICT (minute, shard) DO UPDATE SET attempts = attempt_minutes.attempts + excluded.attempts,
-                  retries = attempt_minutes.retries + excluded.retries
+                  retries = attempt_minutes.retries + excluded.retries, accepted = attempt_minutes.accepted + excluded.accepted,
+                  reached_sent = attempt_minutes.reached_sent + excluded.reached_sent,
+                  reached_delivered = attempt_minutes.reached_delivered + excluded.reached_delivered,
+                  reached_read = attempt_minutes.reached_read + excluded.reached_read
                 """
             try await connection.run(sql, logger: logger)
         }

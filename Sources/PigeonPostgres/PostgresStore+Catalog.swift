@@ -114,6 +114,21 @@ extension PostgresStore: MessageCatalog {
         }
     }
 
+    public func funnel(since: Date) async throws -> Funnel {
+        let logger = logger
+        return try await read { connection in
+            var sql = SQL()
+            sql.text = """
+                SELECT COALESCE(SUM(accepted), 0)::bigint AS accepted, COALESCE(SUM(reached_sent), 0)::bigint AS sent,
+                  COALESCE(SUM(reached_delivered), 0)::bigint AS delivered, COALESCE(SUM(reached_read), 0)::bigint AS read
+                FROM attempt_minutes WHERE minute >= \(sql.bind(since.millisecondsSince1970 / 60000))
+                """
+            let row = try await connection.rows(sql, logger: logger).first
+            let value = { (name: String) in Int(try row?.get(name, as: Int64.self) ?? 0) }
+            return Funnel(accepted: try value("accepted"), sent: try value("sent"), delivered: try value("delivered"), read: try value("read"))
+        }
+    }
+
     public func topFailureCodes(limit: Int) async throws -> [FailureCount] {
         let logger = logger
         return try await read { connection in

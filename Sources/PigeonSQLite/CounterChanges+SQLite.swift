@@ -12,11 +12,14 @@ extension CounterChanges {
         for (minute, counts) in minutes {
             try db.cachedStatement(
                 sql: """
-                    INSERT INTO attempt_minutes (minute, attempts, retries) VALUES (?, ?, ?)
+                    INSERT INTO attempt_minutes (minute, attempts, retries, accepted, reached_sent, reached_delivered, reached_read)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (minute) DO UPDATE SET attempts = attempts + excluded.attempts,
-                      retries = retries + excluded.retries
+                      retries = retries + excluded.retries, accepted = accepted + excluded.accepted,
+                      reached_sent = reached_sent + excluded.reached_sent, reached_delivered = reached_delivered + excluded.reached_delivered,
+                      reached_read = reached_read + excluded.reached_read
                     """
-            ).execute(arguments: [minute, counts.attempts, counts.retries])
+            ).execute(arguments: [minute, counts.attempts, counts.retries, counts.accepted, counts.sent, counts.delivered, counts.read])
         }
     }
 }

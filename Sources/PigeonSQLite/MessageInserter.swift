@@ -37,7 +37,7 @@ final class MessageInserter {
         statement.bind(campaign, at: 11)
         statement.bind(recipient, at: 12)
         try statement.execute()
-        counters.moved(from: nil, to: .queued)
+        counters.moved(from: nil, to: .queued, at: created)
         return MessageRecord(
             id: message.id, seq: statement.lastInsertedRowID, senderID: message.senderID, recipient: message.recipient,
             type: message.type, payload: message.payload, idempotencyKey: message.idempotencyKey,

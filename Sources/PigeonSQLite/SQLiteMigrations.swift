@@ -432,6 +432,16 @@ enum SQLiteMigrations {
                     CREATE INDEX forwards_due ON forwards(destination, next_attempt_at) WHERE status IN ('queued','retry_scheduled');
                     """)
         }
+        // The delivery funnel per minute: messages accepted, and reaching sent, delivered and read.
+        migrator.registerMigration("v19_funnel_minutes") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE attempt_minutes ADD COLUMN accepted INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE attempt_minutes ADD COLUMN reached_sent INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE attempt_minutes ADD COLUMN reached_delivered INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE attempt_minutes ADD COLUMN reached_read INTEGER NOT NULL DEFAULT 0;
+                    """)
+        }
         return migrator
     }
 

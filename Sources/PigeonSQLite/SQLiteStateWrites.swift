@@ -118,7 +118,7 @@ enum SQLiteStateWrites {
             }
             if try statement.execute() == 1 {
                 applied.insert(write.seq)
-                counters.moved(from: write.old.status, to: write.new.status)
+                counters.moved(from: write.old.status, to: write.new.status, at: now)
             }
         }
         try counters.write(db)

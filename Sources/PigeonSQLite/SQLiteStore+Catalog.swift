@@ -107,6 +107,18 @@ extension SQLiteStore: MessageCatalog {
         }
     }
 
+    public func funnel(since: Date) async throws -> Funnel {
+        try await read { db in
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT COALESCE(SUM(accepted), 0), COALESCE(SUM(reached_sent), 0), COALESCE(SUM(reached_delivered), 0),
+                      COALESCE(SUM(reached_read), 0) FROM attempt_minutes WHERE minute >= ?
+                    """, arguments: [since.millisecondsSince1970 / 60000])
+            return Funnel(accepted: row?[0] ?? 0, sent: row?[1] ?? 0, delivered: row?[2] ?? 0, read: row?[3] ?? 0)
+        }
+    }
+
     public func topFailureCodes(limit: Int) async throws -> [FailureCount] {
         try await read { db in
             try Row.fetchAll(

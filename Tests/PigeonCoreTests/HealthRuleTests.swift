@@ -73,3 +73,21 @@ import Testing
         #expect(health.reasons.map(\.level) == [.critical, .warning, .degraded, .degraded])
     }
 }
+
+/// The funnel counters every store keeps per minute: accepted once, each delivery rank reached once.
+@Suite struct FunnelCounterTests {
+    @Test func aMoveUpTheRanksReachesEachRankItPassesOnce() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        var counters = CounterChanges()
+        counters.moved(from: nil, to: .queued, at: now)
+        counters.moved(from: .sending, to: .sent, at: now)
+        counters.moved(from: .sent, to: .read, at: now)
+        counters.moved(from: .delivered, to: .read, at: now)
+        counters.moved(from: .read, to: .read, at: now)
+        counters.moved(from: .sending, to: .failed, at: now)
+        counters.moved(from: .queued, to: nil)
+        let minute = counters.minutes[now.millisecondsSince1970 / 60_000]
+        #expect(minute?.accepted == 1 && minute?.sent == 1 && minute?.delivered == 1 && minute?.read == 2, "\(String(describing: minute))")
+        #expect(counters.statuses[.queued] == 0 && counters.statuses[.read] == 2)
+    }
+}

@@ -88,6 +88,8 @@ import Testing
         #expect(overview.headers["content-security-policy"]?.contains("default-src 'self'") == true)
         #expect(overview.text.contains(#"<a href="/dashboard/dead-letters?error_code=132001">132001</a></td><td>Simulated error</td><td>1</td>"#))
         #expect(overview.text.contains(#"role="img" aria-label="Attempts per minute, last hour: peak 2 attempts"#), "\(overview.text)")
+        #expect(
+            overview.text.contains(#"<th scope="row">Last hour</th><td>2</td><td>0 (0 %)</td>"#), "the funnel did not count 2 accepted, none sent")
 
         let list = try await browser.request(.GET, "/dashboard/dead-letters", cookie: cookie)
         #expect(list.status == 200 && list.text.contains(template) && list.text.contains(other), "\(list.text.prefix(3000))")

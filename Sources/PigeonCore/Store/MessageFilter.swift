@@ -104,3 +104,18 @@ public struct FailureCount: Sendable, Hashable {
         self.count = count
     }
 }
+
+/// The delivery funnel of a window: messages accepted, and how many reached each delivery rank in it.
+public struct Funnel: Sendable, Hashable {
+    public var accepted: Int
+    public var sent: Int
+    public var delivered: Int
+    public var read: Int
+
+    public init(accepted: Int, sent: Int, delivered: Int, read: Int) {
+        self.accepted = accepted
+        self.sent = sent
+        self.delivered = delivered
+        self.read = read
+    }
+}

@@ -65,6 +65,9 @@ public protocol MessageCatalog: Sendable {
     func queueHealth(now: Date, deadLetteredSince since: Date) async throws -> QueueHealth
     /// Attempts and retries started in each minute at or after `since` that had any, oldest first.
     func attemptMinutes(since: Date) async throws -> [AttemptMinute]
+    /// The delivery funnel of the minutes at or after `since`: messages accepted, and moves reaching `sent`,
+    /// `delivered` and `read` (kept for a day, as the attempt minutes).
+    func funnel(since: Date) async throws -> Funnel
     /// The error codes the latest `FailureCount.sample` dead letters (`failed` messages) failed with, most
     /// frequent first, at most `limit`, each with a title it was recorded with and how many.
     func topFailureCodes(limit: Int) async throws -> [FailureCount]

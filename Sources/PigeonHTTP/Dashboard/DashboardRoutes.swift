@@ -192,6 +192,15 @@ struct DashboardRoutes {
         let alerts = try await service.store.alerts(status: .open, limit: 20, cursor: nil).alerts
         let minutes = try await Self.lastHourByMinute(service.store, now: now)
         let codes = try await service.store.topFailureCodes(limit: 10)
+        var funnels: [[String: Any]] = []
+        for (label, seconds) in [("Last hour", 3600.0), ("Last day", 86400.0)] {
+            let funnel = try await service.store.funnel(since: now.addingTimeInterval(-seconds))
+            let share = { (count: Int) in funnel.accepted == 0 ? "—" : "\(Int((Double(count) * 100 / Double(funnel.accepted)).rounded())) %" }
+            funnels.append([
+                "label": label, "accepted": funnel.accepted, "sent": funnel.sent, "sentShare": share(funnel.sent), "delivered": funnel.delivered,
+                "deliveredShare": share(funnel.delivered), "read": funnel.read, "readShare": share(funnel.read),
+            ])
+        }
         return page(
             "overview",
             [
@@ -218,6 +227,7 @@ struct DashboardRoutes {
                     values: minutes.map { $0.attempts == 0 ? 0 : Double($0.retries) * 100 / Double($0.attempts) },
                     format: { "\(Int($0.rounded())) %" }
                 ).svg,
+                "funnels": funnels,
                 "codes": codes.map {
                     ["code": $0.code.map(String.init) ?? "none", "link": $0.code != nil, "title": $0.title ?? "—", "count": $0.count] as [String: Any]
                 },
