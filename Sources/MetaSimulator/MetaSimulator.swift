@@ -213,8 +213,11 @@ public struct MetaSimulator: Sendable {
         return json(["error": error], status: .init(code: status))
     }
 
+    /// `object` as a JSON response; a top-level `null` or scalar is allowed (WAHA answers `null` for the
+    /// account of a session that is not working). Foundation traps, rather than throws, on a top-level
+    /// fragment without `.fragmentsAllowed`.
     static func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data()
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes, .fragmentsAllowed])) ?? Data()
         return Response(
             status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }

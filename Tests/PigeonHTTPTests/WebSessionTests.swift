@@ -42,6 +42,16 @@ import Testing
         try await h.engine.senderMonitor.runOnce(now: h.clock.now())
     }
 
+    @Test func theSimulatedBridgeAnswersNullForTheAccountOfASessionThatIsNotWorking() async throws {
+        // WAHA answers `null` there; the simulator once trapped writing a top-level null (Foundation's
+        // JSONSerialization traps rather than throws), which took the whole test process down.
+        try await Harness.run(.sqlite) { h in
+            try await script(h, #"{"status": "FAILED"}"#, id: "down-1")
+            let me = try await h.call(.GET, "/api/sessions/down-1/me", auth: nil, base: h.simulatorURL)
+            #expect(me.status == 200 && me.text == "null", "\(me.text)")
+        }
+    }
+
     @Test(arguments: StoreKind.available) func twoLoggedOutDropsRestartKeepingTheSessionAndTheThirdLogsItOut(_ kind: StoreKind) async throws {
         try await Harness.run(kind) { h in
             let created = try await addSession(h)

@@ -127,7 +127,7 @@ struct DashboardRoutes {
     /// The fields of an action's form, once its session, its form token and its origin are checked.
     private func form(_ request: Request) async throws -> [String: String] {
         if let origin = request.headers[.origin], let host = request.headers[HTTPField.Name("Host")!] ?? request.head.authority,
-            URL(string: origin)?.host.map({ host.hasPrefix($0) }) != true
+            URL(string: origin)?.host != URL(string: "http://" + host)?.host
         {
             throw APIError(.forbidden, "cross_origin_form", "this form was posted from another site; open the dashboard and use its buttons")
         }
