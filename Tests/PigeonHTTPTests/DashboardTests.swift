@@ -200,6 +200,14 @@ import Testing
         _ = try await browser.request(.POST, "/dashboard/campaigns/\(id)/resume", form: "form_token=\(token)", cookie: cookie)
         #expect(try await h.call(.GET, "/v1/campaigns/\(id)")["status"] as? String != "paused")
 
+        let failed = try await browser.request(.GET, "/dashboard/campaigns/\(id)/failed", cookie: cookie)
+        #expect(failed.status == 200 && failed.text.contains("No failed recipients.") && failed.text.contains("/failed.csv"))
+        let export = try await browser.request(.GET, "/dashboard/campaigns/\(id)/failed.csv", cookie: cookie)
+        #expect(
+            export.status == 200 && export.text.hasPrefix("phone,status,retry_count")
+                && export.headers["content-disposition"]?.contains("failed") == true)
+        #expect(try await browser.request(.GET, "/dashboard/campaigns/\(id)/failed.csv").status == 401, "an export without a session")
+
         let forwards = try await browser.request(.GET, "/dashboard/forwards", cookie: cookie)
         #expect(forwards.status == 200 && forwards.text.contains("None."))
         let media = try await browser.request(.GET, "/dashboard/media", cookie: cookie)

@@ -18,7 +18,9 @@ struct DashboardRoutes {
     let library: MustacheLibrary
     /// The page size of lists.
     static let pageSize = 50
-    static let pages = ["head", "foot", "login", "overview", "dead_letters", "message", "senders", "campaigns", "media", "forwards"]
+    static let pages = [
+        "head", "foot", "login", "overview", "dead_letters", "message", "senders", "campaigns", "campaign_failed", "media", "forwards",
+    ]
     static let assets = ["dashboard.css": "text/css; charset=utf-8", "dashboard.js": "text/javascript; charset=utf-8"]
 
     init(engine: Engine, apiKey: String) throws {
@@ -345,6 +347,17 @@ struct DashboardRoutes {
             }
             return Self.redirect("/dashboard/campaigns?done=\(action.rawValue)")
         }
+        router.get("/dashboard/campaigns/:id/failed") { request, context in
+            guard let token = signedIn(request) else { return Self.redirect("/dashboard/login") }
+            return try await failedRecipientsPage(context.parameters.get("id") ?? "", token: token)
+        }
+        router.get("/dashboard/campaigns/:id/failed.csv") { request, context in
+            guard signedIn(request) != nil else { throw APIError(.unauthorized, "signed_out", "sign in to the dashboard first") }
+            guard let campaign = try await campaigns.campaign(context.parameters.get("id") ?? "") else {
+                throw APIError(.notFound, "not_found", "no such campaign")
+            }
+            return try await CampaignRoutes.export(campaign, status: .failed, from: campaigns)
+        }
         router.get("/dashboard/forwards") { request, _ in
             guard let token = signedIn(request) else { return Self.redirect("/dashboard/login") }
             return try await forwardsPage(token: token, notice: request.uri.queryParameters.get("done"))
@@ -406,7 +419,7 @@ struct DashboardRoutes {
             rows.append([
                 "id": campaign.id, "name": campaign.name, "status": campaign.status.rawValue, "pauseReason": campaign.pauseReason ?? "",
                 "recipients": counts.total, "done": counts.total - count(.pending) - count(.sending), "pending": count(.pending),
-                "sent": count(.sent), "delivered": count(.delivered), "read": count(.read), "failed": count(.failed),
+                "sent": count(.sent), "delivered": count(.delivered), "read": count(.read), "failed": count(.failed), "hasFailed": count(.failed) > 0,
                 "skipped": count(.skipped), "sentToday": campaign.day.sent, "limit": campaign.dailySendLimit, "actions": actions,
             ])
         }
@@ -415,6 +428,24 @@ struct DashboardRoutes {
         ]
         if let notice, ["pause", "resume"].contains(notice) { context["notice"] = "Done: \(notice)." }
         return page("campaigns", context)
+    }
+
+    private func failedRecipientsPage(_ id: String, token: String) async throws -> Response {
+        guard let campaign = try await campaigns.campaign(id) else { throw APIError(.notFound, "not_found", "no campaign \(id)") }
+        let page = try await campaigns.recipients(of: id, status: .failed, limit: Self.pageSize, cursor: nil)
+        return self.page(
+            "campaign_failed",
+            [
+                "title": "Failed recipients of \(campaign.name)", "signedIn": true, "formToken": token, "nav": ["campaigns": true],
+                "id": id, "name": campaign.name, "more": page.next != nil,
+                "recipients": page.recipients.map { recipient in
+                    [
+                        "phone": recipient.phone, "code": recipient.errorCode.map(String.init) ?? "—", "title": recipient.errorTitle ?? "—",
+                        "reason": recipient.failureReason?.rawValue ?? "—", "retries": "\(recipient.retryCount) of \(recipient.maxRetries)",
+                        "failedAt": Self.time(recipient.failedAt),
+                    ]
+                },
+            ])
     }
 
     private func forwardsPage(token: String, notice: String?) async throws -> Response {

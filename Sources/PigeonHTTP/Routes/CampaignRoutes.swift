@@ -51,7 +51,9 @@ struct CampaignRoutes {
                 "recipients": page.recipients.map(Self.recipientView), "next_cursor": page.next.map { String($0) } ?? NSNull(),
             ])
         }
-        router.get("/v1/campaigns/:id/recipients.csv") { _, context in try await export(try await existing(context)) }
+        router.get("/v1/campaigns/:id/recipients.csv") { _, context in
+            try await Self.export(try await existing(context), status: nil, from: campaigns)
+        }
         router.post("/v1/campaigns/:id/recipients/retry") { request, context in
             let campaign = try await existing(context)
             let bytes = try await RequestBody.json(request, limit: Self.maxBodyBytes, optional: true)
@@ -283,9 +285,8 @@ struct CampaignRoutes {
         return try campaigns.recipient(phone: phone, variables: variables, placeholders: placeholders)
     }
 
-    /// Every recipient as CSV, page by page as it is written.
-    private func export(_ campaign: CampaignRecord) async throws -> Response {
-        let campaigns = self.campaigns
+    /// Every recipient (or those in `status`) as CSV, page by page as it is written.
+    static func export(_ campaign: CampaignRecord, status: RecipientStatus?, from campaigns: CampaignService) async throws -> Response {
         let body = ResponseBody { writer in
             try await writer.write(
                 ByteBuffer(
@@ -294,7 +295,7 @@ struct CampaignRoutes {
                 ))
             var cursor: Int64?
             repeat {
-                let page = try await campaigns.recipients(of: campaign.id, status: nil, limit: 1000, cursor: cursor)
+                let page = try await campaigns.recipients(of: campaign.id, status: status, limit: 1000, cursor: cursor)
                 var text = ""
                 for recipient in page.recipients {
                     let fields: [String] = [
@@ -313,7 +314,7 @@ struct CampaignRoutes {
         }
         var headers = HTTPFields()
         headers[.contentType] = "text/csv; charset=utf-8"
-        headers[.contentDisposition] = "attachment; filename=\"\(campaign.id)-recipients.csv\""
+        headers[.contentDisposition] = "attachment; filename=\"\(campaign.id)-\(status.map { "\($0.rawValue)-" } ?? "")recipients.csv\""
         return Response(status: .ok, headers: headers, body: body)
     }
 
