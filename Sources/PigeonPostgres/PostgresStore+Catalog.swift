@@ -155,6 +155,7 @@ extension PostgresStore: MessageCatalog {
         if let errorClass = filter.errorClass { conditions.append("last_error_class = \(sql.bind(errorClass.rawValue))") }
         if let since = filter.since { conditions.append("updated_at >= \(sql.bind(since.millisecondsSince1970))") }
         if let sender = filter.senderID { conditions.append("sender_id = \(sql.bind(sender))") }
+        if let campaign = filter.campaignID { conditions.append("campaign_id = \(sql.bind(campaign))") }
         return conditions
     }
 

@@ -141,6 +141,7 @@ extension SQLiteStore: MessageCatalog {
             ("last_error_class = ?", filter.errorClass?.rawValue),
             ("updated_at >= ?", filter.since?.millisecondsSince1970),
             ("sender_id = ?", filter.senderID),
+            ("campaign_id = ?", filter.campaignID),
         ]
         let present = terms.compactMap { term in term.value.map { (term.condition, $0) } }
         return (present.map(\.0), StatementArguments(present.map(\.1)))

@@ -97,6 +97,8 @@ import Testing
         let filtered = try await browser.request(.GET, "/dashboard/dead-letters?error_code=131026", cookie: cookie)
         #expect(filtered.text.contains(other) && !filtered.text.contains(template))
         #expect(try await browser.request(.GET, "/dashboard/dead-letters?error_code=abc", cookie: cookie).status == 400)
+        let byCampaign = try await browser.request(.GET, "/dashboard/dead-letters?campaign=cmp_none", cookie: cookie)
+        #expect(byCampaign.status == 200 && !byCampaign.text.contains(template) && !byCampaign.text.contains(other))
         let token = try #require(Self.formToken(list.text))
 
         // Actions need the form token, from this origin.

@@ -152,4 +152,22 @@ import Testing
             #expect(try await store.campaignReach(senders: ["100"], since: later) == 1, "a re-release was not counted from its own time")
         }
     }
+
+    @Test(arguments: StoreKind.available) func messagesAreListedByTheirCampaign(_ kind: StoreKind) async throws {
+        try await TemporaryDatabase.run(kind) { database in
+            let store = try await database.open()
+            try await store.insertCampaign(Self.campaign())
+            _ = try await store.addRecipients(
+                "cmp_1", [NewRecipient(phone: "+15550000001", variables: [:]), NewRecipient(phone: "+15550000002", variables: [:])],
+                maxRetries: 2, now: t0, schedule: { _ in "2027-01-15" })
+            let recipients = try await store.recipients(of: "cmp_1", status: nil, limit: 10, cursor: nil).recipients
+            _ = try await store.sendCampaignWork(
+                "cmp_1", expected: CampaignDay(), day: CampaignDay(day: "2027-01-15", planned: 10, from: t0), sends: recipients.map(Self.send),
+                skips: [], now: t0)
+            _ = try await store.enqueue([newMessage(to: "+15550000003")], now: t0)
+            #expect(try await store.list(MessageFilter(campaignID: "cmp_1"), limit: 10, cursor: nil).messages.count == 2)
+            #expect(try await store.list(MessageFilter(campaignID: "cmp_2"), limit: 10, cursor: nil).messages.isEmpty)
+            #expect(try await store.list(MessageFilter(), limit: 10, cursor: nil).messages.count == 3)
+        }
+    }
 }

@@ -12,11 +12,14 @@ public struct MessageFilter: Sendable, Hashable {
     public var since: Date?
     /// Only this sender.
     public var senderID: String?
+    /// Only messages of this campaign.
+    public var campaignID: String?
 
     public init(
         status: MessageStatus? = nil, errorCode: Int? = nil, errorClass: ErrorClass? = nil, since: Date? = nil,
-        senderID: String? = nil
+        senderID: String? = nil, campaignID: String? = nil
     ) {
+        self.campaignID = campaignID
         self.status = status
         self.errorCode = errorCode
         self.errorClass = errorClass

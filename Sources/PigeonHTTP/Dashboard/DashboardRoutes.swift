@@ -170,6 +170,7 @@ struct DashboardRoutes {
             filter.errorClass = errorClass
         }
         if let sender = fields["sender"], !sender.isEmpty { filter.senderID = sender }
+        if let campaign = fields["campaign"], !campaign.isEmpty { filter.campaignID = campaign }
         if let text = fields["since"], !text.isEmpty {
             guard let since = Self.localTime(text) else {
                 throw APIError(.badRequest, "invalid_since", "since must be a date and time such as 2026-12-04T09:30 (UTC)")
@@ -251,18 +252,18 @@ struct DashboardRoutes {
     private func deadLetters(_ request: Request, token: String) async throws -> Response {
         let query = request.uri.queryParameters
         var fields: [String: String] = [:]
-        for key in ["error_code", "class", "sender", "since", "cursor", "moved", "deleted"] { fields[key] = query.get(key) }
+        for key in ["error_code", "class", "sender", "campaign", "since", "cursor", "moved", "deleted"] { fields[key] = query.get(key) }
         let filter = try Self.filter(fields)
         let cursor = fields["cursor"].flatMap(Int64.init)
         let page = try await service.list(filter, limit: Self.pageSize, cursor: cursor)
-        let filterQuery = ["error_code", "class", "sender", "since"].compactMap { key in
+        let filterQuery = ["error_code", "class", "sender", "campaign", "since"].compactMap { key in
             fields[key].flatMap { $0.isEmpty ? nil : "&\(key)=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
         }.joined()
         var context: [String: Any] = [
             "title": "Dead letters", "signedIn": true, "formToken": token, "nav": ["deadLetters": true],
             "filter": [
                 "errorCode": fields["error_code"] ?? "", "errorClass": fields["class"] ?? "", "sender": fields["sender"] ?? "",
-                "since": fields["since"] ?? "",
+                "campaign": fields["campaign"] ?? "", "since": fields["since"] ?? "",
             ],
             "classes": ErrorClass.allCases.map { ["value": $0.rawValue, "selected": $0 == filter.errorClass] },
             "messages": page.messages.map { message in
