@@ -31,19 +31,10 @@ import Testing
             ], logURL: directory.appendingPathComponent("serve.log"))
         let port = try await child.start()
 
-        let script = Process()
-        script.executableURL = python
-        script.arguments = [Self.packageRoot.appendingPathComponent("Tests/ClientLibraries/send_with_clients.py").path]
-        script.environment = ProcessInfo.processInfo.environment.merging([
-            "PIGEON_URL": "http://127.0.0.1:\(port)", "PIGEON_API_KEY": key, "PIGEON_PHONE_ID": "100000000000001",
-        ]) { $1 }
-        let output = Pipe()
-        script.standardOutput = output
-        script.standardError = output
-        try script.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        script.waitUntilExit()
-        #expect(script.terminationStatus == 0, "\(text)")
+        let (status, text) = try PythonScript.run(
+            python, "Tests/ClientLibraries/send_with_clients.py",
+            environment: ["PIGEON_URL": "http://127.0.0.1:\(port)", "PIGEON_API_KEY": key, "PIGEON_PHONE_ID": "100000000000001"])
+        #expect(status == 0, "\(text)")
         #expect(text.components(separatedBy: "\nok ").count + (text.hasPrefix("ok ") ? 1 : 0) >= 5, "\(text)")
         #expect(child.terminate() == 0)
     }

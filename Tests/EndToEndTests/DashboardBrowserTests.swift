@@ -85,20 +85,13 @@ import Testing
             ProcessInfo.processInfo.environment["PIGEON_SCREENSHOTS"].map(URL.init(fileURLWithPath:))
             ?? directory.appendingPathComponent("screenshots")
         try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
-        let walk = Process()
-        walk.executableURL = python
-        walk.arguments = [ClientLibraryTests.packageRoot.appendingPathComponent("Tests/Browser/dashboard_walk.py").path]
-        walk.environment = ProcessInfo.processInfo.environment.merging([
-            "PIGEON_URL": url, "PIGEON_API_KEY": Self.key, "FAILED": "\(failed[0])=132001,\(failed[1])=131026", "RETRY": failed[0],
-            "SCREENSHOTS": shots.path, "CHROMEDRIVER": Self.chromedriver ?? "/usr/bin/chromedriver",
-        ]) { $1 }
-        let output = Pipe()
-        walk.standardOutput = output
-        walk.standardError = output
-        try walk.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        walk.waitUntilExit()
-        #expect(walk.terminationStatus == 0, "\(text)")
+        let (status, text) = try PythonScript.run(
+            python, "Tests/Browser/dashboard_walk.py",
+            environment: [
+                "PIGEON_URL": url, "PIGEON_API_KEY": Self.key, "FAILED": "\(failed[0])=132001,\(failed[1])=131026", "RETRY": failed[0],
+                "SCREENSHOTS": shots.path, "CHROMEDRIVER": Self.chromedriver ?? "/usr/bin/chromedriver",
+            ])
+        #expect(status == 0, "\(text)")
         #expect(text.components(separatedBy: "ok ").count - 1 >= 10, "\(text)")
         for name in ["dashboard-overview.png", "dashboard-dead-letters.png"] {
             #expect(FileManager.default.fileExists(atPath: shots.appendingPathComponent(name).path), "no screenshot \(name)")
