@@ -98,6 +98,20 @@ extension PostgresStore: MessageCatalog {
         }
     }
 
+    public func campaigns(of ids: [MessageID]) async throws -> [MessageID: String] {
+        guard !ids.isEmpty else { return [:] }
+        let logger = logger
+        return try await read { connection in
+            var sql = SQL()
+            sql.text = "SELECT id, campaign_id FROM messages WHERE id = ANY(\(sql.bind(ids.map(\.rawValue)))::text[]) AND campaign_id IS NOT NULL"
+            var found: [MessageID: String] = [:]
+            for row in try await connection.rows(sql, logger: logger) {
+                found[MessageID(rawValue: try row.get("id"))] = try row.get("campaign_id", as: String.self)
+            }
+            return found
+        }
+    }
+
     public func attemptMinutes(since: Date) async throws -> [AttemptMinute] {
         let logger = logger
         return try await read { connection in

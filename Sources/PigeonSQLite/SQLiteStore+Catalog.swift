@@ -96,6 +96,21 @@ extension SQLiteStore: MessageCatalog {
         }
     }
 
+    public func campaigns(of ids: [MessageID]) async throws -> [MessageID: String] {
+        guard !ids.isEmpty else { return [:] }
+        return try await read { db in
+            let marks = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+            var found: [MessageID: String] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT id, campaign_id FROM messages WHERE id IN (\(marks)) AND campaign_id IS NOT NULL",
+                arguments: StatementArguments(ids.map(\.rawValue)))
+            {
+                found[MessageID(rawValue: row[0])] = row[1]
+            }
+            return found
+        }
+    }
+
     public func attemptMinutes(since: Date) async throws -> [AttemptMinute] {
         try await read { db in
             try Row.fetchAll(

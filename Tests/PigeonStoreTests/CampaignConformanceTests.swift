@@ -167,7 +167,10 @@ import Testing
             _ = try await store.enqueue([newMessage(to: "+15550000003")], now: t0)
             #expect(try await store.list(MessageFilter(campaignID: "cmp_1"), limit: 10, cursor: nil).messages.count == 2)
             #expect(try await store.list(MessageFilter(campaignID: "cmp_2"), limit: 10, cursor: nil).messages.isEmpty)
-            #expect(try await store.list(MessageFilter(), limit: 10, cursor: nil).messages.count == 3)
+            let all = try await store.list(MessageFilter(), limit: 10, cursor: nil).messages
+            #expect(all.count == 3)
+            let campaignOf = try await store.campaigns(of: all.map(\.id))
+            #expect(campaignOf.count == 2 && Set(campaignOf.values) == ["cmp_1"], "\(campaignOf)")
         }
     }
 }

@@ -63,6 +63,8 @@ public protocol MessageCatalog: Sendable {
     /// time come) per sender holding them (counted up to `QueueHealth.countCap`) with the oldest due
     /// time, and how many messages were dead-lettered (are `failed`, last changed) at or after `since`.
     func queueHealth(now: Date, deadLetteredSince since: Date) async throws -> QueueHealth
+    /// The campaign of each of `ids` that belongs to one.
+    func campaigns(of ids: [MessageID]) async throws -> [MessageID: String]
     /// Attempts and retries started in each minute at or after `since` that had any, oldest first.
     func attemptMinutes(since: Date) async throws -> [AttemptMinute]
     /// The delivery funnel of the minutes at or after `since`: messages accepted, and moves reaching `sent`,

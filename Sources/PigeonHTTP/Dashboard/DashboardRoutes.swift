@@ -256,6 +256,7 @@ struct DashboardRoutes {
         let filter = try Self.filter(fields)
         let cursor = fields["cursor"].flatMap(Int64.init)
         let page = try await service.list(filter, limit: Self.pageSize, cursor: cursor)
+        let campaignOf = try await service.store.campaigns(of: page.messages.map(\.id))
         let filterQuery = ["error_code", "class", "sender", "campaign", "since"].compactMap { key in
             fields[key].flatMap { $0.isEmpty ? nil : "&\(key)=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
         }.joined()
@@ -270,7 +271,7 @@ struct DashboardRoutes {
                 [
                     "id": message.id.rawValue, "to": message.recipient, "code": message.state.lastError?.code.map(String.init) ?? "—",
                     "errorClass": message.state.lastError?.errorClass.rawValue ?? "—", "title": message.state.lastError?.title ?? "—",
-                    "sender": message.senderID, "updatedAt": Self.time(message.updatedAt),
+                    "sender": message.senderID, "campaign": campaignOf[message.id] ?? "—", "updatedAt": Self.time(message.updatedAt),
                 ]
             },
             "count": page.messages.count, "more": page.nextCursor != nil, "filterQuery": filterQuery,
